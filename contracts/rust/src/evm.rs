@@ -1,0 +1,205 @@
+//! A small in-process EVM (revm) at the project's fork, for deploying and calling contracts.
+//!
+//! It is the L1 of tests and benchmarks: blocks are explicit (`set_block`), nothing touches a
+//! network, and every result reports the gas used so callers can measure.
+
+use alloy_primitives::{Address, Bytes, U256};
+use revm::{
+    Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext, MainnetEvm,
+    context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
+    database::{CacheDB, EmptyDB},
+    handler::MainnetContext,
+    primitives::TxKind,
+    state::AccountInfo,
+};
+
+type Ctx = MainnetContext<CacheDB<EmptyDB>>;
+
+/// Why a transaction did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum EvmError {
+    /// The transaction was invalid before execution (nonce, balance, gas limit...).
+    #[error("transaction rejected: {0}")]
+    Invalid(String),
+    /// Execution reverted; `output` is the revert data (a custom error or `Error(string)`).
+    #[error(
+        "reverted (gas used {gas_used}): 0x{}",
+        alloy_primitives::hex::encode(output)
+    )]
+    Revert { output: Bytes, gas_used: u64 },
+    /// Execution halted (out of gas, invalid opcode, stack overflow...).
+    #[error("halted: {reason} (gas used {gas_used})")]
+    Halt { reason: String, gas_used: u64 },
+    /// A deployment succeeded without returning an address (cannot happen for CREATE).
+    #[error("deployment returned no address")]
+    NoAddress,
+}
+
+/// The outcome of a successful call.
+#[derive(Clone, Debug)]
+pub struct CallOutcome {
+    /// Return data.
+    pub output: Bytes,
+    /// Total transaction gas (intrinsic and calldata floor included), as a receipt reports it.
+    pub gas_used: u64,
+}
+
+/// An in-process EVM with one funded sender.
+pub struct Evm {
+    inner: MainnetEvm<Ctx>,
+    /// The account that sends every transaction unless told otherwise.
+    pub sender: Address,
+}
+
+impl Default for Evm {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Evm {
+    /// A fresh chain at [`crate::spec_id`] with `sender` funded with 10^24 wei.
+    pub fn new() -> Self {
+        let sender = Address::repeat_byte(0x5e);
+        let mut db = CacheDB::new(EmptyDB::new());
+        db.insert_account_info(
+            sender,
+            AccountInfo {
+                balance: U256::from(10u128.pow(24)),
+                ..Default::default()
+            },
+        );
+        let ctx: Ctx = Context::mainnet()
+            .with_db(db)
+            .modify_cfg_chained(|cfg: &mut CfgEnv| {
+                *cfg = CfgEnv::<revm::primitives::hardfork::SpecId>::default()
+                    .with_spec_and_mainnet_gas_params(crate::spec_id());
+                cfg.chain_id = 31337;
+            })
+            .modify_block_chained(|b: &mut BlockEnv| {
+                b.number = U256::from(1);
+                b.timestamp = U256::from(1_700_000_000u64);
+                b.gas_limit = 60_000_000;
+            });
+        Self {
+            inner: ctx.build_mainnet(),
+            sender,
+        }
+    }
+
+    /// Gives `who` a balance of `wei`.
+    pub fn fund(&mut self, who: Address, wei: U256) {
+        let db = &mut self.inner.ctx.journaled_state.database;
+        let mut info = db
+            .cache
+            .accounts
+            .get(&who)
+            .map(|a| a.info.clone())
+            .unwrap_or_default();
+        info.balance = wei;
+        db.insert_account_info(who, info);
+    }
+
+    /// Sets the current block number and timestamp.
+    pub fn set_block(&mut self, number: u64, timestamp: u64) {
+        self.inner.ctx.block.number = U256::from(number);
+        self.inner.ctx.block.timestamp = U256::from(timestamp);
+    }
+
+    fn nonce(&mut self, who: Address) -> u64 {
+        self.inner
+            .ctx
+            .journaled_state
+            .database
+            .cache
+            .accounts
+            .get(&who)
+            .map(|a| a.info.nonce)
+            .unwrap_or(0)
+    }
+
+    fn tx(&mut self, from: Address, kind: TxKind, data: Bytes, value: U256) -> TxEnv {
+        let nonce = self.nonce(from);
+        TxEnv::builder()
+            .caller(from)
+            .kind(kind)
+            .data(data)
+            .value(value)
+            .nonce(nonce)
+            .chain_id(Some(31337))
+            .gas_limit(16_000_000)
+            .build_fill()
+    }
+
+    fn outcome(result: ExecutionResult) -> Result<(CallOutcome, Option<Address>), EvmError> {
+        match result {
+            ExecutionResult::Success { output, gas, .. } => {
+                let gas_used = gas.tx_gas_used();
+                let address = output.address().copied();
+                Ok((
+                    CallOutcome {
+                        output: output.into_data(),
+                        gas_used,
+                    },
+                    address,
+                ))
+            }
+            ExecutionResult::Revert { output, gas, .. } => Err(EvmError::Revert {
+                output,
+                gas_used: gas.tx_gas_used(),
+            }),
+            ExecutionResult::Halt { reason, gas, .. } => Err(EvmError::Halt {
+                reason: format!("{reason:?}"),
+                gas_used: gas.tx_gas_used(),
+            }),
+        }
+    }
+
+    /// Deploys `creation_code` (with constructor arguments appended) from the sender.
+    pub fn deploy(&mut self, creation_code: &[u8]) -> Result<Address, EvmError> {
+        let tx = self.tx(
+            self.sender,
+            TxKind::Create,
+            Bytes::copy_from_slice(creation_code),
+            U256::ZERO,
+        );
+        let result = self
+            .inner
+            .transact_commit(tx)
+            .map_err(|e| EvmError::Invalid(format!("{e:?}")))?;
+        Self::outcome(result)?.1.ok_or(EvmError::NoAddress)
+    }
+
+    /// Sends a transaction that changes state.
+    pub fn send(
+        &mut self,
+        from: Address,
+        to: Address,
+        data: &[u8],
+        value: U256,
+    ) -> Result<CallOutcome, EvmError> {
+        let tx = self.tx(from, TxKind::Call(to), Bytes::copy_from_slice(data), value);
+        let result = self
+            .inner
+            .transact_commit(tx)
+            .map_err(|e| EvmError::Invalid(format!("{e:?}")))?;
+        Ok(Self::outcome(result)?.0)
+    }
+
+    /// Runs a call without committing it (like `eth_call`), reporting what it would cost as a
+    /// transaction.
+    pub fn call(&mut self, to: Address, data: &[u8]) -> Result<CallOutcome, EvmError> {
+        let tx = self.tx(
+            self.sender,
+            TxKind::Call(to),
+            Bytes::copy_from_slice(data),
+            U256::ZERO,
+        );
+        let result = self
+            .inner
+            .transact(tx)
+            .map_err(|e| EvmError::Invalid(format!("{e:?}")))?
+            .result;
+        Ok(Self::outcome(result)?.0)
+    }
+}

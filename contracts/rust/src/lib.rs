@@ -1,0 +1,42 @@
+//! fuse-contracts — the fuse-l2 L1 contracts as Rust sees them.
+//!
+//! Typed bindings (alloy `sol!`) and the creation and runtime bytecode of every contract under
+//! `contracts/src/`, read from the committed artifacts in `contracts/artifacts/` (written by
+//! `node contracts/scripts/artifacts.js`; nothing in the workspace compiles Solidity). Also the
+//! project's one EVM fork ([`EVM_FORK`], read from `contracts/foundry.toml`) and a small
+//! in-process EVM ([`evm::Evm`], revm) to deploy and call the contracts in tests, benchmarks
+//! and the embedded L1.
+//!
+//! Main items: [`MachineHashes`], [`evm::Evm`], [`evm_fork`], [`spec_id`], [`artifacts`].
+
+pub mod evm;
+mod fork;
+
+pub use fork::{EVM_FORK, evm_fork, spec_id};
+
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    MachineHashes,
+    "../artifacts/MachineHashes.json"
+);
+
+/// One committed artifact: its contract name and bytecode.
+#[derive(Clone, Debug)]
+pub struct Artifact {
+    /// Contract name, equal to the artifact's file stem.
+    pub name: &'static str,
+    /// Creation (deployment) bytecode.
+    pub bytecode: alloy_primitives::Bytes,
+    /// Runtime bytecode, as it sits on chain after deployment.
+    pub deployed_bytecode: alloy_primitives::Bytes,
+}
+
+/// Every committed artifact, one per deployable contract in `contracts/src/`. A test checks
+/// that this list and `contracts/artifacts/` name the same contracts.
+pub fn artifacts() -> Vec<Artifact> {
+    vec![Artifact {
+        name: "MachineHashes",
+        bytecode: MachineHashes::BYTECODE.clone(),
+        deployed_bytecode: MachineHashes::DEPLOYED_BYTECODE.clone(),
+    }]
+}

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.37;
+
+/// @title Hashing — domain tags and hash constructors of the machine hash (docs/spec/machine-hash.md).
+/// @notice Mirrors `fuse_vm::hash` (vm/src/hash.rs) function for function. Every hashed structure
+///         starts with a one-byte domain tag, so a preimage of one kind can never be read as another.
+library Hashing {
+    uint8 internal constant TAG_MACHINE = 0x01;
+    uint8 internal constant TAG_FINISHED = 0x02;
+    uint8 internal constant TAG_WORLD = 0x03;
+    uint8 internal constant TAG_GLOBAL_STATE = 0x06;
+
+    uint8 internal constant STATUS_RUNNING = 0;
+    uint8 internal constant STATUS_ERRORED = 2;
+
+    /// The hash of an empty stack, an empty frame stack and an empty locals tree.
+    bytes32 internal constant EMPTY = bytes32(0);
+
+    /// The rollup's global state: what a block reads and writes besides its own memory.
+    struct GlobalState {
+        bytes32 stateRoot;
+        bytes32 outboxRoot;
+        uint64 inboxPosition;
+        uint64 blockNumber;
+    }
+
+    function globalStateHash(GlobalState memory gs) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encodePacked(
+                TAG_GLOBAL_STATE, gs.stateRoot, gs.outboxRoot, gs.inboxPosition, gs.blockNumber
+            )
+        );
+    }
+
+    function worldHash(bytes32 moduleHash, bytes32 gsHash) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(TAG_WORLD, moduleHash, gsHash));
+    }
+
+    /// The hash of a machine that is running or errored (134 bytes: one keccak permutation).
+    function machineHash(
+        uint8 status,
+        uint32 pc,
+        bytes32 valueStack,
+        bytes32 locals,
+        bytes32 frames,
+        bytes32 world
+    ) internal pure returns (bytes32) {
+        return keccak256(
+            abi.encodePacked(TAG_MACHINE, status, pc, valueStack, locals, frames, world)
+        );
+    }
+
+    /// A finished machine is its global state alone (rule 1).
+    function finishedMachineHash(bytes32 gsHash) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(TAG_FINISHED, gsHash));
+    }
+
+    /// The machine at the synthetic entry (pc 0) of a module, about to run one block.
+    function initialMachineHash(bytes32 moduleRoot, bytes32 gsHash)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return machineHash(STATUS_RUNNING, 0, EMPTY, EMPTY, EMPTY, worldHash(moduleRoot, gsHash));
+    }
+}

@@ -1,0 +1,43 @@
+//! The `fuse-l2` command line.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+
+/// fuse-l2: an optimistic rollup with an interactive bisection fraud-proof engine.
+#[derive(Debug, Parser)]
+#[command(name = "fuse-l2", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compute the machine hashes that open and close one block (the two ends of a level-2
+    /// dispute) in Rust, and check them against the compiled L1 contract on an in-process EVM.
+    Hashes(commands::hashes::Args),
+}
+
+/// Parses the arguments, runs the command, and maps errors to a non-zero exit status.
+pub fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Hashes(args) => commands::hashes::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

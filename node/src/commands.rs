@@ -1,0 +1,3 @@
+//! One module per `fuse-l2` subcommand.
+
+pub mod hashes;

@@ -1,0 +1,88 @@
+//! Domain tags and hash constructors of the machine hash (docs/spec/machine-hash.md).
+//!
+//! Mirrors `contracts/src/osp/Hashing.sol` function for function. Every hashed structure
+//! starts with a one-byte domain tag. Integers are big-endian in every hash.
+
+use alloy_primitives::{B256, keccak256};
+
+use crate::GlobalState;
+
+/// Tag of a running or errored machine.
+pub const TAG_MACHINE: u8 = 0x01;
+/// Tag of a finished machine.
+pub const TAG_FINISHED: u8 = 0x02;
+/// Tag of the world hash (module hash and global-state hash).
+pub const TAG_WORLD: u8 = 0x03;
+/// Tag of the global state.
+pub const TAG_GLOBAL_STATE: u8 = 0x06;
+
+/// Status byte of a running machine in [`machine_hash`].
+pub const STATUS_RUNNING: u8 = 0;
+/// Status byte of an errored machine in [`machine_hash`].
+pub const STATUS_ERRORED: u8 = 2;
+
+/// The hash of an empty value stack, an empty frame stack and an empty locals tree.
+pub const EMPTY: B256 = B256::ZERO;
+
+/// `keccak256(0x06 ‖ state_root ‖ outbox_root ‖ inbox_position ‖ block_number)`, 81 bytes.
+pub fn global_state_hash(gs: &GlobalState) -> B256 {
+    let mut buf = [0u8; 81];
+    buf[0] = TAG_GLOBAL_STATE;
+    buf[1..33].copy_from_slice(gs.state_root.as_slice());
+    buf[33..65].copy_from_slice(gs.outbox_root.as_slice());
+    buf[65..73].copy_from_slice(&gs.inbox_position.to_be_bytes());
+    buf[73..81].copy_from_slice(&gs.block_number.to_be_bytes());
+    keccak256(buf)
+}
+
+/// `keccak256(0x03 ‖ module_hash ‖ gs_hash)`, 65 bytes.
+pub fn world_hash(module_hash: B256, gs_hash: B256) -> B256 {
+    let mut buf = [0u8; 65];
+    buf[0] = TAG_WORLD;
+    buf[1..33].copy_from_slice(module_hash.as_slice());
+    buf[33..65].copy_from_slice(gs_hash.as_slice());
+    keccak256(buf)
+}
+
+/// The hash of a running or errored machine:
+/// `keccak256(0x01 ‖ status ‖ pc (u32) ‖ value_stack ‖ locals ‖ frames ‖ world)`, 134 bytes,
+/// so it costs one keccak permutation.
+pub fn machine_hash(
+    status: u8,
+    pc: u32,
+    value_stack: B256,
+    locals: B256,
+    frames: B256,
+    world: B256,
+) -> B256 {
+    let mut buf = [0u8; 134];
+    buf[0] = TAG_MACHINE;
+    buf[1] = status;
+    buf[2..6].copy_from_slice(&pc.to_be_bytes());
+    buf[6..38].copy_from_slice(value_stack.as_slice());
+    buf[38..70].copy_from_slice(locals.as_slice());
+    buf[70..102].copy_from_slice(frames.as_slice());
+    buf[102..134].copy_from_slice(world.as_slice());
+    keccak256(buf)
+}
+
+/// A finished machine hashes from its global state alone: `keccak256(0x02 ‖ gs_hash)`.
+pub fn finished_machine_hash(gs_hash: B256) -> B256 {
+    let mut buf = [0u8; 33];
+    buf[0] = TAG_FINISHED;
+    buf[1..33].copy_from_slice(gs_hash.as_slice());
+    keccak256(buf)
+}
+
+/// The machine at the synthetic entry (pc 0) of the module whose root is `module_root`,
+/// about to run one block from the global state whose hash is `gs_hash`.
+pub fn initial_machine_hash(module_root: B256, gs_hash: B256) -> B256 {
+    machine_hash(
+        STATUS_RUNNING,
+        0,
+        EMPTY,
+        EMPTY,
+        EMPTY,
+        world_hash(module_root, gs_hash),
+    )
+}
