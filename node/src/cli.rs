@@ -19,6 +19,9 @@ pub enum Command {
     /// Compute the machine hashes that open and close one block (the two ends of a level-2
     /// dispute) in Rust, and check them against the compiled L1 contract on an in-process EVM.
     Hashes(commands::hashes::Args),
+    /// Run WebAssembly spec-test scripts (.wast files or folders) through the stepping
+    /// machine and the wasmtime twin; one line per file, then `N passed, N failed, N skipped`.
+    Wast(commands::wast::Args),
 }
 
 /// Parses the arguments, runs the command, and maps errors to a non-zero exit status.
@@ -32,6 +35,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Hashes(args) => commands::hashes::run(args),
+        Command::Wast(args) => commands::wast::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,278 @@
+//! One step: fetch the instruction at pc and execute it (docs/spec/isa.md).
+//!
+//! The loop is one `match` over the opcode; the semantics of each class live beside it
+//! (`control` here, [`math`], [`memory`], [`host`]). A trap leaves every part of the state
+//! as it was except the status, which becomes `Errored`; a host error leaves the machine
+//! unchanged and goes to the caller.
+
+pub mod host;
+pub mod math;
+pub mod memory;
+
+use crate::error::{HostError, Trap};
+use crate::host::Host;
+use crate::isa::{Instruction, Opcode};
+use crate::machine::{Machine, Status};
+use crate::module::{Module, locals_depth};
+
+/// Why an instruction did not complete.
+pub enum Fault {
+    /// The guest trapped.
+    Trap(Trap),
+    /// The host could not supply an input.
+    Host(HostError),
+}
+
+impl From<Trap> for Fault {
+    fn from(t: Trap) -> Self {
+        Fault::Trap(t)
+    }
+}
+
+impl Machine {
+    /// Executes one instruction (nothing if halted).
+    pub fn step<H: Host>(&mut self, host: &mut H) -> Result<(), HostError> {
+        self.run(host, 1).map(|_| ())
+    }
+
+    /// Executes up to `max_steps` instructions, stopping early when the machine halts.
+    /// Returns how many it executed. On a host error the machine is left before the
+    /// instruction that needed the input, so the call can be repeated once it is available.
+    pub fn run<H: Host>(&mut self, host: &mut H, max_steps: u64) -> Result<u64, HostError> {
+        let module = self.module.clone();
+        let mut done = 0;
+        while done < max_steps && self.status == Status::Running {
+            let Some(&ins) = module.code.get(self.pc as usize) else {
+                self.status = Status::Errored(Trap::Unreachable);
+                done += 1;
+                break;
+            };
+            match self.exec(&module, ins, host) {
+                Ok(()) => {}
+                Err(Fault::Trap(t)) => self.status = Status::Errored(t),
+                Err(Fault::Host(e)) => {
+                    self.steps += done;
+                    return Err(e);
+                }
+            }
+            done += 1;
+        }
+        self.steps += done;
+        Ok(done)
+    }
+
+    #[inline(always)]
+    fn pop(&mut self) -> u64 {
+        self.values.pop().unwrap_or(0)
+    }
+
+    #[inline(always)]
+    fn top(&self) -> u64 {
+        self.values.last().copied().unwrap_or(0)
+    }
+
+    #[inline(always)]
+    fn exec<H: Host>(
+        &mut self,
+        module: &Module,
+        ins: Instruction,
+        host: &mut H,
+    ) -> Result<(), Fault> {
+        use Opcode as O;
+        let next = self.pc + 1;
+        match ins.op {
+            // ---- control and stack ----
+            O::Unreachable => return Err(Trap::Unreachable.into()),
+            O::Drop => {
+                self.pop();
+            }
+            O::Nip => {
+                let v = self.pop();
+                self.pop();
+                self.values.push(v);
+            }
+            O::Select => {
+                let c = self.pop();
+                let b = self.pop();
+                if c as u32 == 0 {
+                    self.pop();
+                    self.values.push(b);
+                }
+            }
+            O::Br => {
+                self.pc = ins.a;
+                return Ok(());
+            }
+            O::BrIf => {
+                if self.pop() as u32 != 0 {
+                    self.pc = ins.a;
+                    return Ok(());
+                }
+            }
+            O::BrIfZero => {
+                if self.pop() as u32 == 0 {
+                    self.pc = ins.a;
+                    return Ok(());
+                }
+            }
+            O::BrTable => {
+                let i = self.pop() as u32 as u64;
+                self.pc = ins.a + i.min(ins.b) as u32;
+                return Ok(());
+            }
+            O::Call => {
+                let params = (ins.b >> 32) as u32;
+                let num_locals = ins.b as u32;
+                return self
+                    .call(ins.a, params, num_locals, next)
+                    .map_err(Fault::Trap);
+            }
+            O::CallIndirect => {
+                let i = self.top() as u32;
+                let table = module.table.as_deref().unwrap_or(&[]);
+                if i as u64 >= ins.b || i as usize >= table.len() {
+                    return Err(Trap::UndefinedElement.into());
+                }
+                let Some(f) = table[i as usize] else {
+                    return Err(Trap::UninitializedElement.into());
+                };
+                let crate::module::Function::Defined {
+                    type_index,
+                    entry_pc,
+                    num_locals,
+                } = module.functions[f as usize]
+                else {
+                    return Err(Trap::UninitializedElement.into());
+                };
+                if module.canonical_type[type_index as usize] != ins.a {
+                    return Err(Trap::IndirectCallTypeMismatch.into());
+                }
+                let params = module.types[type_index as usize].params.len() as u32;
+                if self.frames.len() >= crate::MAX_FRAMES {
+                    return Err(Trap::CallStackExhausted.into());
+                }
+                debug_assert_eq!(locals_depth(num_locals), locals_depth(num_locals));
+                self.pop();
+                return self
+                    .call(entry_pc, params, num_locals, next)
+                    .map_err(Fault::Trap);
+            }
+            O::Return => {
+                self.ret(ins.a);
+                return Ok(());
+            }
+            O::LocalGet => {
+                let v = self.locals[(self.locals_base + ins.a) as usize];
+                self.values.push(v);
+            }
+            O::LocalSet => {
+                let v = self.pop();
+                self.locals[(self.locals_base + ins.a) as usize] = v;
+            }
+            O::LocalTee => {
+                let v = self.top();
+                self.locals[(self.locals_base + ins.a) as usize] = v;
+            }
+            O::GlobalGet => {
+                let v = self.globals[ins.a as usize];
+                self.values.push(v);
+            }
+            O::GlobalSet => {
+                let v = self.pop();
+                self.globals[ins.a as usize] = v;
+            }
+            O::Const => self.values.push(ins.b),
+            O::Finish => {
+                self.status = Status::Finished;
+            }
+
+            // ---- math ----
+            O::I32Eqz
+            | O::I64Eqz
+            | O::I32Clz
+            | O::I32Ctz
+            | O::I32Popcnt
+            | O::I64Clz
+            | O::I64Ctz
+            | O::I64Popcnt
+            | O::I32WrapI64
+            | O::I64ExtendI32S
+            | O::I64ExtendI32U
+            | O::I32Extend8S
+            | O::I32Extend16S
+            | O::I64Extend8S
+            | O::I64Extend16S
+            | O::I64Extend32S => {
+                let a = self.pop();
+                self.values.push(math::unary(ins.op, a));
+            }
+            op if op.class() == crate::isa::OpClass::Math => {
+                let len = self.values.len();
+                let (a, c) = (self.values[len - 2], self.values[len - 1]);
+                let r = if math::can_trap(op) {
+                    math::binary(op, a, c)?
+                } else {
+                    math::binary(op, a, c).unwrap_or(0)
+                };
+                self.values.truncate(len - 1);
+                self.values[len - 2] = r;
+            }
+
+            // ---- memory ----
+            O::I32Load
+            | O::I64Load
+            | O::I32Load8S
+            | O::I32Load8U
+            | O::I32Load16S
+            | O::I32Load16U
+            | O::I64Load8S
+            | O::I64Load8U
+            | O::I64Load16S
+            | O::I64Load16U
+            | O::I64Load32S
+            | O::I64Load32U => {
+                let size = memory::access_size(ins.op);
+                let ea = memory::effective(self.memory.len(), self.top(), ins.a, size)?;
+                let v = memory::load(ins.op, &self.memory, ea);
+                let len = self.values.len();
+                self.values[len - 1] = v;
+            }
+            O::I32Store
+            | O::I64Store
+            | O::I32Store8
+            | O::I32Store16
+            | O::I64Store8
+            | O::I64Store16
+            | O::I64Store32 => {
+                let len = self.values.len();
+                let size = memory::access_size(ins.op);
+                let ea = memory::effective(self.memory.len(), self.values[len - 2], ins.a, size)?;
+                memory::store(ins.op, &mut self.memory, ea, self.values[len - 1]);
+                self.cache.touch_memory(ea, size);
+                self.values.truncate(len - 2);
+            }
+            O::MemorySize => {
+                let pages = (self.memory.len() / crate::PAGE_SIZE) as u64;
+                self.values.push(pages);
+            }
+            O::MemoryGrow => {
+                let old = (self.memory.len() / crate::PAGE_SIZE) as u64;
+                let delta = self.top() as u32 as u64;
+                let result = if old + delta > ins.a as u64 {
+                    u32::MAX as u64
+                } else {
+                    self.memory
+                        .resize(((old + delta) as usize) * crate::PAGE_SIZE, 0);
+                    old
+                };
+                let len = self.values.len();
+                self.values[len - 1] = result;
+            }
+
+            // ---- host I/O ----
+            op => host::exec(self, op, host)?,
+        }
+        self.pc = next;
+        Ok(())
+    }
+}
