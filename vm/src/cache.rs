@@ -59,6 +59,8 @@ pub fn frame_push(
 
 #[derive(Clone, Copy, Debug)]
 struct StackEntry {
+    /// False until the entry has been computed (a zeroed entry must never match).
+    valid: bool,
     value: u64,
     prev: B256,
     hash: B256,
@@ -103,21 +105,26 @@ pub struct Parts {
 impl HashCache {
     /// Caches for a machine freshly created from `module`.
     pub fn new(module: &Module) -> Self {
+        Self::for_state(module, &module.globals, &module.initial_memory)
+    }
+
+    /// Caches for a machine of `module` whose globals and memory are these.
+    pub fn for_state(module: &Module, globals: &[u64], memory: &[u8]) -> Self {
         HashCache {
             static_hash: module.static_hash,
             stack: Vec::new(),
             locals: vec![None],
             frames: Vec::new(),
-            globals_copy: module.globals.clone(),
+            globals_copy: globals.to_vec(),
             globals_tree: Tree::new(
                 merkle::TAG_GLOBALS,
                 module.globals_depth,
-                merkle::pack_values(&module.globals),
+                merkle::pack_values(globals),
             ),
             memory_tree: Tree::new(
                 merkle::TAG_MEMORY,
                 module.memory_depth,
-                merkle::chunk_leaves(&module.initial_memory),
+                merkle::chunk_leaves(memory),
             ),
             memory_dirty: Vec::new(),
             memory_rescan: false,
@@ -165,6 +172,7 @@ impl HashCache {
             self.stack.resize(
                 values.len(),
                 StackEntry {
+                    valid: false,
                     value: 0,
                     prev: B256::ZERO,
                     hash: B256::ZERO,
@@ -174,8 +182,9 @@ impl HashCache {
         let mut prev = hash::EMPTY;
         for (i, &v) in values.iter().enumerate().skip(base) {
             let e = &mut self.stack[i];
-            if e.value != v || e.prev != prev {
+            if !e.valid || e.value != v || e.prev != prev {
                 *e = StackEntry {
+                    valid: true,
                     value: v,
                     prev,
                     hash: value_stack_push(&prev, v),

@@ -25,6 +25,7 @@ pub mod load;
 pub mod machine;
 pub mod merkle;
 pub mod module;
+pub mod snapshot;
 pub mod spectest;
 pub mod step;
 pub mod testing;
