@@ -13,34 +13,35 @@ use fuse_vm::{GlobalState, LoadError, Machine, MemoryHost, Status, load, testing
 use proptest::prelude::*;
 
 fn smith_config() -> wasm_smith::Config {
-    let mut c = wasm_smith::Config::default();
-    c.allow_floats = false;
-    c.bulk_memory_enabled = false;
-    c.reference_types_enabled = false;
-    c.multi_value_enabled = false;
-    c.saturating_float_to_int_enabled = false;
-    c.sign_extension_ops_enabled = true;
-    c.simd_enabled = false;
-    c.relaxed_simd_enabled = false;
-    c.threads_enabled = false;
-    c.tail_call_enabled = false;
-    c.gc_enabled = false;
-    c.exceptions_enabled = false;
-    c.wide_arithmetic_enabled = false;
-    c.extended_const_enabled = false;
-    c.custom_page_sizes_enabled = false;
-    c.compact_imports_enabled = false;
-    c.memory64_enabled = false;
-    c.shared_everything_threads_enabled = false;
-    c.max_memories = 1;
-    c.max_tables = 1;
-    c.max_imports = 0;
-    c.max_memory32_bytes = 4 * 65536;
-    c.export_everything = true;
-    c.min_funcs = 1;
-    c.max_funcs = 8;
-    c.max_instructions = 200;
-    c
+    wasm_smith::Config {
+        allow_floats: false,
+        bulk_memory_enabled: false,
+        reference_types_enabled: false,
+        multi_value_enabled: false,
+        saturating_float_to_int_enabled: false,
+        sign_extension_ops_enabled: true,
+        simd_enabled: false,
+        relaxed_simd_enabled: false,
+        threads_enabled: false,
+        tail_call_enabled: false,
+        gc_enabled: false,
+        exceptions_enabled: false,
+        wide_arithmetic_enabled: false,
+        extended_const_enabled: false,
+        custom_page_sizes_enabled: false,
+        compact_imports_enabled: false,
+        memory64_enabled: false,
+        shared_everything_threads_enabled: false,
+        max_memories: 1,
+        max_tables: 1,
+        max_imports: 0,
+        max_memory32_bytes: 4 * 65536,
+        export_everything: true,
+        min_funcs: 1,
+        max_funcs: 8,
+        max_instructions: 200,
+        ..Default::default()
+    }
 }
 
 fn smith_module(seed: &[u8]) -> Option<Vec<u8>> {
