@@ -22,6 +22,9 @@ pub enum Command {
     /// Run WebAssembly spec-test scripts (.wast files or folders) through the stepping
     /// machine and the wasmtime twin; one line per file, then `N passed, N failed, N skipped`.
     Wast(commands::wast::Args),
+    /// Benchmarks (measure and report, never assert).
+    #[command(subcommand)]
+    Bench(crate::bench::Bench),
 }
 
 /// Parses the arguments, runs the command, and maps errors to a non-zero exit status.
@@ -36,6 +39,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Hashes(args) => commands::hashes::run(args),
         Command::Wast(args) => commands::wast::run(args),
+        Command::Bench(b) => crate::bench::run(b).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -5,5 +5,6 @@
 //! validator, JSON-RPC, storage, devnet, bench and replay arrive with their issues; the binary
 //! stays a thin shell over this library.
 
+pub mod bench;
 pub mod cli;
 pub mod commands;

@@ -12,7 +12,7 @@
 //! - globals: a copy and a tree, like locals; memory: a tree over written leaves;
 //! - module and world hashes: recomputed only when an input changed.
 
-use alloy_primitives::{B256, keccak256};
+use alloy_primitives::B256;
 
 use crate::commit;
 use crate::machine::Machine;
@@ -35,7 +35,7 @@ pub fn value_stack_push(prev: &B256, value: u64) -> B256 {
     buf[0] = TAG_VALUE_STACK;
     buf[1..33].copy_from_slice(prev.as_slice());
     buf[33..41].copy_from_slice(&value.to_be_bytes());
-    keccak256(buf)
+    crate::hash::keccak(&buf)
 }
 
 /// `keccak256(0x08 ‖ prev ‖ depth (u32) ‖ returnPc (u32) ‖ valueStack ‖ localsRoot)`, where
@@ -54,7 +54,7 @@ pub fn frame_push(
     buf[37..41].copy_from_slice(&return_pc.to_be_bytes());
     buf[41..73].copy_from_slice(value_stack.as_slice());
     buf[73..105].copy_from_slice(locals_root.as_slice());
-    keccak256(buf)
+    crate::hash::keccak(&buf)
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -1,7 +1,7 @@
 //! The module commitment: code, table, globals and memory trees, the static hash, and the
 //! module hash whose initial value is the module root (docs/spec/machine-hash.md).
 
-use alloy_primitives::{B256, keccak256};
+use alloy_primitives::B256;
 
 use crate::merkle::{self, Tree};
 use crate::module::{Function, Module};
@@ -18,7 +18,7 @@ pub fn static_hash(code_root: B256, table_root: B256, code_depth: u8) -> B256 {
     buf[1..33].copy_from_slice(code_root.as_slice());
     buf[33..65].copy_from_slice(table_root.as_slice());
     buf[65] = code_depth;
-    keccak256(buf)
+    crate::hash::keccak(&buf)
 }
 
 /// `keccak256(0x04 ‖ static ‖ globalsRoot ‖ memoryRoot ‖ memoryPages (u32))`, 101 bytes.
@@ -29,7 +29,7 @@ pub fn module_hash(static_hash: B256, globals_root: B256, memory_root: B256, pag
     buf[33..65].copy_from_slice(globals_root.as_slice());
     buf[65..97].copy_from_slice(memory_root.as_slice());
     buf[97..101].copy_from_slice(&pages.to_be_bytes());
-    keccak256(buf)
+    crate::hash::keccak(&buf)
 }
 
 /// A table element's leaf: `1 ‖ typeId (u32) ‖ entryPc (u32) ‖ params (u32) ‖ locals (u32) ‖

@@ -3,9 +3,26 @@
 //! Mirrors `contracts/src/osp/Hashing.sol` function for function. Every hashed structure
 //! starts with a one-byte domain tag. Integers are big-endian in every hash.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use alloy_primitives::{B256, keccak256};
 
 use crate::GlobalState;
+
+static KECCAK_CALLS: AtomicU64 = AtomicU64::new(0);
+
+/// keccak256 for every hash of the machine state; counts calls so benchmarks can report
+/// permutations per step (every state preimage is at most 135 bytes: one permutation).
+#[inline]
+pub fn keccak(data: &[u8]) -> B256 {
+    KECCAK_CALLS.fetch_add(1, Ordering::Relaxed);
+    keccak256(data)
+}
+
+/// Machine-state keccak calls made by this process so far.
+pub fn keccak_calls() -> u64 {
+    KECCAK_CALLS.load(Ordering::Relaxed)
+}
 
 /// Tag of a running or errored machine.
 pub const TAG_MACHINE: u8 = 0x01;
@@ -32,7 +49,7 @@ pub fn global_state_hash(gs: &GlobalState) -> B256 {
     buf[33..65].copy_from_slice(gs.outbox_root.as_slice());
     buf[65..73].copy_from_slice(&gs.inbox_position.to_be_bytes());
     buf[73..81].copy_from_slice(&gs.block_number.to_be_bytes());
-    keccak256(buf)
+    keccak(&buf)
 }
 
 /// `keccak256(0x03 ‖ module_hash ‖ gs_hash)`, 65 bytes.
@@ -41,7 +58,7 @@ pub fn world_hash(module_hash: B256, gs_hash: B256) -> B256 {
     buf[0] = TAG_WORLD;
     buf[1..33].copy_from_slice(module_hash.as_slice());
     buf[33..65].copy_from_slice(gs_hash.as_slice());
-    keccak256(buf)
+    keccak(&buf)
 }
 
 /// The hash of a running or errored machine:
@@ -63,7 +80,7 @@ pub fn machine_hash(
     buf[38..70].copy_from_slice(locals.as_slice());
     buf[70..102].copy_from_slice(frames.as_slice());
     buf[102..134].copy_from_slice(world.as_slice());
-    keccak256(buf)
+    keccak(&buf)
 }
 
 /// A finished machine hashes from its global state alone: `keccak256(0x02 ‖ gs_hash)`.
@@ -71,7 +88,7 @@ pub fn finished_machine_hash(gs_hash: B256) -> B256 {
     let mut buf = [0u8; 33];
     buf[0] = TAG_FINISHED;
     buf[1..33].copy_from_slice(gs_hash.as_slice());
-    keccak256(buf)
+    keccak(&buf)
 }
 
 /// The machine at the synthetic entry (pc 0) of the module whose root is `module_root`,

@@ -88,11 +88,10 @@ pub fn span(memory_len: usize, ptr: u64, len: usize) -> Result<usize, crate::Tra
 /// what `read_inbox` and `read_preimage` write and return.
 pub fn chunk(data: &[u8], offset: u64) -> ([u8; 32], u64) {
     let mut out = [0u8; 32];
-    let n = if (offset as usize) < data.len() {
-        (data.len() - offset as usize).min(32)
-    } else {
-        0
+    let Some(rest) = data.get(offset as usize..) else {
+        return (out, 0);
     };
-    out[..n].copy_from_slice(&data[offset as usize..offset as usize + n]);
+    let n = rest.len().min(32);
+    out[..n].copy_from_slice(&rest[..n]);
     (out, n as u64)
 }

@@ -7,7 +7,7 @@
 
 use std::sync::OnceLock;
 
-use alloy_primitives::{B256, keccak256};
+use alloy_primitives::B256;
 
 /// Tag of a memory-tree inner node.
 pub const TAG_MEMORY: u8 = 0x10;
@@ -30,7 +30,7 @@ pub fn node(tag: u8, left: &B256, right: &B256) -> B256 {
     buf[0] = tag;
     buf[1..33].copy_from_slice(left.as_slice());
     buf[33..65].copy_from_slice(right.as_slice());
-    keccak256(buf)
+    crate::hash::keccak(&buf)
 }
 
 /// The hash of an all-zero subtree of height `height` under `tag`.

@@ -797,6 +797,17 @@ pub(super) fn build(p: Parsed) -> Result<Module, LoadError> {
         initial_memory[*at as usize..end as usize].copy_from_slice(bytes);
     }
 
+    // The wasmtime twin reaches guest memory only through an export, so a guest that calls
+    // the host and has a memory must export it as "memory" (docs/spec/guest-abi.md).
+    let calls_host = functions.iter().any(|f| matches!(f, Function::Host { .. }));
+    if calls_host
+        && memory.is_some()
+        && exports.get("memory") != Some(&crate::module::Export::Memory)
+    {
+        return Err(LoadError::Unlinkable(
+            "a guest that imports host functions must export its memory as \"memory\"".into(),
+        ));
+    }
     let code_depth = tree_depth(code.len() as u64);
     let mut module = Module {
         code,

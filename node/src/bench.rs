@@ -1,0 +1,35 @@
+//! `fuse-l2 bench …`: benchmarks. They measure and report; they never fail on a figure.
+
+pub mod vm;
+pub mod workloads;
+
+/// Which benchmark to run.
+#[derive(Debug, clap::Subcommand)]
+pub enum Bench {
+    /// The stepping machine: steps/s with and without hashing, keccak per step, the twin.
+    Vm(vm::Args),
+}
+
+/// Runs a benchmark.
+pub fn run(b: Bench) -> anyhow::Result<()> {
+    match b {
+        Bench::Vm(a) => vm::run(a),
+    }
+}
+
+/// What the figures were measured on.
+pub fn machine_info() -> serde_json::Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    serde_json::json!({ "cpu": cpu, "cores": cores, "profile": if cfg!(debug_assertions) { "debug" } else { "release" } })
+}
