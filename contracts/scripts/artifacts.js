@@ -39,9 +39,15 @@ for (const file of walk(outDir)) {
   const runtime = a.deployedBytecode && a.deployedBytecode.object;
   if (!Array.isArray(a.abi) || a.abi.length === 0 || !runtime || runtime === '0x') continue;
   if (fresh.has(name)) throw new Error(`two contracts named ${name}: names must be unique`);
+  // The hashes of every source in the compilation (the contract's file and its imports), so
+  // any byte change to them (a comment too) makes the artifact stale, not only changes that
+  // alter the bytecode.
+  const sources = {};
+  for (const [p, meta] of Object.entries(a.metadata.sources || {}).sort()) sources[p] = meta.keccak256;
   const artifact = {
     contractName: name,
     source,
+    sources,
     abi: a.abi,
     bytecode: { object: a.bytecode.object },
     deployedBytecode: { object: runtime },

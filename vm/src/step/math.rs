@@ -41,16 +41,6 @@ pub fn unary(op: Opcode, a: u64) -> u64 {
     }
 }
 
-/// Whether a binary math op can trap (division and remainder).
-#[inline(always)]
-pub fn can_trap(op: Opcode) -> bool {
-    use Opcode::*;
-    matches!(
-        op,
-        I32DivS | I32DivU | I32RemS | I32RemU | I64DivS | I64DivU | I64RemS | I64RemU
-    )
-}
-
 /// A binary math op on `a` (deeper) and `c` (top).
 #[inline(always)]
 pub fn binary(op: Opcode, a: u64, c: u64) -> Result<u64, Trap> {

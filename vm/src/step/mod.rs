@@ -71,6 +71,19 @@ impl Machine {
         self.values.last().copied().unwrap_or(0)
     }
 
+    /// A binary math op: traps (for division) before anything changes.
+    #[inline(always)]
+    fn binop(&mut self, op: Opcode) -> Result<(), Trap> {
+        let len = self.values.len();
+        if len < 2 {
+            return Err(Trap::Unreachable);
+        }
+        let r = math::binary(op, self.values[len - 2], self.values[len - 1])?;
+        self.values[len - 2] = r;
+        self.values.truncate(len - 1);
+        Ok(())
+    }
+
     #[inline(always)]
     fn exec<H: Host>(
         &mut self,
@@ -206,17 +219,58 @@ impl Machine {
                 let a = self.pop();
                 self.values.push(math::unary(ins.op, a));
             }
-            op if op.class() == crate::isa::OpClass::Math => {
-                let len = self.values.len();
-                let (a, c) = (self.values[len - 2], self.values[len - 1]);
-                let r = if math::can_trap(op) {
-                    math::binary(op, a, c)?
-                } else {
-                    math::binary(op, a, c).unwrap_or(0)
-                };
-                self.values.truncate(len - 1);
-                self.values[len - 2] = r;
-            }
+            // Each binary op gets its own arm with a constant opcode, so `math::binary`
+            // inlines to the one operation (no second dispatch in the hot loop).
+            O::I32Eq => self.binop(O::I32Eq)?,
+            O::I32Ne => self.binop(O::I32Ne)?,
+            O::I32LtS => self.binop(O::I32LtS)?,
+            O::I32LtU => self.binop(O::I32LtU)?,
+            O::I32GtS => self.binop(O::I32GtS)?,
+            O::I32GtU => self.binop(O::I32GtU)?,
+            O::I32LeS => self.binop(O::I32LeS)?,
+            O::I32LeU => self.binop(O::I32LeU)?,
+            O::I32GeS => self.binop(O::I32GeS)?,
+            O::I32GeU => self.binop(O::I32GeU)?,
+            O::I64Eq => self.binop(O::I64Eq)?,
+            O::I64Ne => self.binop(O::I64Ne)?,
+            O::I64LtS => self.binop(O::I64LtS)?,
+            O::I64LtU => self.binop(O::I64LtU)?,
+            O::I64GtS => self.binop(O::I64GtS)?,
+            O::I64GtU => self.binop(O::I64GtU)?,
+            O::I64LeS => self.binop(O::I64LeS)?,
+            O::I64LeU => self.binop(O::I64LeU)?,
+            O::I64GeS => self.binop(O::I64GeS)?,
+            O::I64GeU => self.binop(O::I64GeU)?,
+            O::I32Add => self.binop(O::I32Add)?,
+            O::I32Sub => self.binop(O::I32Sub)?,
+            O::I32Mul => self.binop(O::I32Mul)?,
+            O::I32DivS => self.binop(O::I32DivS)?,
+            O::I32DivU => self.binop(O::I32DivU)?,
+            O::I32RemS => self.binop(O::I32RemS)?,
+            O::I32RemU => self.binop(O::I32RemU)?,
+            O::I32And => self.binop(O::I32And)?,
+            O::I32Or => self.binop(O::I32Or)?,
+            O::I32Xor => self.binop(O::I32Xor)?,
+            O::I32Shl => self.binop(O::I32Shl)?,
+            O::I32ShrS => self.binop(O::I32ShrS)?,
+            O::I32ShrU => self.binop(O::I32ShrU)?,
+            O::I32Rotl => self.binop(O::I32Rotl)?,
+            O::I32Rotr => self.binop(O::I32Rotr)?,
+            O::I64Add => self.binop(O::I64Add)?,
+            O::I64Sub => self.binop(O::I64Sub)?,
+            O::I64Mul => self.binop(O::I64Mul)?,
+            O::I64DivS => self.binop(O::I64DivS)?,
+            O::I64DivU => self.binop(O::I64DivU)?,
+            O::I64RemS => self.binop(O::I64RemS)?,
+            O::I64RemU => self.binop(O::I64RemU)?,
+            O::I64And => self.binop(O::I64And)?,
+            O::I64Or => self.binop(O::I64Or)?,
+            O::I64Xor => self.binop(O::I64Xor)?,
+            O::I64Shl => self.binop(O::I64Shl)?,
+            O::I64ShrS => self.binop(O::I64ShrS)?,
+            O::I64ShrU => self.binop(O::I64ShrU)?,
+            O::I64Rotl => self.binop(O::I64Rotl)?,
+            O::I64Rotr => self.binop(O::I64Rotr)?,
 
             // ---- memory ----
             O::I32Load
