@@ -129,6 +129,18 @@ fn differential(bytes: &[u8], arg_seed: u64) -> u64 {
                             restored.stack()
                         );
                     }
+                    // The same future: both run on and stay equal.
+                    let mut original = machine.clone();
+                    for _ in 0..50 {
+                        original.step(&mut host).unwrap();
+                        restored.step(&mut host).unwrap();
+                    }
+                    assert_eq!(
+                        original.hash(),
+                        restored.hash(),
+                        "restored machine diverged"
+                    );
+                    assert_eq!(original.status(), restored.status());
                     checks += 1;
                 }
             }

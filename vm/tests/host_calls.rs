@@ -234,3 +234,19 @@ fn bad_host_arguments_trap_in_both() {
         );
     }
 }
+
+#[test]
+fn an_errored_machine_is_unchanged_by_a_step() {
+    let wasm =
+        wat(r#"(module (func (export "fuse_entry") i32.const 1 i32.const 0 i32.div_u drop))"#);
+    let module = Arc::new(load(&wasm).unwrap());
+    let mut m = Machine::new(module, GlobalState::default());
+    let mut host = MemoryHost::default();
+    m.run(&mut host, 100).unwrap();
+    assert_eq!(m.status(), Status::Errored(fuse_vm::Trap::DivideByZero));
+    // The trap left pc at the division and both operands on the stack.
+    assert_eq!(m.stack(), &[1, 0]);
+    let h = m.hash();
+    assert_eq!(m.run(&mut host, 10).unwrap(), 0);
+    assert_eq!(m.hash(), h);
+}

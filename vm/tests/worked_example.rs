@@ -159,6 +159,9 @@ fn worked_example_matches_machine_and_doc() {
     m.run(&mut MemoryHost::default(), 10).unwrap();
     let finished = keccak256(cat(&[&[0x02], gs_hash.as_slice()]));
     assert_eq!(m.hash(), finished, "finished machine hash");
+    // A halted machine is unchanged by a step.
+    assert_eq!(m.run(&mut MemoryHost::default(), 5).unwrap(), 0);
+    assert_eq!(m.hash(), finished);
 
     let doc = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -46,6 +46,31 @@ fn outside(what: impl Into<String>, offset: u64) -> LoadError {
     }
 }
 
+fn unknown_import(import: &wasmparser::Import) -> LoadError {
+    LoadError::Unlinkable(format!("unknown import {}.{}", import.module, import.name))
+}
+
+/// An imported memory or table of `provided` limits satisfies the import's limits if it is
+/// at least as large and its maximum is at most the import's (the spec's subtyping).
+fn check_limits(
+    want_initial: u64,
+    want_max: Option<u64>,
+    initial: u32,
+    max: Option<u32>,
+) -> Result<(), LoadError> {
+    let fits = want_initial <= initial as u64
+        && match (want_max, max) {
+            (None, _) => true,
+            (Some(want), Some(have)) => have as u64 <= want,
+            (Some(_), None) => false,
+        };
+    if fits {
+        Ok(())
+    } else {
+        Err(LoadError::Unlinkable("incompatible import type".into()))
+    }
+}
+
 fn val_type(t: wasmparser::ValType, offset: u64) -> Result<ValType, LoadError> {
     match t {
         wasmparser::ValType::I32 => Ok(ValType::I32),
@@ -223,22 +248,9 @@ pub(super) fn parse<'a>(bytes: &'a [u8], imports: &Imports) -> Result<Parsed<'a>
                                 ));
                             }
                             let Some(ImportValues::Memory { initial, max }) = provided else {
-                                return Err(LoadError::Unlinkable(format!(
-                                    "unknown import {}.{}",
-                                    import.module, import.name
-                                )));
+                                return Err(unknown_import(&import));
                             };
-                            let fits = m.initial <= *initial as u64
-                                && match (m.maximum, max) {
-                                    (None, _) => true,
-                                    (Some(want), Some(have)) => (*have as u64) <= want,
-                                    (Some(_), None) => false,
-                                };
-                            if !fits {
-                                return Err(LoadError::Unlinkable(
-                                    "incompatible import type".into(),
-                                ));
-                            }
+                            check_limits(m.initial, m.maximum, *initial, *max)?;
                             p.memory = Some((*initial, *max));
                         }
                         TypeRef::Table(t) => {
@@ -246,22 +258,9 @@ pub(super) fn parse<'a>(bytes: &'a [u8], imports: &Imports) -> Result<Parsed<'a>
                                 return Err(outside("non-funcref or 64-bit table", offset));
                             }
                             let Some(ImportValues::Table { initial, max }) = provided else {
-                                return Err(LoadError::Unlinkable(format!(
-                                    "unknown import {}.{}",
-                                    import.module, import.name
-                                )));
+                                return Err(unknown_import(&import));
                             };
-                            let fits = t.initial <= *initial as u64
-                                && match (t.maximum, max) {
-                                    (None, _) => true,
-                                    (Some(want), Some(have)) => (*have as u64) <= want,
-                                    (Some(_), None) => false,
-                                };
-                            if !fits {
-                                return Err(LoadError::Unlinkable(
-                                    "incompatible import type".into(),
-                                ));
-                            }
+                            check_limits(t.initial, t.maximum, *initial, *max)?;
                             p.table = Some(ParsedTable { initial: *initial });
                         }
                         TypeRef::Tag(_) => return Err(outside("tag import (exceptions)", offset)),
