@@ -1,4 +1,4 @@
-//! Lowers structured control flow to the flat ISA and assembles the [`Module`].
+//! Lowers structured control flow of one function body to the flat ISA.
 //!
 //! Each function's body becomes a run of flat instructions with absolute jump targets. A
 //! callee starts with an empty value stack of its own (the caller's is saved in its frame), so
@@ -10,32 +10,26 @@ use std::collections::BTreeMap;
 
 use wasmparser::{BlockType, Operator};
 
+use super::operators::{math_op, op_name, supported};
 use super::sections::{Parsed, ParsedFunc};
-use crate::error::{LoadError, Trap};
+use crate::error::LoadError;
 use crate::isa::{Instruction, Opcode};
-use crate::module::{Function, MemoryLimits, Module, locals_depth, tree_depth};
+use crate::module::locals_depth;
 
 /// Most flat instructions a module may have.
 pub const MAX_CODE: usize = 1 << 24;
 /// Most locals (params included) a function may have.
 pub const MAX_LOCALS: u32 = 50_000;
 
-/// The wasm name of an operator, for error messages.
-pub(super) fn op_name(op: &Operator) -> String {
-    let dbg = format!("{op:?}");
-    let end = dbg.find([' ', '{', '(']).unwrap_or(dbg.len());
-    dbg[..end].to_string()
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Block,
     Loop,
     If,
     Function,
 }
 
-struct Ctl {
+pub(super) struct Ctl {
     kind: Kind,
     /// Operand-stack height when the construct was entered.
     height: u32,
@@ -51,21 +45,21 @@ struct Ctl {
     dead_at_entry: bool,
 }
 
-struct FuncCompiler<'m> {
-    code: &'m mut Vec<Instruction>,
-    call_patches: &'m mut Vec<(usize, u32)>,
-    parsed: &'m Parsed<'m>,
-    func_index: u32,
-    table_size: u32,
-    table_depth: u8,
-    memory_depth: u8,
-    max_pages: u32,
-    globals_depth: u8,
-    num_locals: u32,
-    ctls: Vec<Ctl>,
-    height: u32,
-    unreachable: bool,
-    canonical: &'m [u32],
+pub(super) struct FuncCompiler<'m> {
+    pub(super) code: &'m mut Vec<Instruction>,
+    pub(super) call_patches: &'m mut Vec<(usize, u32)>,
+    pub(super) parsed: &'m Parsed<'m>,
+    pub(super) func_index: u32,
+    pub(super) table_size: u32,
+    pub(super) table_depth: u8,
+    pub(super) memory_depth: u8,
+    pub(super) max_pages: u32,
+    pub(super) globals_depth: u8,
+    pub(super) num_locals: u32,
+    pub(super) ctls: Vec<Ctl>,
+    pub(super) height: u32,
+    pub(super) unreachable: bool,
+    pub(super) canonical: &'m [u32],
 }
 
 impl FuncCompiler<'_> {
@@ -207,7 +201,11 @@ impl FuncCompiler<'_> {
         self.height += results;
     }
 
-    fn compile(&mut self, body: &wasmparser::FunctionBody, results: u32) -> Result<(), LoadError> {
+    pub(super) fn compile(
+        &mut self,
+        body: &wasmparser::FunctionBody,
+        results: u32,
+    ) -> Result<(), LoadError> {
         let invalid = |e: wasmparser::BinaryReaderError| LoadError::Invalid {
             message: e.message().to_string(),
             offset: e.offset(),
@@ -473,362 +471,10 @@ impl FuncCompiler<'_> {
     }
 
     fn check_supported(&self, op: &Operator, offset: u64) -> Result<(), LoadError> {
-        let supported = math_op(op).is_some()
-            || matches!(
-                op,
-                Operator::Unreachable
-                    | Operator::Nop
-                    | Operator::Br { .. }
-                    | Operator::BrIf { .. }
-                    | Operator::BrTable { .. }
-                    | Operator::Return
-                    | Operator::Call { .. }
-                    | Operator::CallIndirect { table_index: 0, .. }
-                    | Operator::Drop
-                    | Operator::Select
-                    | Operator::LocalGet { .. }
-                    | Operator::LocalSet { .. }
-                    | Operator::LocalTee { .. }
-                    | Operator::GlobalGet { .. }
-                    | Operator::GlobalSet { .. }
-                    | Operator::I32Load { .. }
-                    | Operator::I64Load { .. }
-                    | Operator::I32Load8S { .. }
-                    | Operator::I32Load8U { .. }
-                    | Operator::I32Load16S { .. }
-                    | Operator::I32Load16U { .. }
-                    | Operator::I64Load8S { .. }
-                    | Operator::I64Load8U { .. }
-                    | Operator::I64Load16S { .. }
-                    | Operator::I64Load16U { .. }
-                    | Operator::I64Load32S { .. }
-                    | Operator::I64Load32U { .. }
-                    | Operator::I32Store { .. }
-                    | Operator::I64Store { .. }
-                    | Operator::I32Store8 { .. }
-                    | Operator::I32Store16 { .. }
-                    | Operator::I64Store8 { .. }
-                    | Operator::I64Store16 { .. }
-                    | Operator::I64Store32 { .. }
-                    | Operator::MemorySize { mem: 0 }
-                    | Operator::MemoryGrow { mem: 0 }
-                    | Operator::I32Const { .. }
-                    | Operator::I64Const { .. }
-            );
-        if supported {
+        if supported(op) {
             Ok(())
         } else {
             Err(self.outside(format!("opcode {}", op_name(op)), offset))
         }
     }
-}
-
-/// Math opcodes: (flat opcode, values popped, values pushed).
-fn math_op(op: &Operator) -> Option<(Opcode, u32, u32)> {
-    use Opcode as O;
-    let unary = |o| Some((o, 1, 1));
-    let binary = |o| Some((o, 2, 1));
-    match op {
-        Operator::I32Eqz => unary(O::I32Eqz),
-        Operator::I64Eqz => unary(O::I64Eqz),
-        Operator::I32Eq => binary(O::I32Eq),
-        Operator::I32Ne => binary(O::I32Ne),
-        Operator::I32LtS => binary(O::I32LtS),
-        Operator::I32LtU => binary(O::I32LtU),
-        Operator::I32GtS => binary(O::I32GtS),
-        Operator::I32GtU => binary(O::I32GtU),
-        Operator::I32LeS => binary(O::I32LeS),
-        Operator::I32LeU => binary(O::I32LeU),
-        Operator::I32GeS => binary(O::I32GeS),
-        Operator::I32GeU => binary(O::I32GeU),
-        Operator::I64Eq => binary(O::I64Eq),
-        Operator::I64Ne => binary(O::I64Ne),
-        Operator::I64LtS => binary(O::I64LtS),
-        Operator::I64LtU => binary(O::I64LtU),
-        Operator::I64GtS => binary(O::I64GtS),
-        Operator::I64GtU => binary(O::I64GtU),
-        Operator::I64LeS => binary(O::I64LeS),
-        Operator::I64LeU => binary(O::I64LeU),
-        Operator::I64GeS => binary(O::I64GeS),
-        Operator::I64GeU => binary(O::I64GeU),
-        Operator::I32Clz => unary(O::I32Clz),
-        Operator::I32Ctz => unary(O::I32Ctz),
-        Operator::I32Popcnt => unary(O::I32Popcnt),
-        Operator::I32Add => binary(O::I32Add),
-        Operator::I32Sub => binary(O::I32Sub),
-        Operator::I32Mul => binary(O::I32Mul),
-        Operator::I32DivS => binary(O::I32DivS),
-        Operator::I32DivU => binary(O::I32DivU),
-        Operator::I32RemS => binary(O::I32RemS),
-        Operator::I32RemU => binary(O::I32RemU),
-        Operator::I32And => binary(O::I32And),
-        Operator::I32Or => binary(O::I32Or),
-        Operator::I32Xor => binary(O::I32Xor),
-        Operator::I32Shl => binary(O::I32Shl),
-        Operator::I32ShrS => binary(O::I32ShrS),
-        Operator::I32ShrU => binary(O::I32ShrU),
-        Operator::I32Rotl => binary(O::I32Rotl),
-        Operator::I32Rotr => binary(O::I32Rotr),
-        Operator::I64Clz => unary(O::I64Clz),
-        Operator::I64Ctz => unary(O::I64Ctz),
-        Operator::I64Popcnt => unary(O::I64Popcnt),
-        Operator::I64Add => binary(O::I64Add),
-        Operator::I64Sub => binary(O::I64Sub),
-        Operator::I64Mul => binary(O::I64Mul),
-        Operator::I64DivS => binary(O::I64DivS),
-        Operator::I64DivU => binary(O::I64DivU),
-        Operator::I64RemS => binary(O::I64RemS),
-        Operator::I64RemU => binary(O::I64RemU),
-        Operator::I64And => binary(O::I64And),
-        Operator::I64Or => binary(O::I64Or),
-        Operator::I64Xor => binary(O::I64Xor),
-        Operator::I64Shl => binary(O::I64Shl),
-        Operator::I64ShrS => binary(O::I64ShrS),
-        Operator::I64ShrU => binary(O::I64ShrU),
-        Operator::I64Rotl => binary(O::I64Rotl),
-        Operator::I64Rotr => binary(O::I64Rotr),
-        Operator::I32WrapI64 => unary(O::I32WrapI64),
-        Operator::I64ExtendI32S => unary(O::I64ExtendI32S),
-        Operator::I64ExtendI32U => unary(O::I64ExtendI32U),
-        Operator::I32Extend8S => unary(O::I32Extend8S),
-        Operator::I32Extend16S => unary(O::I32Extend16S),
-        Operator::I64Extend8S => unary(O::I64Extend8S),
-        Operator::I64Extend16S => unary(O::I64Extend16S),
-        Operator::I64Extend32S => unary(O::I64Extend32S),
-        _ => None,
-    }
-}
-
-/// Assembles the module: synthetic entry, function bodies, call targets, table, globals,
-/// memory, depths and the module root.
-pub(super) fn build(p: Parsed) -> Result<Module, LoadError> {
-    let invalid = |e: wasmparser::BinaryReaderError| LoadError::Invalid {
-        message: e.message().to_string(),
-        offset: e.offset(),
-    };
-    // Canonical type ids: structurally equal types share the id of the first one.
-    let mut canonical = Vec::with_capacity(p.types.len());
-    for (i, t) in p.types.iter().enumerate() {
-        let first = p.types.iter().position(|u| u == t).unwrap_or(i);
-        canonical.push(first as u32);
-    }
-
-    let (memory, memory_depth) = match p.memory {
-        Some((initial, max)) => {
-            let max_pages = max
-                .unwrap_or(crate::MAX_MEMORY_PAGES)
-                .min(crate::MAX_MEMORY_PAGES);
-            if initial > max_pages {
-                return Err(LoadError::Limit(format!("memory of {initial} pages")));
-            }
-            let depth = tree_depth(max_pages.max(1) as u64 * crate::LEAVES_PER_PAGE);
-            (
-                Some(MemoryLimits {
-                    initial_pages: initial,
-                    max_pages,
-                }),
-                depth,
-            )
-        }
-        None => (None, 0),
-    };
-    let table_size = p.table.as_ref().map(|t| t.initial).unwrap_or(0);
-    if table_size > crate::MAX_TABLE_SIZE {
-        return Err(LoadError::Limit(format!("table of {table_size} elements")));
-    }
-    let table_depth = tree_depth(table_size as u64);
-    let globals_depth = tree_depth((p.globals.len() as u64).div_ceil(4));
-
-    let mut code = Vec::new();
-    let mut call_patches = Vec::new();
-    // The synthetic entry: start function, then the guest entry, then finish.
-    let mut entry_calls = Vec::new();
-    if let Some(start) = p.start {
-        entry_calls.push(start);
-    }
-    let exports: BTreeMap<String, crate::module::Export> = p.exports.iter().cloned().collect();
-    if let Some(crate::module::Export::Func(f)) = exports.get(super::ENTRY_EXPORT) {
-        let t = match &p.functions[*f as usize] {
-            ParsedFunc::Host(_, t) | ParsedFunc::Defined(t) => *t,
-        };
-        let ty = &p.types[t as usize];
-        if !ty.params.is_empty() || !ty.results.is_empty() {
-            return Err(LoadError::Unlinkable(format!(
-                "export {} must have type () -> ()",
-                super::ENTRY_EXPORT
-            )));
-        }
-        entry_calls.push(*f);
-    }
-    for f in entry_calls {
-        match &p.functions[f as usize] {
-            ParsedFunc::Host(h, _) => code.push(Instruction::simple(h.opcode())),
-            ParsedFunc::Defined(_) => {
-                call_patches.push((code.len(), f));
-                code.push(Instruction::simple(Opcode::Call));
-            }
-        }
-    }
-    let finish_pc = code.len() as u32;
-    code.push(Instruction::simple(Opcode::Finish));
-
-    let mut functions: Vec<Function> = p
-        .functions
-        .iter()
-        .map(|f| match f {
-            ParsedFunc::Host(host, t) => Function::Host {
-                host: *host,
-                type_index: *t,
-            },
-            ParsedFunc::Defined(t) => Function::Defined {
-                type_index: *t,
-                entry_pc: 0,
-                num_locals: 0,
-            },
-        })
-        .collect();
-
-    for (body, index) in &p.bodies {
-        let ParsedFunc::Defined(t) = p.functions[*index as usize] else {
-            return Err(LoadError::Invalid {
-                message: "code for an imported function".into(),
-                offset: body.range().start,
-            });
-        };
-        let ty = &p.types[t as usize];
-        let mut num_locals = ty.params.len() as u32;
-        for local in body.get_locals_reader().map_err(invalid)? {
-            let (count, vt) = local.map_err(invalid)?;
-            if !matches!(vt, wasmparser::ValType::I32 | wasmparser::ValType::I64) {
-                return Err(LoadError::OutsideSubset {
-                    what: format!("local of type {vt}"),
-                    func: Some(*index),
-                    offset: body.range().start,
-                });
-            }
-            num_locals = num_locals.saturating_add(count);
-            if num_locals > MAX_LOCALS {
-                return Err(LoadError::Limit(format!(
-                    "function {index} has more than {MAX_LOCALS} locals"
-                )));
-            }
-        }
-        let entry_pc = code.len() as u32;
-        let mut fc = FuncCompiler {
-            code: &mut code,
-            call_patches: &mut call_patches,
-            parsed: &p,
-            func_index: *index,
-            table_size,
-            table_depth,
-            memory_depth,
-            max_pages: memory.map(|m| m.max_pages).unwrap_or(0),
-            globals_depth,
-            num_locals,
-            ctls: Vec::new(),
-            height: 0,
-            unreachable: false,
-            canonical: &canonical,
-        };
-        fc.compile(body, ty.results.len() as u32)?;
-        functions[*index as usize] = Function::Defined {
-            type_index: t,
-            entry_pc,
-            num_locals,
-        };
-    }
-    for (at, callee) in call_patches {
-        let Function::Defined {
-            type_index,
-            entry_pc,
-            num_locals,
-        } = functions[callee as usize]
-        else {
-            unreachable!("host calls are emitted inline");
-        };
-        let params = p.types[type_index as usize].params.len() as u64;
-        code[at].a = entry_pc;
-        code[at].b = (params << 32) | num_locals as u64;
-        code[at].depth = locals_depth(num_locals);
-    }
-
-    // Instantiation: element segments, then data segments (the spec's order).
-    let table = match p.table {
-        Some(t) => {
-            let mut elems = vec![None; t.initial as usize];
-            for (at, items) in &p.elements {
-                let end = *at as u64 + items.len() as u64;
-                if end > elems.len() as u64 {
-                    return Err(LoadError::Instantiation(Trap::OutOfBoundsTable));
-                }
-                for (i, item) in items.iter().enumerate() {
-                    if let Some(f) = item
-                        && matches!(functions[*f as usize], Function::Host { .. })
-                    {
-                        return Err(LoadError::OutsideSubset {
-                            what: "host function in a table".into(),
-                            func: Some(*f),
-                            offset: 0,
-                        });
-                    }
-                    elems[*at as usize + i] = *item;
-                }
-            }
-            Some(elems)
-        }
-        None => {
-            if p.elements.iter().any(|(_, items)| !items.is_empty()) {
-                return Err(LoadError::Instantiation(Trap::OutOfBoundsTable));
-            }
-            None
-        }
-    };
-    let mut initial_memory = vec![
-        0u8;
-        memory
-            .map(|m| m.initial_pages as usize * crate::PAGE_SIZE)
-            .unwrap_or(0)
-    ];
-    for (at, bytes) in &p.data {
-        let end = *at as u64 + bytes.len() as u64;
-        if end > initial_memory.len() as u64 {
-            return Err(LoadError::Instantiation(Trap::OutOfBoundsMemory));
-        }
-        initial_memory[*at as usize..end as usize].copy_from_slice(bytes);
-    }
-
-    // The wasmtime twin reaches guest memory only through an export, so a guest that calls
-    // the host and has a memory must export it as "memory" (docs/spec/guest-abi.md).
-    let calls_host = functions.iter().any(|f| matches!(f, Function::Host { .. }));
-    if calls_host
-        && memory.is_some()
-        && exports.get("memory") != Some(&crate::module::Export::Memory)
-    {
-        return Err(LoadError::Unlinkable(
-            "a guest that imports host functions must export its memory as \"memory\"".into(),
-        ));
-    }
-    let code_depth = tree_depth(code.len() as u64);
-    let mut module = Module {
-        code,
-        types: p.types,
-        canonical_type: canonical,
-        functions,
-        table,
-        globals: p.globals.iter().map(|g| g.2).collect(),
-        global_types: p.globals.iter().map(|g| (g.0, g.1)).collect(),
-        memory,
-        initial_memory,
-        exports,
-        finish_pc,
-        memory_depth,
-        globals_depth,
-        table_depth,
-        code_depth,
-        static_hash: Default::default(),
-        root: Default::default(),
-    };
-    module.static_hash = crate::commit::module_static_hash(&module);
-    module.root = crate::commit::module_root(&module);
-    Ok(module)
 }

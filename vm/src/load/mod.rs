@@ -6,8 +6,10 @@
 //! [`LoadError::OutsideSubset`] naming the construct, function and byte offset (DESIGN.md
 //! rule 14). Loading never panics on any input.
 
+mod assemble;
 mod flatten;
 mod imports;
+mod operators;
 mod sections;
 
 pub use imports::{ImportValues, Imports};
@@ -35,7 +37,7 @@ pub fn load_with(bytes: &[u8], imports: &Imports) -> Result<Module, LoadError> {
             offset: e.offset(),
         })?;
     let parsed = sections::parse(bytes, imports)?;
-    let module = flatten::build(parsed)?;
+    let module = assemble::build(parsed)?;
     // The subset's own checks name the construct; this one makes sure nothing else slipped
     // through, with the exact feature set the wasmtime twin enables.
     let mut subset = wasmparser::Validator::new_with_features(subset_features());

@@ -118,7 +118,7 @@ fn const_expr(
                 return Err(outside(
                     format!(
                         "constant expression operator {}",
-                        super::flatten::op_name(&other)
+                        super::operators::op_name(&other)
                     ),
                     offset,
                 ));
