@@ -244,15 +244,15 @@ impl Machine {
     /// The return transition: drops the callee's stack and locals, restores the caller and
     /// pushes the result (if `arity` is 1).
     #[inline]
-    pub(crate) fn ret(&mut self, arity: u32) {
+    pub(crate) fn ret(&mut self, arity: u32) -> Result<(), Trap> {
         let result = if arity > 0 {
             self.values.last().copied()
         } else {
             None
         };
+        // Valid code never returns from the synthetic entry's frame: a trap, not a panic.
         let Some(frame) = self.frames.pop() else {
-            self.status = Status::Errored(Trap::Unreachable);
-            return;
+            return Err(Trap::Unreachable);
         };
         self.values.truncate(self.stack_base as usize);
         self.locals.truncate(self.locals_base as usize);
@@ -264,5 +264,6 @@ impl Machine {
         self.locals_base = frame.locals_base;
         self.num_locals = frame.num_locals;
         self.pc = frame.return_pc;
+        Ok(())
     }
 }

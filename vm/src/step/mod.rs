@@ -41,22 +41,27 @@ impl Machine {
     pub fn run<H: Host>(&mut self, host: &mut H, max_steps: u64) -> Result<u64, HostError> {
         let module = self.module.clone();
         let mut done = 0;
+        // pc lives in a register while the loop runs; `self.pc` is written back on exit.
+        let mut pc = self.pc;
         while done < max_steps && self.status == Status::Running {
-            let Some(&ins) = module.code.get(self.pc as usize) else {
+            let Some(&ins) = module.code.get(pc as usize) else {
                 self.status = Status::Errored(Trap::Unreachable);
                 done += 1;
                 break;
             };
-            match self.exec(&module, ins, host) {
-                Ok(()) => {}
+            match self.exec(&module, pc, ins, host) {
+                Ok(next) => pc = next,
+                // A trap leaves pc at the trapping instruction.
                 Err(Fault::Trap(t)) => self.status = Status::Errored(t),
                 Err(Fault::Host(e)) => {
+                    self.pc = pc;
                     self.steps += done;
                     return Err(e);
                 }
             }
             done += 1;
         }
+        self.pc = pc;
         self.steps += done;
         Ok(done)
     }
@@ -84,15 +89,18 @@ impl Machine {
         Ok(())
     }
 
+    /// Executes `ins` (at `pc`) and returns the next pc. `self.pc` is only read and written
+    /// by calls and returns.
     #[inline(always)]
     fn exec<H: Host>(
         &mut self,
         module: &Module,
+        pc: u32,
         ins: Instruction,
         host: &mut H,
-    ) -> Result<(), Fault> {
+    ) -> Result<u32, Fault> {
         use Opcode as O;
-        let next = self.pc + 1;
+        let next = pc + 1;
         match ins.op {
             // ---- control and stack ----
             O::Unreachable => return Err(Trap::Unreachable.into()),
@@ -113,32 +121,27 @@ impl Machine {
                 }
             }
             O::Br => {
-                self.pc = ins.a;
-                return Ok(());
+                return Ok(ins.a);
             }
             O::BrIf => {
                 if self.pop() as u32 != 0 {
-                    self.pc = ins.a;
-                    return Ok(());
+                    return Ok(ins.a);
                 }
             }
             O::BrIfZero => {
                 if self.pop() as u32 == 0 {
-                    self.pc = ins.a;
-                    return Ok(());
+                    return Ok(ins.a);
                 }
             }
             O::BrTable => {
                 let i = self.pop() as u32 as u64;
-                self.pc = ins.a + i.min(ins.b) as u32;
-                return Ok(());
+                return Ok(ins.a + i.min(ins.b) as u32);
             }
             O::Call => {
                 let params = (ins.b >> 32) as u32;
                 let num_locals = ins.b as u32;
-                return self
-                    .call(ins.a, params, num_locals, next)
-                    .map_err(Fault::Trap);
+                self.call(ins.a, params, num_locals, next)?;
+                return Ok(self.pc);
             }
             O::CallIndirect => {
                 let i = self.top() as u32;
@@ -166,13 +169,12 @@ impl Machine {
                 }
                 debug_assert_eq!(locals_depth(num_locals), locals_depth(num_locals));
                 self.pop();
-                return self
-                    .call(entry_pc, params, num_locals, next)
-                    .map_err(Fault::Trap);
+                self.call(entry_pc, params, num_locals, next)?;
+                return Ok(self.pc);
             }
             O::Return => {
-                self.ret(ins.a);
-                return Ok(());
+                self.ret(ins.a)?;
+                return Ok(self.pc);
             }
             O::LocalGet => {
                 let v = self.locals[(self.locals_base + ins.a) as usize];
@@ -326,7 +328,6 @@ impl Machine {
             // ---- host I/O ----
             op => host::exec(self, op, host)?,
         }
-        self.pc = next;
-        Ok(())
+        Ok(next)
     }
 }
