@@ -327,6 +327,31 @@ impl<T: Twin> Runner<'_, T> {
         Ok(outcome)
     }
 
+    /// A module the script expects the loader to reject as `kind`. Text that does not even
+    /// encode (`bytes` is `None`) was rejected before any binary existed: a pass. A module
+    /// outside the subset is a skip: the machine cannot tell what the spec expects of it.
+    fn expect_rejected(
+        &mut self,
+        bytes: Option<Vec<u8>>,
+        kind: &str,
+        message: &str,
+        line: usize,
+        wanted: fn(&LoadError) -> bool,
+    ) {
+        let Some(bytes) = bytes else {
+            self.pass();
+            return;
+        };
+        match self.load(&bytes) {
+            Err(e) if wanted(&e) => self.pass(),
+            Err(LoadError::OutsideSubset { what, .. }) => self.skip(&what),
+            Err(e) => self.fail(format!(
+                "line {line}: expected {kind} (\"{message}\"), got {e}"
+            )),
+            Ok(_) => self.fail(format!("line {line}: {kind} module loaded (\"{message}\")")),
+        }
+    }
+
     fn encode(module: &mut QuoteWat) -> Option<Vec<u8>> {
         module.encode().ok()
     }
@@ -472,52 +497,31 @@ impl<T: Twin> Runner<'_, T> {
                 mut module,
                 message,
                 ..
-            } => match Self::encode(&mut module) {
-                None => self.pass(),
-                Some(bytes) => match self.load(&bytes) {
-                    Err(LoadError::Invalid { .. }) => self.pass(),
-                    Err(LoadError::OutsideSubset { what, .. }) => self.skip(&what),
-                    Err(e) => self.fail(format!(
-                        "line {line}: expected invalid (\"{message}\"), got {e}"
-                    )),
-                    Ok(_) => self.fail(format!(
-                        "line {line}: invalid module loaded (\"{message}\")"
-                    )),
-                },
-            },
+            } => {
+                let bytes = Self::encode(&mut module);
+                self.expect_rejected(bytes, "invalid", message, line, |e| {
+                    matches!(e, LoadError::Invalid { .. })
+                });
+            }
             WastDirective::AssertMalformed {
                 mut module,
                 message,
                 ..
-            } => match Self::encode(&mut module) {
-                // The text itself is malformed: rejected before any binary exists.
-                None => self.pass(),
-                Some(bytes) => match self.load(&bytes) {
-                    Err(LoadError::Invalid { .. }) => self.pass(),
-                    Err(e) => self.fail(format!(
-                        "line {line}: expected malformed (\"{message}\"), got {e}"
-                    )),
-                    Ok(_) => self.fail(format!(
-                        "line {line}: malformed module loaded (\"{message}\")"
-                    )),
-                },
-            },
+            } => {
+                let bytes = Self::encode(&mut module);
+                self.expect_rejected(bytes, "malformed", message, line, |e| {
+                    matches!(e, LoadError::Invalid { .. })
+                });
+            }
             WastDirective::AssertUnlinkable {
                 mut module,
                 message,
                 ..
             } => match module.encode() {
                 Err(_) => self.fail(format!("line {line}: module does not encode")),
-                Ok(bytes) => match self.load(&bytes) {
-                    Err(LoadError::Unlinkable(_)) | Err(LoadError::Instantiation(_)) => self.pass(),
-                    Err(LoadError::OutsideSubset { what, .. }) => self.skip(&what),
-                    Err(e) => self.fail(format!(
-                        "line {line}: expected unlinkable (\"{message}\"), got {e}"
-                    )),
-                    Ok(_) => self.fail(format!(
-                        "line {line}: unlinkable module linked (\"{message}\")"
-                    )),
-                },
+                Ok(bytes) => self.expect_rejected(Some(bytes), "unlinkable", message, line, |e| {
+                    matches!(e, LoadError::Unlinkable(_) | LoadError::Instantiation(_))
+                }),
             },
             _ => self.skip("directive outside the core 1.0 suite (threads, exceptions, custom)"),
         }
