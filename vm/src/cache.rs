@@ -141,13 +141,13 @@ impl HashCache {
     }
 
     #[inline]
-    pub(crate) fn on_call(&mut self, _args_at: usize) {
+    pub(crate) fn on_call(&mut self) {
         self.frames.push(None);
         self.locals.push(None);
     }
 
     #[inline]
-    pub(crate) fn on_return(&mut self, _stack_len: usize) {
+    pub(crate) fn on_return(&mut self) {
         self.frames.pop();
         self.locals.pop();
     }
@@ -201,7 +201,7 @@ impl HashCache {
                 for (leaf, (now, was)) in locals.chunks(4).zip(c.copy.chunks_mut(4)).enumerate() {
                     if now != was {
                         was.copy_from_slice(now);
-                        c.tree.set_leaf(leaf, merkle::pack_values(now)[0]);
+                        c.tree.set_leaf(leaf, merkle::pack_leaf(now));
                     }
                 }
                 c.tree.root()
@@ -230,8 +230,7 @@ impl HashCache {
         {
             if now != was {
                 was.copy_from_slice(now);
-                self.globals_tree
-                    .set_leaf(leaf, merkle::pack_values(now)[0]);
+                self.globals_tree.set_leaf(leaf, merkle::pack_leaf(now));
             }
         }
         self.globals_tree.root()

@@ -233,7 +233,7 @@ impl Machine {
         self.locals.extend_from_slice(&self.values[args_at..]);
         self.locals.resize(locals_base + num_locals as usize, 0);
         self.values.truncate(args_at);
-        self.cache.on_call(args_at);
+        self.cache.on_call();
         self.stack_base = args_at as u32;
         self.locals_base = locals_base as u32;
         self.num_locals = num_locals;
@@ -256,7 +256,7 @@ impl Machine {
         };
         self.values.truncate(self.stack_base as usize);
         self.locals.truncate(self.locals_base as usize);
-        self.cache.on_return(self.values.len());
+        self.cache.on_return();
         if let Some(v) = result {
             self.values.push(v);
         }

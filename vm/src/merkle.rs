@@ -210,18 +210,18 @@ pub fn root_from_proof(tag: u8, mut index: u64, leaf: B256, siblings: &[B256]) -
     h
 }
 
-/// Packs 64-bit values four to a leaf, each big-endian (locals and globals).
+/// One leaf of up to four 64-bit values, each big-endian, zero-padded.
+pub fn pack_leaf(values: &[u64]) -> B256 {
+    let mut leaf = [0u8; 32];
+    for (j, v) in values.iter().take(4).enumerate() {
+        leaf[8 * j..8 * j + 8].copy_from_slice(&v.to_be_bytes());
+    }
+    B256::from(leaf)
+}
+
+/// Packs 64-bit values four to a leaf (locals and globals).
 pub fn pack_values(values: &[u64]) -> Vec<B256> {
-    values
-        .chunks(4)
-        .map(|c| {
-            let mut leaf = [0u8; 32];
-            for (j, v) in c.iter().enumerate() {
-                leaf[8 * j..8 * j + 8].copy_from_slice(&v.to_be_bytes());
-            }
-            B256::from(leaf)
-        })
-        .collect()
+    values.chunks(4).map(pack_leaf).collect()
 }
 
 /// Cuts bytes into 32-byte leaves (the last one zero-padded).

@@ -93,7 +93,7 @@ impl Machine {
         let mut cache = HashCache::for_state(&module, &s.globals, &s.memory);
         cache.reset_frames();
         for _ in &s.frames {
-            cache.on_call(0);
+            cache.on_call();
         }
         Ok(Machine {
             cache,

@@ -197,10 +197,7 @@ pub(super) fn parse<'a>(bytes: &'a [u8], imports: &Imports) -> Result<Parsed<'a>
                                         offset,
                                     ));
                                 }
-                                return Err(LoadError::Unlinkable(format!(
-                                    "unknown import {}.{}",
-                                    import.module, import.name
-                                )));
+                                return Err(unknown_import(&import));
                             }
                             let host = HostFunc::from_name(import.name).ok_or_else(|| {
                                 LoadError::Unlinkable(format!(
@@ -231,10 +228,7 @@ pub(super) fn parse<'a>(bytes: &'a [u8], imports: &Imports) -> Result<Parsed<'a>
                                     )));
                                 }
                                 (None, _, _) => {
-                                    return Err(LoadError::Unlinkable(format!(
-                                        "unknown import {}.{}",
-                                        import.module, import.name
-                                    )));
+                                    return Err(unknown_import(&import));
                                 }
                             };
                             p.globals.push((t, false, value));

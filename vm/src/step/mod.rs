@@ -13,7 +13,7 @@ use crate::error::{HostError, Trap};
 use crate::host::Host;
 use crate::isa::{Instruction, Opcode};
 use crate::machine::{Machine, Status};
-use crate::module::{Module, locals_depth};
+use crate::module::Module;
 
 /// Why an instruction did not complete.
 pub enum Fault {
@@ -167,7 +167,6 @@ impl Machine {
                 if self.frames.len() >= crate::MAX_FRAMES {
                     return Err(Trap::CallStackExhausted.into());
                 }
-                debug_assert_eq!(locals_depth(num_locals), locals_depth(num_locals));
                 self.pop();
                 self.call(entry_pc, params, num_locals, next)?;
                 return Ok(self.pc);
