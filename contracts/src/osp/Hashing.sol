@@ -8,7 +8,11 @@ library Hashing {
     uint8 internal constant TAG_MACHINE = 0x01;
     uint8 internal constant TAG_FINISHED = 0x02;
     uint8 internal constant TAG_WORLD = 0x03;
+    uint8 internal constant TAG_MODULE = 0x04;
+    uint8 internal constant TAG_STATIC = 0x05;
     uint8 internal constant TAG_GLOBAL_STATE = 0x06;
+    uint8 internal constant TAG_VALUE_STACK = 0x07;
+    uint8 internal constant TAG_FRAME = 0x08;
 
     uint8 internal constant STATUS_RUNNING = 0;
     uint8 internal constant STATUS_ERRORED = 2;
@@ -32,8 +36,8 @@ library Hashing {
         );
     }
 
-    function worldHash(bytes32 moduleHash, bytes32 gsHash) internal pure returns (bytes32) {
-        return keccak256(abi.encodePacked(TAG_WORLD, moduleHash, gsHash));
+    function worldHash(bytes32 moduleHash_, bytes32 gsHash) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(TAG_WORLD, moduleHash_, gsHash));
     }
 
     /// The hash of a machine that is running or errored (134 bytes: one keccak permutation).
@@ -62,5 +66,49 @@ library Hashing {
         returns (bytes32)
     {
         return machineHash(STATUS_RUNNING, 0, EMPTY, EMPTY, EMPTY, worldHash(moduleRoot, gsHash));
+    }
+
+    /// Pushing `v` onto a value stack whose hash is `prev` (Rust `cache::value_stack_push`).
+    function valueStackPush(bytes32 prev, uint64 v) internal pure returns (bytes32 h) {
+        // Every step hashes the revealed values twice (pre- and post-state), so this packs the
+        // 41 bytes in scratch memory past the free pointer instead of allocating each time.
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, shl(248, TAG_VALUE_STACK))
+            mstore(add(p, 1), prev)
+            mstore(add(p, 33), shl(192, v))
+            h := keccak256(p, 41)
+        }
+    }
+
+    /// Saving a frame onto the frame chain `prev`; `depth` counts the saved frames including
+    /// this one (Rust `cache::frame_push`).
+    function framePush(
+        bytes32 prev,
+        uint32 depth,
+        uint32 returnPc,
+        bytes32 valueStack,
+        bytes32 localsRoot
+    ) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(TAG_FRAME, prev, depth, returnPc, valueStack, localsRoot));
+    }
+
+    /// The part of the module that never changes: code and table (Rust `commit::static_hash`).
+    function staticHash(bytes32 codeRoot, bytes32 tableRoot, uint8 codeDepth)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encodePacked(TAG_STATIC, codeRoot, tableRoot, codeDepth));
+    }
+
+    /// The module's state: static part, globals, memory and its size (Rust
+    /// `commit::module_hash`).
+    function moduleHash(bytes32 staticHash_, bytes32 globalsRoot, bytes32 memoryRoot, uint32 pages)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encodePacked(TAG_MODULE, staticHash_, globalsRoot, memoryRoot, pages));
     }
 }
