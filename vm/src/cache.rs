@@ -167,6 +167,41 @@ impl HashCache {
         }
     }
 
+    // ---- for proofs: valid right after `parts`, which leaves every cache clean ----
+
+    /// The hash of the stack `values[base..end]` whose entries `parts` computed.
+    pub(crate) fn stack_prefix(&self, base: usize, end: usize) -> B256 {
+        if end <= base {
+            hash::EMPTY
+        } else {
+            debug_assert!(self.stack[end - 1].valid);
+            self.stack[end - 1].hash
+        }
+    }
+
+    /// The locals tree of frame `frame` (the current frame is the last).
+    pub(crate) fn locals_tree(&self, frame: usize) -> &Tree {
+        &self.locals[frame]
+            .as_ref()
+            .expect("parts() hashed every frame's locals")
+            .tree
+    }
+
+    /// The frame-chain hash up to and including saved frame `i`.
+    pub(crate) fn frame_hash(&self, i: usize) -> B256 {
+        self.frames[i].expect("parts() hashed every saved frame")
+    }
+
+    /// The globals tree.
+    pub(crate) fn globals_tree(&self) -> &Tree {
+        &self.globals_tree
+    }
+
+    /// The memory tree.
+    pub(crate) fn memory_tree(&self) -> &Tree {
+        &self.memory_tree
+    }
+
     fn stack_hash(&mut self, values: &[u64], base: usize) -> B256 {
         if self.stack.len() < values.len() {
             self.stack.resize(

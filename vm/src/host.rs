@@ -24,6 +24,17 @@ pub trait Host {
     /// Told every input of the keccak precompile, with its hash, so the host can serve it as
     /// a preimage later.
     fn record_preimage(&mut self, hash: B256, preimage: &[u8]);
+
+    /// The inbox accumulator after message `position` (docs/spec/inbox.md), which a proof of
+    /// an inbox read needs for `position − 1`. The default chains every message from 0; a
+    /// host that stores the accumulators (the node) answers directly.
+    fn inbox_accumulator(&mut self, position: u64) -> Result<B256, HostError> {
+        let mut acc = B256::ZERO;
+        for i in 0..=position {
+            acc = crate::inbox::append(acc, self.inbox_message(i)?);
+        }
+        Ok(acc)
+    }
 }
 
 /// A host backed by memory: messages by position, preimages by hash. Used by tests, the

@@ -20,16 +20,19 @@ pub mod error;
 pub mod global_state;
 pub mod hash;
 pub mod host;
+pub mod inbox;
 pub mod isa;
 pub mod load;
 pub mod machine;
 pub mod merkle;
 pub mod module;
+pub mod prove;
 pub mod snapshot;
 pub mod spectest;
 pub mod step;
 pub mod testing;
 pub mod twin;
+pub mod verify;
 
 pub use error::{HostError, LoadError, Trap};
 pub use global_state::GlobalState;
@@ -37,6 +40,7 @@ pub use host::{Host, MemoryHost};
 pub use load::{Imports, load, load_with};
 pub use machine::{Machine, Status};
 pub use module::Module;
+pub use verify::{VerifyContext, VerifyError, verify};
 
 /// Bytes in a wasm page.
 pub const PAGE_SIZE: usize = 65536;

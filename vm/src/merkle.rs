@@ -35,7 +35,8 @@ pub fn node(tag: u8, left: &B256, right: &B256) -> B256 {
 
 /// The hash of an all-zero subtree of height `height` under `tag`.
 pub fn zero(tag: u8, height: usize) -> B256 {
-    static TABLES: [OnceLock<Vec<B256>>; 5] = [
+    static TABLES: [OnceLock<Vec<B256>>; 6] = [
+        OnceLock::new(),
         OnceLock::new(),
         OnceLock::new(),
         OnceLock::new(),
@@ -43,7 +44,9 @@ pub fn zero(tag: u8, height: usize) -> B256 {
         OnceLock::new(),
     ];
     let slot = (tag as usize).wrapping_sub(TAG_MEMORY as usize);
-    let table = TABLES[slot.min(4)].get_or_init(|| {
+    // Checked before the table is filled: an unknown tag must not fill another tag's table.
+    assert!(slot < 6, "unknown tree tag {tag:#x}");
+    let table = TABLES[slot].get_or_init(|| {
         let mut z = vec![B256::ZERO];
         for k in 1..=MAX_DEPTH {
             let prev = z[k - 1];
@@ -51,7 +54,6 @@ pub fn zero(tag: u8, height: usize) -> B256 {
         }
         z
     });
-    assert!(slot < 5, "unknown tree tag {tag:#x}");
     table[height]
 }
 
@@ -184,6 +186,12 @@ impl Tree {
     /// The siblings of leaf `i`, bottom-up (after rehashing dirty paths).
     pub fn proof(&mut self, i: usize) -> Vec<B256> {
         self.update();
+        self.path(i)
+    }
+
+    /// The siblings of leaf `i`, bottom-up, of a tree with no dirty leaves.
+    pub fn path(&self, i: usize) -> Vec<B256> {
+        debug_assert!(self.dirty.is_empty(), "path of a tree with dirty leaves");
         (0..self.depth)
             .map(|k| {
                 let sibling = (i >> k) ^ 1;

@@ -211,6 +211,16 @@ pub struct Module {
     pub static_hash: B256,
     /// The module root (docs/spec/machine-hash.md).
     pub root: B256,
+    /// The code and table trees, built the first time a proof needs a path into them.
+    #[serde(skip)]
+    pub(crate) proof_trees: std::sync::OnceLock<ProofTrees>,
+}
+
+/// The trees of a module's fixed parts, kept for proofs.
+#[derive(Clone, Debug)]
+pub(crate) struct ProofTrees {
+    pub(crate) code: crate::merkle::Tree,
+    pub(crate) table: crate::merkle::Tree,
 }
 
 impl Module {
@@ -218,6 +228,17 @@ impl Module {
     pub fn func_type(&self, index: u32) -> Option<&FuncType> {
         let f = self.functions.get(index as usize)?;
         self.types.get(f.type_index() as usize)
+    }
+
+    /// The code and table trees (built once).
+    pub(crate) fn proof_trees(&self) -> &ProofTrees {
+        self.proof_trees.get_or_init(|| {
+            let mut code = crate::commit::code_tree(self);
+            let mut table = crate::commit::table_tree(self);
+            code.update();
+            table.update();
+            ProofTrees { code, table }
+        })
     }
 
     /// The function exported as `name`, if any.

@@ -67,8 +67,14 @@ enum Slot<I> {
     Skipped(String),
 }
 
+/// How the runner executes a machine: `run` by default; the proof tests step it one
+/// instruction at a time and prove every step.
+pub type Executor<'e> =
+    dyn FnMut(&mut Machine, &mut MemoryHost, u64) -> Result<u64, crate::HostError> + 'e;
+
 struct Runner<'t, T: Twin> {
     twin: Option<&'t mut T>,
+    exec: &'t mut Executor<'t>,
     report: FileReport,
     instances: Vec<Slot<T::Instance>>,
     current: Option<usize>,
@@ -83,8 +89,18 @@ fn line_of(text: &str, span: wast::token::Span) -> usize {
 
 /// Runs one `.wast` file's text.
 pub fn run_wast<T: Twin>(text: &str, twin: Option<&mut T>) -> FileReport {
+    run_wast_with(text, twin, &mut |m, h, n| m.run(h, n))
+}
+
+/// Runs one `.wast` file's text, executing machines with `exec`.
+pub fn run_wast_with<'t, T: Twin>(
+    text: &str,
+    twin: Option<&'t mut T>,
+    exec: &'t mut Executor<'t>,
+) -> FileReport {
     let mut runner = Runner {
         twin,
+        exec,
         report: FileReport::default(),
         instances: Vec::new(),
         current: None,
@@ -169,7 +185,7 @@ impl<T: Twin> Runner<'_, T> {
         };
         let mut machine = Machine::new(module, GlobalState::default());
         let mut host = MemoryHost::default();
-        let ran = machine.run(&mut host, STEP_LIMIT);
+        let ran = (self.exec)(&mut machine, &mut host, STEP_LIMIT);
         let vm_result = match (ran, machine.status()) {
             (Ok(_), Status::Finished) => Ok(()),
             (Ok(_), Status::Errored(t)) => Err(t),
@@ -280,7 +296,7 @@ impl<T: Twin> Runner<'_, T> {
             return Err(Ok(e));
         }
         let mut host = MemoryHost::default();
-        let outcome = match machine.run(&mut host, STEP_LIMIT) {
+        let outcome = match (self.exec)(machine, &mut host, STEP_LIMIT) {
             Err(e) => return Err(Err(format!("line {line}: host error {e}"))),
             Ok(_) => match machine.status() {
                 Status::Finished => {

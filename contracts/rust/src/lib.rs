@@ -7,10 +7,12 @@
 //! in-process EVM ([`evm::Evm`], revm) to deploy and call the contracts in tests, benchmarks
 //! and the embedded L1.
 //!
-//! Main items: [`MachineHashes`], [`evm::Evm`], [`evm_fork`], [`spec_id`], [`artifacts`].
+//! Main items: [`MachineHashes`], [`osp::Osp`] (the one-step prover deployed in revm),
+//! [`evm::Evm`], [`evm_fork`], [`spec_id`], [`artifacts`].
 
 pub mod evm;
 mod fork;
+pub mod osp;
 
 pub use fork::{EVM_FORK, evm_fork, spec_id};
 
@@ -34,9 +36,23 @@ pub struct Artifact {
 /// Every committed artifact, one per deployable contract in `contracts/src/`. A test checks
 /// that this list and `contracts/artifacts/` name the same contracts.
 pub fn artifacts() -> Vec<Artifact> {
-    vec![Artifact {
-        name: "MachineHashes",
-        bytecode: MachineHashes::BYTECODE.clone(),
-        deployed_bytecode: MachineHashes::DEPLOYED_BYTECODE.clone(),
-    }]
+    macro_rules! artifact {
+        ($name:literal, $path:path) => {{
+            use $path as c;
+            Artifact {
+                name: $name,
+                bytecode: c::BYTECODE.clone(),
+                deployed_bytecode: c::DEPLOYED_BYTECODE.clone(),
+            }
+        }};
+    }
+    vec![
+        artifact!("MachineHashes", MachineHashes),
+        artifact!("OneStepProver", osp::OneStepProver),
+        artifact!("ProverControl", osp::ProverControl),
+        artifact!("ProverMath", osp::ProverMath),
+        artifact!("ProverMemory", osp::ProverMemory),
+        artifact!("ProverHost", osp::ProverHost),
+        artifact!("InboxDouble", osp::InboxDouble),
+    ]
 }

@@ -237,6 +237,7 @@ pub(super) fn build(p: Parsed) -> Result<Module, LoadError> {
         code_depth,
         static_hash: Default::default(),
         root: Default::default(),
+        proof_trees: Default::default(),
     };
     module.static_hash = crate::commit::module_static_hash(&module);
     module.root = crate::commit::module_root(&module);

@@ -190,7 +190,10 @@ impl FuncCompiler<'_> {
         };
         match host {
             Some(h) => {
-                self.op(h.opcode());
+                // Host calls read and write memory words: their proofs need the memory
+                // tree's depth, bound by the code like every other depth.
+                let depth = self.memory_depth;
+                self.with(h.opcode(), 0, 0, depth);
             }
             None => {
                 let at = self.with(Opcode::Call, 0, 0, 0);

@@ -1,4 +1,8 @@
-//! Test support shared by every crate's property and fuzz suites.
+//! Test support shared by every crate's property and fuzz suites: case counts
+//! ([`cases`]), proven stepping ([`steps`]) and random programs ([`programs`]).
+
+pub mod programs;
+pub mod steps;
 
 /// The environment variable that scales every property/fuzz suite's case count.
 ///

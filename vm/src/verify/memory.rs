@@ -1,0 +1,96 @@
+//! Loads, stores, `memory.size` and `memory.grow` (mirrors
+//! `contracts/src/osp/ProverMemory.sol`).
+
+use super::machine::{Machine, STATUS_ERRORED};
+use super::memory_lib::{memory_bytes, read_memory, write_memory_bytes};
+use super::proof::Decoder;
+use super::{VerifyContext, VerifyError};
+use crate::isa::{Instruction, Opcode as O};
+use crate::step::memory::access_size;
+
+/// Executes one memory-class instruction.
+pub fn execute_one_step(
+    _ctx: &dyn VerifyContext,
+    mach: &mut Machine,
+    inst: Instruction,
+    d: &mut Decoder,
+) -> Result<(), VerifyError> {
+    match inst.op {
+        O::MemorySize => execute_memory_size(mach),
+        O::MemoryGrow => execute_memory_grow(mach, inst)?,
+        O::I32Store
+        | O::I64Store
+        | O::I32Store8
+        | O::I32Store16
+        | O::I64Store8
+        | O::I64Store16
+        | O::I64Store32 => execute_store(mach, inst, d)?,
+        _ => execute_load(mach, inst, d)?,
+    }
+    Ok(())
+}
+
+/// `addr (u32) + offset` if `size` bytes there lie inside memory; `None` traps.
+pub fn effective_address(mach: &Machine, addr: u64, offset: u32, size: u64) -> Option<u64> {
+    let ea = (addr as u32 as u64) + offset as u64;
+    (ea + size <= memory_bytes(mach.memory_pages)).then_some(ea)
+}
+
+fn execute_load(mach: &mut Machine, inst: Instruction, d: &mut Decoder) -> Result<(), VerifyError> {
+    let size = access_size(inst.op) as u64;
+    let addr = mach.stack.pop()?;
+    let Some(ea) = effective_address(mach, addr, inst.a, size) else {
+        mach.status = STATUS_ERRORED;
+        return Ok(());
+    };
+    let bytes = read_memory(d, mach, inst.depth, ea, size)?;
+    let mut raw = [0u8; 8];
+    raw[..bytes.len()].copy_from_slice(&bytes);
+    let v = u64::from_le_bytes(raw);
+    mach.stack.push(match inst.op {
+        O::I32Load8S => v as u8 as i8 as i32 as u32 as u64,
+        O::I32Load16S => v as u16 as i16 as i32 as u32 as u64,
+        O::I64Load8S => v as u8 as i8 as i64 as u64,
+        O::I64Load16S => v as u16 as i16 as i64 as u64,
+        O::I64Load32S => v as u32 as i32 as i64 as u64,
+        _ => v,
+    });
+    Ok(())
+}
+
+fn execute_store(
+    mach: &mut Machine,
+    inst: Instruction,
+    d: &mut Decoder,
+) -> Result<(), VerifyError> {
+    let size = access_size(inst.op) as u64;
+    let value = mach.stack.pop()?;
+    let addr = mach.stack.pop()?;
+    let Some(ea) = effective_address(mach, addr, inst.a, size) else {
+        mach.status = STATUS_ERRORED;
+        return Ok(());
+    };
+    write_memory_bytes(
+        d,
+        mach,
+        inst.depth,
+        ea,
+        &value.to_le_bytes()[..size as usize],
+    )
+}
+
+fn execute_memory_size(mach: &mut Machine) {
+    mach.stack.push(mach.memory_pages as u64);
+}
+
+fn execute_memory_grow(mach: &mut Machine, inst: Instruction) -> Result<(), VerifyError> {
+    let delta = mach.stack.pop()? as u32 as u64;
+    let old = mach.memory_pages as u64;
+    if old + delta > inst.a as u64 {
+        mach.stack.push(u32::MAX as u64);
+    } else {
+        mach.stack.push(old);
+        mach.memory_pages = (old + delta) as u32;
+    }
+    Ok(())
+}
