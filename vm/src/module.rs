@@ -211,6 +211,25 @@ pub struct Module {
     pub static_hash: B256,
     /// The module root (docs/spec/machine-hash.md).
     pub root: B256,
+    /// Where each function's flat code lies, by pc: the synthetic entry first, then every
+    /// defined function in code order; together they cover the code. Not committed (derived
+    /// from the code); lets a restored snapshot be checked against the function of each pc.
+    pub bodies: Vec<Body>,
+    /// The most values any function ever has on its own value stack (static, from
+    /// validation). The step loop reserves this much room on entering a frame, so pushes
+    /// need no capacity check.
+    pub max_stack_height: u32,
+}
+
+/// The flat code of one function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Body {
+    /// Its first pc.
+    pub start: u32,
+    /// One past its last pc.
+    pub end: u32,
+    /// Locals of a frame running it, parameters included (0 for the synthetic entry).
+    pub num_locals: u32,
 }
 
 impl Module {
@@ -218,6 +237,12 @@ impl Module {
     pub fn func_type(&self, index: u32) -> Option<&FuncType> {
         let f = self.functions.get(index as usize)?;
         self.types.get(f.type_index() as usize)
+    }
+
+    /// The function body whose code holds `pc`, if any.
+    pub fn body_at(&self, pc: u32) -> Option<&Body> {
+        let i = self.bodies.partition_point(|b| b.end <= pc);
+        self.bodies.get(i).filter(|b| b.start <= pc)
     }
 
     /// The function exported as `name`, if any.
