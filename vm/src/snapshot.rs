@@ -218,7 +218,7 @@ mod tests {
         assert!(restore(&module, &s).is_ok());
         // pc at `$wide`'s `local.get 8` while the frame is `run`'s (no locals).
         s.pc = wide_entry(&module);
-        let err = restore(&module, &s).err().expect("forged pc accepted");
+        let err = restore(&module, &s).expect_err("forged pc accepted");
         assert!(
             err.to_string().contains("pc outside its frame's function"),
             "{err}"
@@ -230,9 +230,7 @@ mod tests {
         let (module, mut s) = in_run();
         // The saved entry frame (no locals) made to resume inside `$wide`.
         s.frames[0].return_pc = wide_entry(&module) + 1;
-        let err = restore(&module, &s)
-            .err()
-            .expect("forged return pc accepted");
+        let err = restore(&module, &s).expect_err("forged return pc accepted");
         assert!(err.to_string().contains("return pc outside"), "{err}");
     }
 

@@ -162,6 +162,13 @@ impl Machine {
                 }
             };
         }
+        macro_rules! unop {
+            ($op:expr) => {{
+                need!(1);
+                s.set(1, math::unary($op, s.get(1)));
+                next!()
+            }};
+        }
         macro_rules! binop {
             ($op:expr) => {{
                 need!(2);
@@ -210,8 +217,9 @@ impl Machine {
         }
 
         loop {
-            // SAFETY: `ip` points at an instruction of `code` (see `at!`).
-            let ins = unsafe { *ip };
+            // SAFETY: `ip` points at an instruction of `code` (see `at!`). A reference, not a
+            // copy: each arm loads only the immediates it uses.
+            let ins = unsafe { &*ip };
             let next = next!();
             ip = match ins.op {
                 // ---- control and stack ----
@@ -340,26 +348,23 @@ impl Machine {
                 }
 
                 // ---- math ----
-                O::I32Eqz
-                | O::I64Eqz
-                | O::I32Clz
-                | O::I32Ctz
-                | O::I32Popcnt
-                | O::I64Clz
-                | O::I64Ctz
-                | O::I64Popcnt
-                | O::I32WrapI64
-                | O::I64ExtendI32S
-                | O::I64ExtendI32U
-                | O::I32Extend8S
-                | O::I32Extend16S
-                | O::I64Extend8S
-                | O::I64Extend16S
-                | O::I64Extend32S => {
-                    need!(1);
-                    s.set(1, math::unary(ins.op, s.get(1)));
-                    next
-                }
+                // One arm per opcode, so `math::unary` inlines to the one operation.
+                O::I32Eqz => unop!(O::I32Eqz),
+                O::I64Eqz => unop!(O::I64Eqz),
+                O::I32Clz => unop!(O::I32Clz),
+                O::I32Ctz => unop!(O::I32Ctz),
+                O::I32Popcnt => unop!(O::I32Popcnt),
+                O::I64Clz => unop!(O::I64Clz),
+                O::I64Ctz => unop!(O::I64Ctz),
+                O::I64Popcnt => unop!(O::I64Popcnt),
+                O::I32WrapI64 => unop!(O::I32WrapI64),
+                O::I64ExtendI32S => unop!(O::I64ExtendI32S),
+                O::I64ExtendI32U => unop!(O::I64ExtendI32U),
+                O::I32Extend8S => unop!(O::I32Extend8S),
+                O::I32Extend16S => unop!(O::I32Extend16S),
+                O::I64Extend8S => unop!(O::I64Extend8S),
+                O::I64Extend16S => unop!(O::I64Extend16S),
+                O::I64Extend32S => unop!(O::I64Extend32S),
                 // Each binary op gets its own arm with a constant opcode, so `math::binary`
                 // inlines to the one operation (no second dispatch in the hot loop).
                 O::I32Eq => binop!(O::I32Eq),
@@ -454,7 +459,7 @@ impl Machine {
                 }
 
                 // ---- host I/O ----
-                op @ (O::ReadInbox
+                O::ReadInbox
                 | O::ReadPreimage
                 | O::Keccak256
                 | O::Ecrecover
@@ -462,8 +467,8 @@ impl Machine {
                 | O::SetBytes32
                 | O::GetU64
                 | O::SetU64
-                | O::Halt) => {
-                    let r = out_of_line!(host::exec(self, op, host));
+                | O::Halt => {
+                    let r = out_of_line!(host::exec(self, ins.op, host));
                     match r {
                         Ok(()) if self.status == Status::Finished => {
                             ip = next;
