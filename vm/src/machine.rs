@@ -222,6 +222,11 @@ impl Machine {
         if self.frames.len() >= crate::MAX_FRAMES {
             return Err(Trap::CallStackExhausted);
         }
+        // Only a corrupt state (a forged snapshot, wrong invoke arguments) has fewer values
+        // than the callee takes: a trap, not a panic.
+        if self.values.len() < self.stack_base as usize + params as usize {
+            return Err(Trap::Unreachable);
+        }
         let args_at = self.values.len() - params as usize;
         self.frames.push(Frame {
             return_pc,

@@ -214,6 +214,14 @@ pub struct Module {
     /// The code and table trees, built the first time a proof needs a path into them.
     #[serde(skip)]
     pub(crate) proof_trees: std::sync::OnceLock<ProofTrees>,
+    /// Where each function's flat code lies, by pc: the synthetic entry first, then every
+    /// defined function in code order; together they cover the code. Not committed (derived
+    /// from the code); lets a restored snapshot be checked against the function of each pc.
+    pub bodies: Vec<Body>,
+    /// The most values any function ever has on its own value stack (static, from
+    /// validation). The step loop reserves this much room on entering a frame, so pushes
+    /// need no capacity check.
+    pub max_stack_height: u32,
 }
 
 /// The trees of a module's fixed parts, kept for proofs.
@@ -221,6 +229,17 @@ pub struct Module {
 pub(crate) struct ProofTrees {
     pub(crate) code: crate::merkle::Tree,
     pub(crate) table: crate::merkle::Tree,
+}
+
+/// The flat code of one function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Body {
+    /// Its first pc.
+    pub start: u32,
+    /// One past its last pc.
+    pub end: u32,
+    /// Locals of a frame running it, parameters included (0 for the synthetic entry).
+    pub num_locals: u32,
 }
 
 impl Module {
@@ -239,6 +258,12 @@ impl Module {
             table.update();
             ProofTrees { code, table }
         })
+    }
+
+    /// The function body whose code holds `pc`, if any.
+    pub fn body_at(&self, pc: u32) -> Option<&Body> {
+        let i = self.bodies.partition_point(|b| b.end <= pc);
+        self.bodies.get(i).filter(|b| b.start <= pc)
     }
 
     /// The function exported as `name`, if any.

@@ -114,6 +114,13 @@ impl Machine {
     }
 }
 
+/// Whether `pc` lies in a function whose frames have `num_locals` locals.
+fn in_body(module: &Module, pc: u32, num_locals: u32) -> bool {
+    module
+        .body_at(pc)
+        .is_some_and(|b| b.num_locals == num_locals)
+}
+
 fn check(module: &Module, s: &Snapshot) -> Result<(), SnapshotError> {
     use SnapshotError::Inconsistent as Bad;
     if s.pc as usize >= module.code.len() {
@@ -138,8 +145,17 @@ fn check(module: &Module, s: &Snapshot) -> Result<(), SnapshotError> {
         if f.return_pc as usize >= module.code.len() {
             return Err(Bad("return pc outside the code"));
         }
+        // A frame's locals are indexed by the instructions of the function its pc lies in
+        // (unchecked in the step loop), so that function must be the frame's.
+        if !in_body(module, f.return_pc, f.num_locals) {
+            return Err(Bad("return pc outside its frame's function"));
+        }
         stack = f.stack_base as u64;
         locals = f.locals_base as u64 + f.num_locals as u64;
+    }
+    // A finished machine's pc has moved past `finish` and is never used again.
+    if s.status != Status::Finished && !in_body(module, s.pc, s.num_locals) {
+        return Err(Bad("pc outside its frame's function"));
     }
     if (s.stack_base as u64) < stack
         || s.stack_base as usize > s.values.len()
@@ -149,4 +165,85 @@ fn check(module: &Module, s: &Snapshot) -> Result<(), SnapshotError> {
         return Err(Bad("current frame out of range"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{MemoryHost, load};
+
+    /// `$wide` has 9 locals, `run` none; a call of `$wide` from `run`, and `$wide`'s
+    /// `local.get 8` at entry.
+    const GUEST: &str = r#"
+        (module
+          (func $wide (param i32) (result i32) (local i64 i64 i64 i64 i64 i64 i64 i64)
+            local.get 8
+            i32.wrap_i64
+            local.get 0
+            i32.add)
+          (func (export "run") (result i32)
+            i32.const 1
+            i32.const 2
+            call $wide
+            i32.add))
+    "#;
+
+    /// A machine stopped in `run` before its call, and its snapshot decoded.
+    fn in_run() -> (Arc<Module>, Snapshot) {
+        let buf = wast::parser::ParseBuffer::new(GUEST).unwrap();
+        let mut wat: wast::Wat = wast::parser::parse(&buf).unwrap();
+        let module = Arc::new(load(&wat.encode().unwrap()).unwrap());
+        let mut m = Machine::new(module.clone(), GlobalState::default());
+        m.invoke(module.exported_func("run").unwrap(), &[]).unwrap();
+        m.run(&mut MemoryHost::default(), 2).unwrap();
+        assert_eq!(m.call_depth(), 1);
+        let s = postcard::from_bytes(&m.snapshot()).unwrap();
+        (module, s)
+    }
+
+    fn wide_entry(module: &Module) -> u32 {
+        match module.functions[0] {
+            crate::module::Function::Defined { entry_pc, .. } => entry_pc,
+            _ => unreachable!(),
+        }
+    }
+
+    fn restore(module: &Arc<Module>, s: &Snapshot) -> Result<Machine, SnapshotError> {
+        Machine::restore(module.clone(), &postcard::to_allocvec(s).unwrap())
+    }
+
+    #[test]
+    fn pc_in_another_function_is_rejected() {
+        let (module, mut s) = in_run();
+        assert!(restore(&module, &s).is_ok());
+        // pc at `$wide`'s `local.get 8` while the frame is `run`'s (no locals).
+        s.pc = wide_entry(&module);
+        let err = restore(&module, &s).expect_err("forged pc accepted");
+        assert!(
+            err.to_string().contains("pc outside its frame's function"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn return_pc_in_another_function_is_rejected() {
+        let (module, mut s) = in_run();
+        // The saved entry frame (no locals) made to resume inside `$wide`.
+        s.frames[0].return_pc = wide_entry(&module) + 1;
+        let err = restore(&module, &s).expect_err("forged return pc accepted");
+        assert!(err.to_string().contains("return pc outside"), "{err}");
+    }
+
+    #[test]
+    fn too_few_values_trap_instead_of_reading_below_the_frame() {
+        let (module, mut s) = in_run();
+        // Before `call $wide` (which takes one argument) with an empty stack: not a state
+        // valid code reaches, but one restore cannot tell from a real one.
+        assert_eq!(module.code[s.pc as usize].op, crate::isa::Opcode::Call);
+        s.values.truncate(s.stack_base as usize);
+        let mut m = restore(&module, &s).unwrap();
+        assert_eq!(m.run(&mut MemoryHost::default(), 10).unwrap(), 1);
+        assert_eq!(m.status(), Status::Errored(crate::Trap::Unreachable));
+        assert_eq!(m.stack(), &[] as &[u64]);
+    }
 }

@@ -7,7 +7,7 @@ use super::flatten::{FuncCompiler, MAX_LOCALS};
 use super::sections::{Parsed, ParsedFunc};
 use crate::error::{LoadError, Trap};
 use crate::isa::{Instruction, Opcode};
-use crate::module::{Function, MemoryLimits, Module, locals_depth, tree_depth};
+use crate::module::{Body, Function, MemoryLimits, Module, locals_depth, tree_depth};
 
 /// Assembles the module: synthetic entry, function bodies, call targets, table, globals,
 /// memory, depths and the module root.
@@ -81,6 +81,13 @@ pub(super) fn build(p: Parsed) -> Result<Module, LoadError> {
     }
     let finish_pc = code.len() as u32;
     code.push(Instruction::simple(Opcode::Finish));
+    let mut bodies = vec![Body {
+        start: 0,
+        end: code.len() as u32,
+        num_locals: 0,
+    }];
+    // The synthetic entry's own stack stays empty (its calls take no arguments).
+    let mut max_stack_height = 0;
 
     let mut functions: Vec<Function> = p
         .functions
@@ -137,10 +144,17 @@ pub(super) fn build(p: Parsed) -> Result<Module, LoadError> {
             num_locals,
             ctls: Vec::new(),
             height: 0,
+            max_height: 0,
             unreachable: false,
             canonical: &canonical,
         };
         fc.compile(body, ty.results.len() as u32)?;
+        max_stack_height = max_stack_height.max(fc.max_height);
+        bodies.push(Body {
+            start: entry_pc,
+            end: code.len() as u32,
+            num_locals,
+        });
         functions[*index as usize] = Function::Defined {
             type_index: t,
             entry_pc,
@@ -218,6 +232,7 @@ pub(super) fn build(p: Parsed) -> Result<Module, LoadError> {
             "a guest that imports host functions must export its memory as \"memory\"".into(),
         ));
     }
+    check_flow(&code, &functions)?;
     let code_depth = tree_depth(code.len() as u64);
     let mut module = Module {
         code,
@@ -238,8 +253,45 @@ pub(super) fn build(p: Parsed) -> Result<Module, LoadError> {
         static_hash: Default::default(),
         root: Default::default(),
         proof_trees: Default::default(),
+        bodies,
+        max_stack_height,
     };
     module.static_hash = crate::commit::module_static_hash(&module);
     module.root = crate::commit::module_root(&module);
     Ok(module)
+}
+
+/// Checks that control never leaves the code: every jump target, function entry and
+/// instruction that control falls through to is in range. The step loop fetches
+/// instructions unchecked on the strength of this. What the flattener emits always passes
+/// (a function body ends in `return`, `br`, `br_table` or `unreachable`); a failure would
+/// be a loader bug, reported rather than run.
+fn check_flow(code: &[Instruction], functions: &[Function]) -> Result<(), LoadError> {
+    let len = code.len() as u64;
+    for (pc, ins) in code.iter().enumerate() {
+        let next = pc as u64 + 1;
+        let ok = match ins.op {
+            Opcode::Br => (ins.a as u64) < len,
+            Opcode::BrTable => (ins.a as u64).saturating_add(ins.b) < len,
+            Opcode::BrIf | Opcode::BrIfZero | Opcode::Call => (ins.a as u64) < len && next < len,
+            // Control does not fall through these (`finish` and `halt` stop the machine).
+            Opcode::Return | Opcode::Unreachable | Opcode::Finish | Opcode::Halt => true,
+            _ => next < len,
+        };
+        if !ok {
+            return Err(LoadError::Limit(format!(
+                "flat code at pc {pc} leads outside the code (a loader bug)"
+            )));
+        }
+    }
+    for f in functions {
+        if let Function::Defined { entry_pc, .. } = f
+            && *entry_pc as u64 >= len
+        {
+            return Err(LoadError::Limit(format!(
+                "function entry {entry_pc} outside the code (a loader bug)"
+            )));
+        }
+    }
+    Ok(())
 }

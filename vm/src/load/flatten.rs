@@ -58,6 +58,8 @@ pub(super) struct FuncCompiler<'m> {
     pub(super) num_locals: u32,
     pub(super) ctls: Vec<Ctl>,
     pub(super) height: u32,
+    /// The greatest `height` after any operator: the function's maximum stack height.
+    pub(super) max_height: u32,
     pub(super) unreachable: bool,
     pub(super) canonical: &'m [u32],
 }
@@ -231,6 +233,9 @@ impl FuncCompiler<'_> {
                 )));
             }
             self.operator(op, offset)?;
+            // Within one operator the height never exceeds the larger of its heights before
+            // and after (pops come first), so this bounds every height the code reaches.
+            self.max_height = self.max_height.max(self.height);
         }
         Ok(())
     }

@@ -128,6 +128,10 @@ fn host_func(op: Opcode) -> HostFunc {
 pub(super) fn exec<H: Host>(m: &mut Machine, op: Opcode, host: &mut H) -> Result<(), Fault> {
     let f = host_func(op);
     let n = f.signature().params.len();
+    // Only a corrupt state has fewer values than the call takes: a trap, not a panic.
+    if m.values.len() < m.stack_base as usize + n {
+        return Err(Trap::Unreachable.into());
+    }
     let at = m.values.len() - n;
     let mut args = [0u64; 3];
     args[..n].copy_from_slice(&m.values[at..]);
