@@ -1,5 +1,6 @@
 //! `fuse-l2 bench …`: benchmarks. They measure and report; they never fail on a figure.
 
+pub mod osp;
 pub mod vm;
 pub mod workloads;
 
@@ -8,12 +9,15 @@ pub mod workloads;
 pub enum Bench {
     /// The stepping machine: steps/s with and without hashing, keccak per step, the twin.
     Vm(vm::Args),
+    /// One-step proofs on L1: proof bytes and gas per opcode class (revm, the project's fork).
+    Osp(osp::Args),
 }
 
 /// Runs a benchmark.
 pub fn run(b: Bench) -> anyhow::Result<()> {
     match b {
         Bench::Vm(a) => vm::run(a),
+        Bench::Osp(a) => osp::run(a),
     }
 }
 

@@ -1,4 +1,5 @@
 //! One module per `fuse-l2` subcommand.
 
 pub mod hashes;
+pub mod vectors;
 pub mod wast;

@@ -42,6 +42,11 @@ pub struct CallOutcome {
     pub output: Bytes,
     /// Total transaction gas (intrinsic and calldata floor included), as a receipt reports it.
     pub gas_used: u64,
+    /// Gas spent before the EIP-7623 floor and refunds: intrinsic (base and calldata) plus
+    /// execution.
+    pub gas_spent: u64,
+    /// The EIP-7623 calldata floor of the transaction.
+    pub floor_gas: u64,
 }
 
 /// An in-process EVM with one funded sender.
@@ -140,6 +145,8 @@ impl Evm {
                     CallOutcome {
                         output: output.into_data(),
                         gas_used,
+                        gas_spent: gas.total_gas_spent(),
+                        floor_gas: gas.floor_gas(),
                     },
                     address,
                 ))

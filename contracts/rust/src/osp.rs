@@ -38,8 +38,28 @@ pub struct StepResult {
     pub post: Result<B256, String>,
     /// Total transaction gas (intrinsic, calldata and EIP-7623 floor included).
     pub gas_used: u64,
-    /// Bytes of calldata.
-    pub calldata_bytes: usize,
+    /// Gas before the floor: 21,000 + standard calldata cost + execution (0 if reverted).
+    pub gas_spent: u64,
+    /// The transaction's EIP-7623 calldata floor (0 if reverted).
+    pub floor_gas: u64,
+    /// The calldata.
+    pub calldata: Vec<u8>,
+}
+
+impl StepResult {
+    /// Standard calldata cost: 4 gas a token (a zero byte is one token, any other byte four).
+    pub fn calldata_gas(&self) -> u64 {
+        4 * self
+            .calldata
+            .iter()
+            .map(|&b| if b == 0 { 1 } else { 4 })
+            .sum::<u64>()
+    }
+
+    /// Gas the EVM spent executing (the transaction minus base and standard calldata cost).
+    pub fn execution_gas(&self) -> u64 {
+        self.gas_spent.saturating_sub(21_000 + self.calldata_gas())
+    }
 }
 
 /// The one-step prover deployed in an [`Evm`].
@@ -91,17 +111,20 @@ impl Osp {
         proof: &[u8],
     ) -> Result<StepResult, EvmError> {
         let data = Self::calldata(inbox, pre, proof);
-        let calldata_bytes = data.len();
         match evm.call(self.entry, &data) {
             Ok(out) => Ok(StepResult {
                 post: Ok(B256::from_slice(&out.output[..32])),
                 gas_used: out.gas_used,
-                calldata_bytes,
+                gas_spent: out.gas_spent,
+                floor_gas: out.floor_gas,
+                calldata: data,
             }),
             Err(EvmError::Revert { output, gas_used }) => Ok(StepResult {
                 post: Err(decode_error(&output)),
                 gas_used,
-                calldata_bytes,
+                gas_spent: 0,
+                floor_gas: 0,
+                calldata: data,
             }),
             Err(e) => Err(e),
         }

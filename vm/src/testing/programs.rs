@@ -404,9 +404,14 @@ pub fn random_program(seed: u64, len: usize) -> String {
 
 /// Module bytes from WebAssembly text (panics on bad text: test support).
 pub fn wat(text: &str) -> Vec<u8> {
-    let buf = wast::parser::ParseBuffer::new(text).expect("lexes");
-    let mut w: wast::Wat = wast::parser::parse(&buf).expect("parses");
-    w.encode().expect("encodes")
+    try_wat(text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Module bytes from WebAssembly text, or why the text is not a module.
+pub fn try_wat(text: &str) -> Result<Vec<u8>, String> {
+    let buf = wast::parser::ParseBuffer::new(text).map_err(|e| e.to_string())?;
+    let mut w: wast::Wat = wast::parser::parse(&buf).map_err(|e| e.to_string())?;
+    w.encode().map_err(|e| e.to_string())
 }
 
 /// A guest that uses every host function; the message is at inbox position 2.

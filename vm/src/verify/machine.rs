@@ -137,3 +137,30 @@ pub fn hash_machine(m: &Machine) -> B256 {
         world_hash(hash_module(m), gs_hash),
     )
 }
+
+/// Writes a header (the inverse of [`decode_machine`]): for building proofs of crafted
+/// states in tests and vectors.
+pub fn encode_machine(m: &Machine) -> Vec<u8> {
+    let mut out = vec![m.status];
+    out.extend_from_slice(m.gs.state_root.as_slice());
+    out.extend_from_slice(m.gs.outbox_root.as_slice());
+    out.extend_from_slice(&m.gs.inbox_position.to_be_bytes());
+    out.extend_from_slice(&m.gs.block_number.to_be_bytes());
+    if m.status == STATUS_FINISHED {
+        return out;
+    }
+    out.extend_from_slice(&m.pc.to_be_bytes());
+    out.extend_from_slice(&(m.stack.values.len() as u16).to_be_bytes());
+    out.extend_from_slice(m.stack.rest.as_slice());
+    for v in &m.stack.values {
+        out.extend_from_slice(&v.to_be_bytes());
+    }
+    for h in [m.locals, m.frames, m.code_root, m.table_root] {
+        out.extend_from_slice(h.as_slice());
+    }
+    out.push(m.code_depth);
+    out.extend_from_slice(m.globals_root.as_slice());
+    out.extend_from_slice(m.memory_root.as_slice());
+    out.extend_from_slice(&m.memory_pages.to_be_bytes());
+    out
+}
