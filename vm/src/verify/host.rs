@@ -5,7 +5,7 @@
 use alloy_primitives::{B256, keccak256};
 
 use super::machine::{Machine, STATUS_ERRORED, STATUS_FINISHED};
-use super::memory_lib::{memory_bytes, read_memory, write_memory_word};
+use super::memory_lib::{memory_bytes, read_bytes, write_word};
 use super::merkle::read_leaf_proof;
 use super::proof::Decoder;
 use super::{VerifyContext, VerifyError};
@@ -78,7 +78,7 @@ fn execute_read_inbox(
         let index = (offset - HEADER_BYTES as u64) / 32;
         read_leaf_proof(d, TAG_DATA, data_depth(length), index, data_root)?.leaf
     };
-    write_memory_word(d, mach, inst.depth, dest, word)?;
+    write_word(d, mach, inst.depth, dest, word)?;
     mach.stack.push(if offset >= length {
         0
     } else {
@@ -98,7 +98,7 @@ fn execute_read_preimage(
     if !offset.is_multiple_of(32) || !span(mach, hash_ptr, 32) || !span(mach, dest, 32) {
         return trap(mach);
     }
-    let hash = B256::from_slice(&read_memory(d, mach, inst.depth, hash_ptr, 32)?);
+    let hash = B256::from_slice(&read_bytes(d, mach, inst.depth, hash_ptr, 32)?);
     let len = d.read_u16()? as usize;
     if len > MAX_PREIMAGE {
         return Err(VerifyError::BadPreimage);
@@ -108,7 +108,7 @@ fn execute_read_preimage(
         return Err(VerifyError::BadPreimage);
     }
     let (word, n) = chunk(preimage, offset);
-    write_memory_word(d, mach, inst.depth, dest, B256::from(word))?;
+    write_word(d, mach, inst.depth, dest, B256::from(word))?;
     mach.stack.push(n);
     Ok(())
 }
@@ -124,8 +124,8 @@ fn execute_keccak256(
     if len > MAX_PREIMAGE as u64 || !span(mach, src, len) || !span(mach, dest, 32) {
         return trap(mach);
     }
-    let input = read_memory(d, mach, inst.depth, src, len)?;
-    write_memory_word(d, mach, inst.depth, dest, keccak256(&input))
+    let input = read_bytes(d, mach, inst.depth, src, len)?;
+    write_word(d, mach, inst.depth, dest, keccak256(&input))
 }
 
 fn execute_ecrecover(
@@ -138,10 +138,10 @@ fn execute_ecrecover(
     if !span(mach, input, 128) || !span(mach, dest, 32) {
         return trap(mach);
     }
-    let bytes: [u8; 128] = read_memory(d, mach, inst.depth, input, 128)?
+    let bytes: [u8; 128] = read_bytes(d, mach, inst.depth, input, 128)?
         .try_into()
         .unwrap();
-    write_memory_word(d, mach, inst.depth, dest, B256::from(ecrecover(&bytes)))
+    write_word(d, mach, inst.depth, dest, B256::from(ecrecover(&bytes)))
 }
 
 fn execute_get_bytes32(
@@ -157,7 +157,7 @@ fn execute_get_bytes32(
     if !span(mach, dest, 32) {
         return trap(mach);
     }
-    write_memory_word(d, mach, inst.depth, dest, value)
+    write_word(d, mach, inst.depth, dest, value)
 }
 
 fn execute_set_bytes32(
@@ -170,7 +170,7 @@ fn execute_set_bytes32(
     if index >= crate::GlobalState::BYTES32_FIELDS || !span(mach, src, 32) {
         return trap(mach);
     }
-    let value = B256::from_slice(&read_memory(d, mach, inst.depth, src, 32)?);
+    let value = B256::from_slice(&read_bytes(d, mach, inst.depth, src, 32)?);
     mach.gs.set_bytes32(index, value);
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! `contracts/src/osp/ProverMemory.sol`).
 
 use super::machine::{Machine, STATUS_ERRORED};
-use super::memory_lib::{memory_bytes, read_memory, write_memory_bytes};
+use super::memory_lib::{load, memory_bytes, store};
 use super::proof::Decoder;
 use super::{VerifyContext, VerifyError};
 use crate::isa::{Instruction, Opcode as O};
@@ -43,10 +43,7 @@ fn execute_load(mach: &mut Machine, inst: Instruction, d: &mut Decoder) -> Resul
         mach.status = STATUS_ERRORED;
         return Ok(());
     };
-    let bytes = read_memory(d, mach, inst.depth, ea, size)?;
-    let mut raw = [0u8; 8];
-    raw[..bytes.len()].copy_from_slice(&bytes);
-    let v = u64::from_le_bytes(raw);
+    let v = load(d, mach, inst.depth, ea, size)?;
     mach.stack.push(match inst.op {
         O::I32Load8S => v as u8 as i8 as i32 as u32 as u64,
         O::I32Load16S => v as u16 as i16 as i32 as u32 as u64,
@@ -70,7 +67,7 @@ fn execute_store(
         mach.status = STATUS_ERRORED;
         return Ok(());
     };
-    write_memory_bytes(
+    store(
         d,
         mach,
         inst.depth,

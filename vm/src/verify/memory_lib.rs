@@ -40,7 +40,7 @@ fn write_memory_leaf(
 
 /// `len` bytes at `ptr`, from one leaf proof per touched leaf (none when `len` is 0). The
 /// caller has checked that the range lies inside memory.
-pub fn read_memory(
+pub fn read_bytes(
     d: &mut Decoder,
     mach: &Machine,
     depth: u8,
@@ -59,8 +59,23 @@ pub fn read_memory(
     Ok(out[skip..skip + len as usize].to_vec())
 }
 
+/// The little-endian value of `size` (at most 8) bytes at `ea`, from one leaf proof or two
+/// when the access crosses a leaf boundary.
+pub fn load(
+    d: &mut Decoder,
+    mach: &Machine,
+    depth: u8,
+    ea: u64,
+    size: u64,
+) -> Result<u64, VerifyError> {
+    let bytes = read_bytes(d, mach, depth, ea, size)?;
+    let mut raw = [0u8; 8];
+    raw[..bytes.len()].copy_from_slice(&bytes);
+    Ok(u64::from_le_bytes(raw))
+}
+
 /// Writes a 32-byte word at the 32-byte-aligned `ptr`.
-pub fn write_memory_word(
+pub fn write_word(
     d: &mut Decoder,
     mach: &mut Machine,
     depth: u8,
@@ -72,7 +87,7 @@ pub fn write_memory_word(
 
 /// Writes `bytes` (at most 8) at `ea`, which may cross into the next leaf: the second leaf's
 /// proof is against the root after the first write.
-pub fn write_memory_bytes(
+pub fn store(
     d: &mut Decoder,
     mach: &mut Machine,
     depth: u8,
