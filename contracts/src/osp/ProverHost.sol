@@ -194,12 +194,15 @@ contract ProverHost {
         (data, off) = MemoryLib.readBytes(w, 0, mach.memoryRoot, depth, uint32(input), 128);
         bytes32 result;
         assembly ("memory-safe") {
-            // Precompile 0x01 itself, so the result is the EVM's by construction; a failed
-            // call or an empty return (recovery failed) leaves 32 zero bytes.
+            // Precompile 0x01 itself, so the result is the EVM's by construction; an empty
+            // return (recovery failed) leaves 32 zero bytes. The call itself never fails on
+            // any input, only for lack of gas: then the whole proof reverts, so a caller
+            // cannot starve the precompile to pass off "recovery failed" as the result.
             mstore(0x00, 0)
-            if staticcall(gas(), 0x01, add(data, 32), 128, 0x00, 32) {
-                if eq(returndatasize(), 32) { result := mload(0x00) }
+            if iszero(staticcall(gas(), 0x01, add(data, 32), 128, 0x00, 32)) {
+                revert(0, 0)
             }
+            if eq(returndatasize(), 32) { result := mload(0x00) }
         }
         (mach.memoryRoot, off) =
             MemoryLib.writeWord(w, off, mach.memoryRoot, depth, uint32(dest), result);
