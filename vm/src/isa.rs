@@ -210,6 +210,17 @@ opcodes! {
     Halt = 0x0308, Host, "host.halt";
 }
 
+impl Opcode {
+    /// Whether it is a store (pops an address and a value).
+    pub fn is_store(self) -> bool {
+        use Opcode::*;
+        matches!(
+            self,
+            I32Store | I64Store | I32Store8 | I32Store16 | I64Store8 | I64Store16 | I64Store32
+        )
+    }
+}
+
 /// One flat instruction: an opcode and its immediates. What each immediate means depends on
 /// the opcode (docs/spec/isa.md); unused ones are zero.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use alloy_primitives::{B256, keccak256};
 use fuse_vm::isa::Opcode;
-use fuse_vm::testing::programs::{HOST_GUEST, Rng, host_inbox, random_program, wat};
+use fuse_vm::testing::programs::{
+    Rng, host_guest_steps, host_inbox, random_program, spec_suite_files, wat,
+};
 use fuse_vm::testing::steps::{Outcome, ProvenStep, prove_steps};
 use fuse_vm::testing::{cases, steps};
 use fuse_vm::{
@@ -34,13 +36,7 @@ impl Tally {
 
 #[test]
 fn every_step_of_the_spec_suite_verifies() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/wasm-testsuite");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .expect("../shared/wasm-testsuite beside the checkout")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "wast"))
-        .collect();
-    files.sort();
+    let files = spec_suite_files();
     let mut tally = Tally::default();
     let mut failures = Vec::new();
     for f in &files {
@@ -99,24 +95,9 @@ fn every_step_of_random_programs_verifies() {
     );
 }
 
-fn host_guest_steps() -> Vec<ProvenStep> {
-    let module = Arc::new(load(&wat(HOST_GUEST)).unwrap());
-    let (mut host, accs) = host_inbox();
-    let gs = GlobalState {
-        inbox_position: 2,
-        ..GlobalState::default()
-    };
-    let mut m = Machine::new(module, gs);
-    let mut out = Vec::new();
-    prove_steps(&mut m, &mut host, &accs, 100_000, &mut |s| out.push(s)).unwrap();
-    assert_eq!(m.status(), Status::Finished);
-    assert_eq!(m.global_state().inbox_position, 3);
-    out
-}
-
 #[test]
 fn every_step_of_a_guest_using_every_host_call_verifies() {
-    let steps = host_guest_steps();
+    let (steps, _) = host_guest_steps();
     let ops: BTreeSet<Opcode> = steps.iter().filter_map(|s| s.op).collect();
     for op in Opcode::ALL
         .iter()
@@ -129,7 +110,7 @@ fn every_step_of_a_guest_using_every_host_call_verifies() {
 
 #[test]
 fn host_proofs_are_rejected_without_the_message_on_l1() {
-    let steps = host_guest_steps();
+    let (steps, _) = host_guest_steps();
     let read = steps
         .iter()
         .find(|s| s.op == Some(Opcode::ReadInbox))
@@ -189,7 +170,7 @@ fn mutated_proofs_never_verify_to_another_hash() {
     let mut samples: Vec<(ProvenStep, Vec<B256>)> = Vec::new();
     let (_, accs) = host_inbox();
     let mut seen = BTreeSet::new();
-    for s in host_guest_steps() {
+    for s in host_guest_steps().0 {
         if seen.insert((s.op, s.outcome)) {
             samples.push((s, accs.clone()));
         }

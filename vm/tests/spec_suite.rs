@@ -6,13 +6,7 @@ use fuse_vm::twin::Twin;
 
 #[test]
 fn spec_testsuite_passes_and_agrees_with_the_twin() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/wasm-testsuite");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .expect("../shared/wasm-testsuite beside the checkout")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "wast"))
-        .collect();
-    files.sort();
+    let files = fuse_vm::testing::programs::spec_suite_files();
     assert!(
         files.len() >= 40,
         "expected the whole suite, found {} files",

@@ -12,9 +12,9 @@ use fuse_contracts::evm::Evm;
 use fuse_contracts::osp::Osp;
 use fuse_vm::isa::Opcode;
 use fuse_vm::testing::cases;
-use fuse_vm::testing::programs::{HOST_GUEST, Rng, host_inbox, random_program, wat};
+use fuse_vm::testing::programs::{Rng, host_guest_steps, random_program, spec_suite_files, wat};
 use fuse_vm::testing::steps::{Outcome, ProvenStep, prove_steps};
-use fuse_vm::{GlobalState, Machine, MemoryHost, Status, load, spectest, verify};
+use fuse_vm::{GlobalState, Machine, MemoryHost, load, spectest, verify};
 
 /// Keeps the first few steps of each (opcode, outcome) and every `every`-th step.
 struct Sampler {
@@ -82,16 +82,7 @@ impl Bench {
 
 #[test]
 fn solidity_agrees_on_every_spec_suite_step() {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/wasm-testsuite"
-    );
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .expect("../shared/wasm-testsuite beside the checkout")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "wast"))
-        .collect();
-    files.sort();
+    let files = spec_suite_files();
     let mut sampler = Sampler::new(1);
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap();
@@ -140,20 +131,6 @@ fn solidity_agrees_on_random_programs() {
         sampler.kept.len(),
         sampler.n
     );
-}
-
-fn host_guest_steps() -> (Vec<ProvenStep>, Vec<B256>) {
-    let module = Arc::new(load(&wat(HOST_GUEST)).unwrap());
-    let (mut host, accs) = host_inbox();
-    let gs = GlobalState {
-        inbox_position: 2,
-        ..GlobalState::default()
-    };
-    let mut m = Machine::new(module, gs);
-    let mut steps = Vec::new();
-    prove_steps(&mut m, &mut host, &accs, 100_000, &mut |s| steps.push(s)).unwrap();
-    assert_eq!(m.status(), Status::Finished);
-    (steps, accs)
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use alloy_primitives::{B256, U256, keccak256};
 use fuse_vm::isa::{OpClass, Opcode};
+use fuse_vm::testing::programs::HOST_IMPORTS;
 
 use super::{Case, Target};
 
@@ -296,17 +297,6 @@ fn memory() -> Vec<Case> {
     out
 }
 
-const IMPORTS: &str = r#"(import "fuse" "read_inbox" (func $read_inbox (param i32 i32) (result i32)))
-  (import "fuse" "read_preimage" (func $read_preimage (param i32 i32 i32) (result i32)))
-  (import "fuse" "keccak256" (func $keccak (param i32 i32 i32)))
-  (import "fuse" "ecrecover" (func $ecrecover (param i32 i32)))
-  (import "fuse" "get_bytes32" (func $get_bytes32 (param i32 i32)))
-  (import "fuse" "set_bytes32" (func $set_bytes32 (param i32 i32)))
-  (import "fuse" "get_u64" (func $get_u64 (param i32) (result i64)))
-  (import "fuse" "set_u64" (func $set_u64 (param i32 i64)))
-  (import "fuse" "halt" (func $halt))
-  (memory (export "memory") 1 1)"#;
-
 /// `bytes` as a WebAssembly data string.
 fn data_string(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("\\{b:02x}")).collect()
@@ -316,7 +306,7 @@ fn data_string(bytes: &[u8]) -> String {
 /// block at position 1.
 fn host_case(name: &str, data: &[u8], body: &str, target: Opcode, preimages: Vec<Vec<u8>>) -> Case {
     let extra = format!(
-        "{IMPORTS}\n  (data (i32.const 0x100) \"{}\")",
+        "{HOST_IMPORTS}\n  (memory (export \"memory\") 1 1)\n  (data (i32.const 0x100) \"{}\")",
         data_string(data)
     );
     Case {

@@ -15,16 +15,7 @@ pub(super) fn witness(m: &Machine, ins: Instruction, w: &mut Writer) {
         return;
     }
     let size = access_size(ins.op);
-    let is_store = matches!(
-        ins.op,
-        O::I32Store
-            | O::I64Store
-            | O::I32Store8
-            | O::I32Store16
-            | O::I64Store8
-            | O::I64Store16
-            | O::I64Store32
-    );
+    let is_store = ins.op.is_store();
     let stack = m.stack();
     let addr_at = stack.len().wrapping_sub(if is_store { 2 } else { 1 });
     let Some(&addr) = stack.get(addr_at) else {

@@ -173,13 +173,7 @@ fn pops(m: &Machine, ins: Instruction) -> usize {
         OpClass::Memory => match ins.op {
             O::MemorySize => 0,
             O::MemoryGrow => 1,
-            O::I32Store
-            | O::I64Store
-            | O::I32Store8
-            | O::I32Store16
-            | O::I64Store8
-            | O::I64Store16
-            | O::I64Store32 => 2,
+            op if op.is_store() => 2,
             _ => 1,
         },
         OpClass::Host => host::pops(ins.op),

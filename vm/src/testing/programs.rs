@@ -414,9 +414,8 @@ pub fn try_wat(text: &str) -> Result<Vec<u8>, String> {
     w.encode().map_err(|e| e.to_string())
 }
 
-/// A guest that uses every host function; the message is at inbox position 2.
-pub const HOST_GUEST: &str = r#"(module
-  (import "fuse" "read_inbox" (func $read_inbox (param i32 i32) (result i32)))
+/// The import list of every host function (module `fuse`), for test modules.
+pub const HOST_IMPORTS: &str = r#"  (import "fuse" "read_inbox" (func $read_inbox (param i32 i32) (result i32)))
   (import "fuse" "read_preimage" (func $read_preimage (param i32 i32 i32) (result i32)))
   (import "fuse" "keccak256" (func $keccak (param i32 i32 i32)))
   (import "fuse" "ecrecover" (func $ecrecover (param i32 i32)))
@@ -424,7 +423,13 @@ pub const HOST_GUEST: &str = r#"(module
   (import "fuse" "set_bytes32" (func $set_bytes32 (param i32 i32)))
   (import "fuse" "get_u64" (func $get_u64 (param i32) (result i64)))
   (import "fuse" "set_u64" (func $set_u64 (param i32 i64)))
-  (import "fuse" "halt" (func $halt))
+  (import "fuse" "halt" (func $halt))"#;
+
+/// A guest that uses every host function; the message it reads is at inbox position 2.
+pub fn host_guest() -> String {
+    format!(
+        r#"(module
+{HOST_IMPORTS}
   (memory (export "memory") 1 1)
   (func (export "fuse_entry")
     (local $n i32) (local $off i32)
@@ -446,9 +451,11 @@ pub const HOST_GUEST: &str = r#"(module
     (call $set_u64 (i32.const 0) (i64.add (call $get_u64 (i32.const 0)) (i64.const 1)))
     (call $set_u64 (i32.const 1) (i64.extend_i32_u (local.get $n)))
     (call $get_bytes32 (i32.const 0) (i32.const 0x500))
-    (call $halt)))"#;
+    (call $halt)))"#
+    )
+}
 
-/// The inbox [`HOST_GUEST`] reads, and its accumulators. Messages 0..=2; message 2 is 150 bytes (a header and four data chunks, the last partial).
+/// The inbox [`host_guest`] reads, and its accumulators. Messages 0..=2; message 2 is 150 bytes (a header and four data chunks, the last partial).
 pub fn host_inbox() -> (MemoryHost, Vec<B256>) {
     let mut h = MemoryHost::default();
     h.messages.insert(0, b"config".to_vec());
@@ -457,4 +464,35 @@ pub fn host_inbox() -> (MemoryHost, Vec<B256>) {
         .insert(2, (0..150u8).map(|i| i.wrapping_mul(37)).collect());
     let accs = inbox::accumulators(h.messages.values().map(Vec::as_slice));
     (h, accs)
+}
+
+/// Every step of [`host_guest`] run at inbox position 2, proven and checked by the Rust
+/// verifier, and the inbox accumulators the proofs need.
+pub fn host_guest_steps() -> (Vec<crate::testing::steps::ProvenStep>, Vec<B256>) {
+    let module = std::sync::Arc::new(crate::load(&wat(&host_guest())).expect("loads"));
+    let (mut host, accs) = host_inbox();
+    let gs = crate::GlobalState {
+        inbox_position: 2,
+        ..Default::default()
+    };
+    let mut m = crate::Machine::new(module, gs);
+    let mut steps = Vec::new();
+    crate::testing::steps::prove_steps(&mut m, &mut host, &accs, 100_000, &mut |s| steps.push(s))
+        .expect("the inbox has every message");
+    assert_eq!(m.status(), crate::Status::Finished);
+    assert_eq!(m.global_state().inbox_position, 3);
+    (steps, accs)
+}
+
+/// The `.wast` files of the official spec testsuite (`../shared/wasm-testsuite` beside the
+/// checkout), sorted.
+pub fn spec_suite_files() -> Vec<std::path::PathBuf> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/wasm-testsuite");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("../shared/wasm-testsuite beside the checkout")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "wast"))
+        .collect();
+    files.sort();
+    files
 }

@@ -18,13 +18,7 @@ pub fn execute_one_step(
     match inst.op {
         O::MemorySize => execute_memory_size(mach),
         O::MemoryGrow => execute_memory_grow(mach, inst)?,
-        O::I32Store
-        | O::I64Store
-        | O::I32Store8
-        | O::I32Store16
-        | O::I64Store8
-        | O::I64Store16
-        | O::I64Store32 => execute_store(mach, inst, d)?,
+        op if op.is_store() => execute_store(mach, inst, d)?,
         _ => execute_load(mach, inst, d)?,
     }
     Ok(())
