@@ -1,0 +1,139 @@
+//! An in-memory [`Env`] for tests and native tools: keccak through `alloy-primitives`, every
+//! keccak input recorded as a preimage (as every real host must, rule 8), and counters so tests
+//! can check how many preimages an operation reads.
+//!
+//! Not a consensus host: [`Env::ecrecover`] is a stub that always answers "recovery failed"
+//! (zeros). Compiled only for tests and with the `std` feature, never into the guest.
+#![cfg(any(test, feature = "std"))]
+
+extern crate std;
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+use crate::env::{Env, MAX_PREIMAGE};
+
+/// A host that keeps preimages in a map and the current inbox message in a buffer.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryEnv {
+    /// Every keccak input seen so far, by its hash.
+    pub preimages: BTreeMap<[u8; 32], Vec<u8>>,
+    /// The current inbox message, served by [`Env::inbox_chunk`].
+    pub inbox: Vec<u8>,
+    /// Calls to [`Env::keccak`].
+    pub keccaks: u64,
+    /// Calls to [`Env::preimage_chunk`] at offset 0: one per whole-preimage read
+    /// ([`crate::env::read_preimage`]), which is what "preimage reads" means in tests.
+    pub preimage_reads: u64,
+    /// Calls to [`Env::preimage_chunk`] at any offset (32-byte chunks fetched).
+    pub chunk_reads: u64,
+}
+
+impl MemoryEnv {
+    /// An empty host.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Zeroes the three counters (preimages stay).
+    pub fn reset_counters(&mut self) {
+        self.keccaks = 0;
+        self.preimage_reads = 0;
+        self.chunk_reads = 0;
+    }
+}
+
+impl Env for MemoryEnv {
+    /// Panics when `data` is longer than [`MAX_PREIMAGE`]: a real host rejects such a call
+    /// (the guest errors), so a test that gets here has found a format that breaks rule 9.
+    fn keccak(&mut self, data: &[u8]) -> [u8; 32] {
+        assert!(
+            data.len() <= MAX_PREIMAGE,
+            "keccak input of {} bytes exceeds MAX_PREIMAGE",
+            data.len()
+        );
+        self.keccaks += 1;
+        let hash = alloy_primitives::keccak256(data).0;
+        self.preimages.entry(hash).or_insert_with(|| data.to_vec());
+        hash
+    }
+
+    /// An unknown hash reads as an empty preimage (a real host cannot be asked for one, rule
+    /// 8); callers see it as a malformed node.
+    fn preimage_chunk(&mut self, hash: &[u8; 32], offset: u32) -> ([u8; 32], u32) {
+        self.chunk_reads += 1;
+        if offset == 0 {
+            self.preimage_reads += 1;
+        }
+        let data = self.preimages.get(hash).map_or(&[][..], |v| &v[..]);
+        chunk_of(data, offset)
+    }
+
+    fn inbox_chunk(&mut self, offset: u32) -> ([u8; 32], u32) {
+        chunk_of(&self.inbox, offset)
+    }
+
+    /// Stub: always zeros ("recovery failed"). Tests that need signers use a real host.
+    fn ecrecover(&mut self, _input: &[u8; 128]) -> [u8; 32] {
+        [0; 32]
+    }
+}
+
+/// The 32 bytes of `data` from `offset`, zero-padded, and how many are real.
+fn chunk_of(data: &[u8], offset: u32) -> ([u8; 32], u32) {
+    let mut out = [0u8; 32];
+    let start = (offset as usize).min(data.len());
+    let end = (start + 32).min(data.len());
+    out[..end - start].copy_from_slice(&data[start..end]);
+    (out, (end - start) as u32)
+}
+
+/// The multiplier of randomized test case counts: `FUSE_TEST_SCALE` (default 1), so deep runs
+/// outside CI scale every suite at once (DESIGN.md rule 16).
+pub fn test_scale() -> u64 {
+    std::env::var("FUSE_TEST_SCALE")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .filter(|&n: &u64| n > 0)
+        .unwrap_or(1)
+}
+
+/// A small deterministic generator (splitmix64) for reproducible randomized tests.
+#[derive(Debug, Clone)]
+pub struct TestRng(u64);
+
+impl TestRng {
+    /// A generator seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n > 0`; the slight modulo bias does not matter for tests).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// Fills `out` with random bytes.
+    pub fn fill(&mut self, out: &mut [u8]) {
+        for chunk in out.chunks_mut(8) {
+            let bytes = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+    }
+
+    /// An array of random bytes.
+    pub fn bytes<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        self.fill(&mut out);
+        out
+    }
+}
