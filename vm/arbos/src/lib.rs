@@ -6,16 +6,25 @@
 //! the one-step machine runs). Its messages, state tree and outbox are specified in
 //! `docs/spec/`.
 //!
-//! Built so far: [`env::Env`] (what the STF asks of its host), [`trie`] (the compact binary
-//! Merkle trie of accounts), [`append_tree`] (the append-only tree of the outbox and the
-//! forced-transaction queue) and [`tx`] (signed transactions, their EIP-712 digest, sender and
-//! id); the messages, batches and the block function follow.
+//! - [`stf::execute_block`]: one message, one block; [`stf::GlobalState`] in and out.
+//! - [`env::Env`]: what the STF asks of its host (the guest's host calls, or the node).
+//! - [`message`], [`tx`], [`batch`]: the inbox formats, signed transactions with their
+//!   EIP-712 digest, compressed batches.
+//! - [`state`], [`trie`], [`append_tree`]: the state root, the account trie, the outbox and
+//!   the forced-transaction queue.
+//!
+//! Not built yet (the ArbOS issue continues): the wasm guest over this crate, the three-way
+//! agreement suite (native = wasmtime twin = stepping machine), `bench stf`.
 #![no_std]
 
 extern crate alloc;
 
 pub mod append_tree;
+pub mod batch;
 pub mod env;
+pub mod message;
+pub mod state;
+pub mod stf;
 pub mod testing;
 pub mod trie;
 pub mod tx;

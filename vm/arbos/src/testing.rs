@@ -2,8 +2,9 @@
 //! keccak input recorded as a preimage (as every real host must, rule 8), and counters so tests
 //! can check how many preimages an operation reads.
 //!
-//! Not a consensus host: [`Env::ecrecover`] is a stub that always answers "recovery failed"
-//! (zeros). Compiled only for tests and with the `std` feature, never into the guest.
+//! Not a consensus host by itself: [`Env::ecrecover`] answers "recovery failed" (zeros) unless
+//! the user plugs in a recovery function (the node plugs revm's precompile, tests alloy's
+//! recovery). Compiled only for tests and with the `std` feature, never into the guest.
 #![cfg(any(test, feature = "std"))]
 
 extern crate std;
@@ -12,6 +13,9 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use crate::env::{Env, MAX_PREIMAGE};
+
+/// An ecrecover implementation: precompile 0x01's input to its output.
+pub type Recover = fn(&[u8; 128]) -> [u8; 32];
 
 /// A host that keeps preimages in a map and the current inbox message in a buffer.
 #[derive(Debug, Default, Clone)]
@@ -27,6 +31,8 @@ pub struct MemoryEnv {
     pub preimage_reads: u64,
     /// Calls to [`Env::preimage_chunk`] at any offset (32-byte chunks fetched).
     pub chunk_reads: u64,
+    /// What [`Env::ecrecover`] runs; `None` answers "recovery failed".
+    pub ecrecover: Option<Recover>,
 }
 
 impl MemoryEnv {
@@ -73,9 +79,9 @@ impl Env for MemoryEnv {
         chunk_of(&self.inbox, offset)
     }
 
-    /// Stub: always zeros ("recovery failed"). Tests that need signers use a real host.
-    fn ecrecover(&mut self, _input: &[u8; 128]) -> [u8; 32] {
-        [0; 32]
+    /// The plugged-in recovery, or zeros ("recovery failed") without one.
+    fn ecrecover(&mut self, input: &[u8; 128]) -> [u8; 32] {
+        self.ecrecover.map_or([0; 32], |f| f(input))
     }
 }
 

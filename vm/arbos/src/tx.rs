@@ -85,9 +85,16 @@ impl SignedTx {
         postcard::to_allocvec(self).expect("a struct of integers and arrays always encodes")
     }
 
-    /// Decodes one transaction from the front of `bytes`; returns it and the rest.
+    /// Decodes one transaction from the front of `bytes`; returns it and the rest. Only the
+    /// canonical encoding decodes (an overlong varint would give one transaction two ids).
     pub fn decode(bytes: &[u8]) -> Result<(SignedTx, &[u8]), DecodeError> {
-        postcard::take_from_bytes(bytes).map_err(|_| DecodeError)
+        let (tx, rest): (SignedTx, &[u8]) =
+            postcard::take_from_bytes(bytes).map_err(|_| DecodeError)?;
+        let used = &bytes[..bytes.len() - rest.len()];
+        if tx.encode() != used {
+            return Err(DecodeError);
+        }
+        Ok((tx, rest))
     }
 }
 
@@ -175,11 +182,9 @@ pub fn recover_sender<E: Env + ?Sized>(
     (sender != [0u8; 20]).then_some(sender)
 }
 
-/// `keccak256(digest ‖ sender)`: one id per transaction and sender, whatever signature
-/// carries it.
-pub fn tx_id<E: Env + ?Sized>(env: &mut E, digest: &[u8; 32], sender: &[u8; 20]) -> [u8; 32] {
-    let mut buf = [0u8; 52];
-    buf[..32].copy_from_slice(digest);
-    buf[32..].copy_from_slice(sender);
-    env.keccak(&buf)
+/// `keccak256(encoding)`: defined for any transaction, valid or not, so a batch commits to
+/// all of them; not malleable because only low-s signatures with `v ∈ {27, 28}` execute and
+/// only the canonical encoding decodes (DESIGN.md rule 10).
+pub fn tx_id<E: Env + ?Sized>(env: &mut E, tx: &SignedTx) -> [u8; 32] {
+    env.keccak(&tx.encode())
 }

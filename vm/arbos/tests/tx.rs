@@ -2,94 +2,21 @@
 //! EIP-712 signing hash alloy computes for the same typed data, a signature made by an alloy
 //! local signer recovers to its address, and the malleable or malformed shapes are refused.
 
-use alloy::primitives::{Address, B256, U256, keccak256};
-use alloy::signers::{SignerSync, local::PrivateKeySigner};
-use alloy::sol_types::{SolStruct, eip712_domain};
+use alloy::primitives::{B256, U256, keccak256};
+use alloy::signers::local::PrivateKeySigner;
 use fuse_arbos::env::Env;
 use fuse_arbos::testing::MemoryEnv;
 use fuse_arbos::tx::{self, Domain, KIND_TRANSFER, KIND_WITHDRAW, SignedTx};
 
-alloy::sol! {
-    struct Transfer { address to; uint128 amount; uint64 nonce; }
-    struct Withdraw { address l1Recipient; uint128 amount; uint64 nonce; }
+mod common;
+
+use common::{CHAIN_ID, INBOX, sign};
+
+fn env() -> MemoryEnv {
+    common::env()
 }
 
-/// A test host whose ecrecover is the secp256k1 recovery alloy does (what precompile 0x01
-/// computes), over the in-memory preimage store.
-struct SigningEnv(MemoryEnv);
-
-impl Env for SigningEnv {
-    fn keccak(&mut self, data: &[u8]) -> [u8; 32] {
-        self.0.keccak(data)
-    }
-    fn preimage_chunk(&mut self, hash: &[u8; 32], offset: u32) -> ([u8; 32], u32) {
-        self.0.preimage_chunk(hash, offset)
-    }
-    fn inbox_chunk(&mut self, offset: u32) -> ([u8; 32], u32) {
-        self.0.inbox_chunk(offset)
-    }
-    fn ecrecover(&mut self, input: &[u8; 128]) -> [u8; 32] {
-        let hash = B256::from_slice(&input[..32]);
-        let v = U256::from_be_slice(&input[32..64]);
-        let parity = match v.to::<u64>() {
-            27 => false,
-            28 => true,
-            _ => return [0; 32],
-        };
-        let sig = alloy::primitives::Signature::new(
-            U256::from_be_slice(&input[64..96]),
-            U256::from_be_slice(&input[96..]),
-            parity,
-        );
-        let mut out = [0u8; 32];
-        if let Ok(a) = sig.recover_address_from_prehash(&hash) {
-            out[12..].copy_from_slice(a.as_slice());
-        }
-        out
-    }
-}
-
-const CHAIN_ID: u64 = 412_346;
-const INBOX: [u8; 20] = [0x1b; 20];
-
-fn env() -> SigningEnv {
-    SigningEnv(MemoryEnv::default())
-}
-
-fn sign(signer: &PrivateKeySigner, kind: u8, to: [u8; 20], amount: u128, nonce: u64) -> SignedTx {
-    let domain = eip712_domain! {
-        name: "fuse-l2",
-        version: "1",
-        chain_id: CHAIN_ID,
-        verifying_contract: Address::from(INBOX),
-    };
-    let hash = match kind {
-        KIND_TRANSFER => Transfer {
-            to: to.into(),
-            amount,
-            nonce,
-        }
-        .eip712_signing_hash(&domain),
-        _ => Withdraw {
-            l1Recipient: to.into(),
-            amount,
-            nonce,
-        }
-        .eip712_signing_hash(&domain),
-    };
-    let sig = signer.sign_hash_sync(&hash).unwrap();
-    SignedTx {
-        kind,
-        to,
-        amount,
-        nonce,
-        r: sig.r().to_be_bytes(),
-        s: sig.s().to_be_bytes(),
-        v: 27 + sig.v() as u8,
-    }
-}
-
-fn digest(env: &mut SigningEnv, t: &SignedTx) -> [u8; 32] {
+fn digest(env: &mut MemoryEnv, t: &SignedTx) -> [u8; 32] {
     let d = Domain {
         chain_id: CHAIN_ID,
         inbox: INBOX,
@@ -198,11 +125,22 @@ fn malleable_and_malformed_signatures_are_refused() {
 }
 
 #[test]
-fn a_tx_id_does_not_depend_on_the_signature() {
+fn a_tx_id_is_the_hash_of_the_canonical_encoding() {
+    let signer = PrivateKeySigner::from_bytes(&B256::repeat_byte(0x44)).unwrap();
+    let t = sign(&signer, KIND_WITHDRAW, [3; 20], 77, 9);
     let mut e = env();
-    let sender = [5u8; 20];
-    let a = tx::tx_id(&mut e, &[1; 32], &sender);
-    assert_eq!(a, tx::tx_id(&mut e, &[1; 32], &sender));
-    assert_ne!(a, tx::tx_id(&mut e, &[1; 32], &[6; 20]));
-    assert_ne!(a, tx::tx_id(&mut e, &[2; 32], &sender));
+    assert_eq!(tx::tx_id(&mut e, &t), keccak256(t.encode()).0);
+    let other = SignedTx {
+        nonce: 10,
+        ..t.clone()
+    };
+    assert_ne!(tx::tx_id(&mut e, &t), tx::tx_id(&mut e, &other));
+    // An overlong varint (the nonce 9 as two bytes) is not the canonical encoding: refused.
+    let bytes = t.encode();
+    let at = 1 + 20 + 1; // kind, to, amount 77 (one varint byte); the nonce follows
+    assert_eq!(bytes[at], 9);
+    let mut overlong = bytes[..at].to_vec();
+    overlong.extend_from_slice(&[0x89, 0x00]);
+    overlong.extend_from_slice(&bytes[at + 1..]);
+    assert!(SignedTx::decode(&overlong).is_err());
 }
