@@ -5,18 +5,15 @@
 use std::sync::Arc;
 
 use alloy_primitives::{B256, keccak256};
+use fuse_vm::testing::programs::HOST_IMPORTS;
 use fuse_vm::twin::{Twin, TwinExit};
 use fuse_vm::{GlobalState, HostError, Machine, MemoryHost, Status, load};
 
-const GUEST: &str = r#"(module
-  (import "fuse" "read_inbox" (func $read_inbox (param i32 i32) (result i32)))
-  (import "fuse" "read_preimage" (func $read_preimage (param i32 i32 i32) (result i32)))
-  (import "fuse" "keccak256" (func $keccak (param i32 i32 i32)))
-  (import "fuse" "ecrecover" (func $ecrecover (param i32 i32)))
-  (import "fuse" "get_bytes32" (func $get_bytes32 (param i32 i32)))
-  (import "fuse" "set_bytes32" (func $set_bytes32 (param i32 i32)))
-  (import "fuse" "get_u64" (func $get_u64 (param i32) (result i64)))
-  (import "fuse" "set_u64" (func $set_u64 (param i32 i64)))
+/// A guest that calls every `fuse` import but `halt`.
+fn guest() -> String {
+    format!(
+        r#"(module
+{HOST_IMPORTS}
   (memory (export "memory") 1 1)
   (func (export "fuse_entry")
     (local $n i32)
@@ -38,7 +35,9 @@ const GUEST: &str = r#"(module
     (call $set_u64 (i32.const 0) (i64.add (call $get_u64 (i32.const 0)) (i64.const 1)))
     (call $set_u64 (i32.const 1) (i64.extend_i32_u (local.get $n)))
     ;; and read the state root back to check get_bytes32 works
-    (call $get_bytes32 (i32.const 0) (i32.const 0x500))))"#;
+    (call $get_bytes32 (i32.const 0) (i32.const 0x500))))"#
+    )
+}
 
 fn wat(text: &str) -> Vec<u8> {
     let buf = wast::parser::ParseBuffer::new(text).unwrap();
@@ -61,7 +60,7 @@ fn run_machine(wasm: &[u8], host: &mut MemoryHost, gs: GlobalState) -> Machine {
 
 #[test]
 fn every_host_call_agrees_with_the_twin() {
-    let wasm = wat(GUEST);
+    let wasm = wat(&guest());
     // A 40-byte message: not a valid signature, so ecrecover yields 32 zero bytes.
     let message: Vec<u8> = (0..40u8).collect();
     let gs = GlobalState {
@@ -103,7 +102,7 @@ fn every_host_call_agrees_with_the_twin() {
 #[test]
 fn ecrecover_matches_the_evm_precompile_on_a_real_signature() {
     // keccak256("fuse") signed by the secret key 0x01, whose address is 0x7e5f…5bdf.
-    let wasm = wat(GUEST);
+    let wasm = wat(&guest());
     let mut input = vec![0u8; 128];
     let hash = keccak256(b"fuse");
     input[..32].copy_from_slice(hash.as_slice());
@@ -137,7 +136,7 @@ fn ecrecover_matches_the_evm_precompile_on_a_real_signature() {
 
 #[test]
 fn missing_message_is_a_host_error_and_the_machine_can_resume() {
-    let wasm = wat(GUEST);
+    let wasm = wat(&guest());
     let module = Arc::new(load(&wasm).unwrap());
     let gs = GlobalState {
         inbox_position: 3,

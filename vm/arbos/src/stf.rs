@@ -101,6 +101,7 @@ struct Block<'a, E: Env + ?Sized> {
     state: State,
     outbox_root: [u8; 32],
     outbox: AppendTree,
+    queue: AppendTree,
     domain: [u8; 32],
     report: BlockReport,
 }
@@ -114,7 +115,7 @@ pub fn execute_block<E: Env + ?Sized>(
     let mut next = gs;
     next.inbox_position = gs.inbox_position.wrapping_add(1);
     next.block_number = gs.block_number.wrapping_add(1);
-    let mut report = BlockReport {
+    let report = BlockReport {
         header: Some(header),
         ..BlockReport::default()
     };
@@ -149,14 +150,17 @@ pub fn execute_block<E: Env + ?Sized>(
             inbox: config.inbox,
         },
     );
+    // Each tree costs 32 keccaks to set up (its zero hashes): once a block.
     let outbox = AppendTree::outbox(env);
+    let queue = AppendTree::new(env, FORCED_TAG);
     let mut b = Block {
         env,
         state,
         outbox_root: gs.outbox_root,
         outbox,
+        queue,
         domain,
-        report: core::mem::take(&mut report),
+        report,
     };
     b.drain_forced(header.l1_timestamp)?;
     let data = message::read_data(b.env, MAX_MESSAGE_BYTES);
@@ -233,9 +237,9 @@ impl<E: Env + ?Sized> Block<'_, E> {
         entry.extend_from_slice(&l1_timestamp.to_be_bytes());
         entry.extend_from_slice(data);
         let leaf = self.env.keccak(&entry);
-        let queue = AppendTree::new(self.env, FORCED_TAG);
         let sys = &mut self.state.system;
-        sys.forced_root = queue
+        sys.forced_root = self
+            .queue
             .append(self.env, &sys.forced_root, sys.forced_tail, &leaf)
             .map_err(|_| Corrupt)?;
         sys.forced_tail += 1;
@@ -245,13 +249,13 @@ impl<E: Env + ?Sized> Block<'_, E> {
     /// Executes the queued forced transactions that are due, oldest first, at most
     /// [`MAX_FORCED_PER_BLOCK`].
     fn drain_forced(&mut self, now: u64) -> Result<(), Corrupt> {
-        let queue = AppendTree::new(self.env, FORCED_TAG);
         for _ in 0..MAX_FORCED_PER_BLOCK {
             let sys = self.state.system;
             if sys.forced_head >= sys.forced_tail || sys.forced_head > u32::MAX as u64 {
                 break;
             }
-            let leaf = queue
+            let leaf = self
+                .queue
                 .get(self.env, &sys.forced_root, sys.forced_head as u32)
                 .map_err(|_| Corrupt)?;
             let mut buf = [0u8; MAX_PREIMAGE];

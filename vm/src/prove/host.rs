@@ -29,10 +29,8 @@ pub(super) fn witness<H: Host>(
     w: &mut Writer,
 ) -> Result<(), HostError> {
     let s = m.stack();
-    let arg = |i: usize| -> u64 {
-        let n = pops(ins.op);
-        s.get(s.len().wrapping_sub(n) + i).copied().unwrap_or(0)
-    };
+    let first = s.len().wrapping_sub(pops(ins.op));
+    let arg = |i: usize| -> u64 { s.get(first.wrapping_add(i)).copied().unwrap_or(0) };
     let mem = m.memory.len();
     let ok = |ptr: u64, len: usize| span(mem, ptr, len).ok();
     match ins.op {

@@ -4,7 +4,7 @@
 use alloy_primitives::B256;
 
 use super::machine::{Machine, STATUS_ERRORED, STATUS_FINISHED};
-use super::merkle::{build_locals_root, leaf_slot, read_leaf_proof, with_leaf_slot};
+use super::merkle::{LeafProof, build_locals_root, leaf_slot, read_leaf_proof, with_leaf_slot};
 use super::proof::Decoder;
 use super::{VerifyContext, VerifyError};
 use crate::cache::frame_push;
@@ -83,7 +83,7 @@ fn execute_br(mach: &mut Machine, inst: Instruction) {
 }
 
 fn execute_br_if(mach: &mut Machine, inst: Instruction) -> Result<(), VerifyError> {
-    let c = mach.stack.pop()? as u32;
+    let c = mach.stack.pop_u32()? as u32;
     if (c != 0) == (inst.op == O::BrIf) {
         mach.pc = inst.a;
     }
@@ -91,7 +91,7 @@ fn execute_br_if(mach: &mut Machine, inst: Instruction) -> Result<(), VerifyErro
 }
 
 fn execute_br_table(mach: &mut Machine, inst: Instruction) -> Result<(), VerifyError> {
-    let i = mach.stack.pop()? as u32 as u64;
+    let i = mach.stack.pop_u32()?;
     mach.pc = inst.a.wrapping_add(i.min(inst.b) as u32);
     Ok(())
 }
@@ -154,7 +154,7 @@ fn execute_call_indirect(
     inst: Instruction,
     d: &mut Decoder,
 ) -> Result<(), VerifyError> {
-    let i = mach.stack.pop()? as u32 as u64;
+    let i = mach.stack.pop_u32()?;
     if i >= inst.b {
         mach.status = STATUS_ERRORED;
         return Ok(());
@@ -193,12 +193,22 @@ fn execute_return(
     Ok(())
 }
 
+/// The leaf holding slot `inst.a` of the locals (or globals) tree, proven against `root`.
+fn slot_proof(
+    d: &mut Decoder,
+    tag: u8,
+    inst: Instruction,
+    root: B256,
+) -> Result<LeafProof, VerifyError> {
+    read_leaf_proof(d, tag, inst.depth, (inst.a / 4) as u64, root)
+}
+
 fn execute_local_get(
     mach: &mut Machine,
     inst: Instruction,
     d: &mut Decoder,
 ) -> Result<(), VerifyError> {
-    let p = read_leaf_proof(d, TAG_LOCALS, inst.depth, (inst.a / 4) as u64, mach.locals)?;
+    let p = slot_proof(d, TAG_LOCALS, inst, mach.locals)?;
     mach.stack.push(leaf_slot(&p.leaf, (inst.a % 4) as usize));
     Ok(())
 }
@@ -209,7 +219,7 @@ fn execute_local_set(
     d: &mut Decoder,
 ) -> Result<(), VerifyError> {
     let v = mach.stack.pop()?;
-    let p = read_leaf_proof(d, TAG_LOCALS, inst.depth, (inst.a / 4) as u64, mach.locals)?;
+    let p = slot_proof(d, TAG_LOCALS, inst, mach.locals)?;
     mach.locals = p.root_with(with_leaf_slot(&p.leaf, (inst.a % 4) as usize, v));
     Ok(())
 }
@@ -221,7 +231,7 @@ fn execute_local_tee(
 ) -> Result<(), VerifyError> {
     let v = mach.stack.pop()?;
     mach.stack.push(v);
-    let p = read_leaf_proof(d, TAG_LOCALS, inst.depth, (inst.a / 4) as u64, mach.locals)?;
+    let p = slot_proof(d, TAG_LOCALS, inst, mach.locals)?;
     mach.locals = p.root_with(with_leaf_slot(&p.leaf, (inst.a % 4) as usize, v));
     Ok(())
 }
@@ -231,13 +241,7 @@ fn execute_global_get(
     inst: Instruction,
     d: &mut Decoder,
 ) -> Result<(), VerifyError> {
-    let p = read_leaf_proof(
-        d,
-        TAG_GLOBALS,
-        inst.depth,
-        (inst.a / 4) as u64,
-        mach.globals_root,
-    )?;
+    let p = slot_proof(d, TAG_GLOBALS, inst, mach.globals_root)?;
     mach.stack.push(leaf_slot(&p.leaf, (inst.a % 4) as usize));
     Ok(())
 }
@@ -248,13 +252,7 @@ fn execute_global_set(
     d: &mut Decoder,
 ) -> Result<(), VerifyError> {
     let v = mach.stack.pop()?;
-    let p = read_leaf_proof(
-        d,
-        TAG_GLOBALS,
-        inst.depth,
-        (inst.a / 4) as u64,
-        mach.globals_root,
-    )?;
+    let p = slot_proof(d, TAG_GLOBALS, inst, mach.globals_root)?;
     mach.globals_root = p.root_with(with_leaf_slot(&p.leaf, (inst.a % 4) as usize, v));
     Ok(())
 }

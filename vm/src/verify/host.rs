@@ -54,8 +54,8 @@ fn execute_read_inbox(
     inst: Instruction,
     d: &mut Decoder,
 ) -> Result<(), VerifyError> {
-    let dest = mach.stack.pop()? as u32 as u64;
-    let offset = mach.stack.pop()? as u32 as u64;
+    let dest = mach.stack.pop_u32()?;
+    let offset = mach.stack.pop_u32()?;
     if !offset.is_multiple_of(32) || !span(mach, dest, 32) {
         return trap(mach);
     }
@@ -92,9 +92,9 @@ fn execute_read_preimage(
     inst: Instruction,
     d: &mut Decoder,
 ) -> Result<(), VerifyError> {
-    let dest = mach.stack.pop()? as u32 as u64;
-    let offset = mach.stack.pop()? as u32 as u64;
-    let hash_ptr = mach.stack.pop()? as u32 as u64;
+    let dest = mach.stack.pop_u32()?;
+    let offset = mach.stack.pop_u32()?;
+    let hash_ptr = mach.stack.pop_u32()?;
     if !offset.is_multiple_of(32) || !span(mach, hash_ptr, 32) || !span(mach, dest, 32) {
         return trap(mach);
     }
@@ -118,9 +118,9 @@ fn execute_keccak256(
     inst: Instruction,
     d: &mut Decoder,
 ) -> Result<(), VerifyError> {
-    let dest = mach.stack.pop()? as u32 as u64;
-    let len = mach.stack.pop()? as u32 as u64;
-    let src = mach.stack.pop()? as u32 as u64;
+    let dest = mach.stack.pop_u32()?;
+    let len = mach.stack.pop_u32()?;
+    let src = mach.stack.pop_u32()?;
     if len > MAX_PREIMAGE as u64 || !span(mach, src, len) || !span(mach, dest, 32) {
         return trap(mach);
     }
@@ -133,8 +133,8 @@ fn execute_ecrecover(
     inst: Instruction,
     d: &mut Decoder,
 ) -> Result<(), VerifyError> {
-    let dest = mach.stack.pop()? as u32 as u64;
-    let input = mach.stack.pop()? as u32 as u64;
+    let dest = mach.stack.pop_u32()?;
+    let input = mach.stack.pop_u32()?;
     if !span(mach, input, 128) || !span(mach, dest, 32) {
         return trap(mach);
     }
@@ -149,8 +149,8 @@ fn execute_get_bytes32(
     inst: Instruction,
     d: &mut Decoder,
 ) -> Result<(), VerifyError> {
-    let dest = mach.stack.pop()? as u32 as u64;
-    let index = mach.stack.pop()? as u32;
+    let dest = mach.stack.pop_u32()?;
+    let index = mach.stack.pop_u32()? as u32;
     let Some(value) = mach.gs.bytes32(index) else {
         return trap(mach);
     };
@@ -165,8 +165,8 @@ fn execute_set_bytes32(
     inst: Instruction,
     d: &mut Decoder,
 ) -> Result<(), VerifyError> {
-    let src = mach.stack.pop()? as u32 as u64;
-    let index = mach.stack.pop()? as u32;
+    let src = mach.stack.pop_u32()?;
+    let index = mach.stack.pop_u32()? as u32;
     if index >= crate::GlobalState::BYTES32_FIELDS || !span(mach, src, 32) {
         return trap(mach);
     }
@@ -176,7 +176,7 @@ fn execute_set_bytes32(
 }
 
 fn execute_get_u64(mach: &mut Machine) -> Result<(), VerifyError> {
-    let index = mach.stack.pop()? as u32;
+    let index = mach.stack.pop_u32()? as u32;
     match mach.gs.u64(index) {
         Some(v) => mach.stack.push(v),
         None => return trap(mach),
@@ -186,7 +186,7 @@ fn execute_get_u64(mach: &mut Machine) -> Result<(), VerifyError> {
 
 fn execute_set_u64(mach: &mut Machine) -> Result<(), VerifyError> {
     let value = mach.stack.pop()?;
-    let index = mach.stack.pop()? as u32;
+    let index = mach.stack.pop_u32()? as u32;
     if !mach.gs.set_u64(index, value) {
         return trap(mach);
     }

@@ -32,6 +32,11 @@ impl ValueStack {
         self.values.pop().ok_or(VerifyError::StackUnderflow)
     }
 
+    /// Pops an i32 argument (the low 32 bits of the slot), as a u64 for address arithmetic.
+    pub fn pop_u32(&mut self) -> Result<u64, VerifyError> {
+        Ok(self.pop()? as u32 as u64)
+    }
+
     /// Pushes a value.
     pub fn push(&mut self, v: u64) {
         self.values.push(v);

@@ -75,7 +75,7 @@ fn execute_memory_size(mach: &mut Machine) {
 }
 
 fn execute_memory_grow(mach: &mut Machine, inst: Instruction) -> Result<(), VerifyError> {
-    let delta = mach.stack.pop()? as u32 as u64;
+    let delta = mach.stack.pop_u32()?;
     let old = mach.memory_pages as u64;
     if old + delta > inst.a as u64 {
         mach.stack.push(u32::MAX as u64);
