@@ -1,6 +1,7 @@
 //! `fuse-l2 bench …`: benchmarks. They measure and report; they never fail on a figure.
 
 pub mod osp;
+pub mod stf;
 pub mod vm;
 pub mod workloads;
 
@@ -11,6 +12,9 @@ pub enum Bench {
     Vm(vm::Args),
     /// One-step proofs on L1: proof bytes and gas per opcode class (revm, the project's fork).
     Osp(osp::Args),
+    /// The state transition: VM steps per deposit, transfer and withdrawal at 1k and 1M
+    /// accounts, the worst case the caps allow, batch bytes per transfer, transfers/s.
+    Stf(stf::Args),
 }
 
 /// Runs a benchmark.
@@ -18,6 +22,7 @@ pub fn run(b: Bench) -> anyhow::Result<()> {
     match b {
         Bench::Vm(a) => vm::run(a),
         Bench::Osp(a) => osp::run(a),
+        Bench::Stf(a) => stf::run(a),
     }
 }
 

@@ -22,6 +22,9 @@ pub enum Command {
     /// Run WebAssembly spec-test scripts (.wast files or folders) through the stepping
     /// machine and the wasmtime twin; one line per file, then `N passed, N failed, N skipped`.
     Wast(commands::wast::Args),
+    /// The wasm guest: rebuild and check it (`guest build`), or describe it (`guest info`).
+    #[command(subcommand)]
+    Guest(commands::guest::Guest),
     /// Write or check the committed test vectors (`vectors osp`).
     #[command(subcommand)]
     Vectors(commands::vectors::Vectors),
@@ -42,6 +45,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Hashes(args) => commands::hashes::run(args),
         Command::Wast(args) => commands::wast::run(args),
+        Command::Guest(g) => commands::guest::run(g),
         Command::Vectors(v) => commands::vectors::run(v),
         Command::Bench(b) => crate::bench::run(b).map(|()| ExitCode::SUCCESS),
     };

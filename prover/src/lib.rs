@@ -5,6 +5,8 @@
 //! (write and replay). It drives [`fuse_vm`]; the node runs it as validator duties. Built by
 //! the validator issue; so far it holds the one-step proof vectors ([`osp_vectors`]).
 
+pub mod block;
+pub mod guest;
 pub mod osp_vectors;
 
 pub use fuse_vm;

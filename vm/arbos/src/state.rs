@@ -33,14 +33,16 @@ pub struct Account {
 }
 
 impl Account {
-    fn to_bytes(self) -> [u8; 24] {
+    /// The trie value: balance (u128 BE) ‖ nonce (u64 BE).
+    pub fn to_bytes(self) -> [u8; 24] {
         let mut v = [0u8; 24];
         v[..16].copy_from_slice(&self.balance.to_be_bytes());
         v[16..].copy_from_slice(&self.nonce.to_be_bytes());
         v
     }
 
-    fn from_bytes(v: &[u8; 24]) -> Account {
+    /// The inverse of [`Account::to_bytes`].
+    pub fn from_bytes(v: &[u8; 24]) -> Account {
         Account {
             balance: u128::from_be_bytes(v[..16].try_into().unwrap()),
             nonce: u64::from_be_bytes(v[16..].try_into().unwrap()),

@@ -138,6 +138,37 @@ impl<const K: usize, const V: usize> Trie<K, V> {
         env.keccak(&buf)
     }
 
+    /// The root of the trie holding exactly `entries`, built bottom-up from the definition
+    /// (module docs): one keccak per node, none for nodes a key-by-key build would discard.
+    /// For genesis states and benchmarks with many accounts; the STF itself only uses
+    /// [`Trie::set`]. `entries` must be sorted by key with no key twice (panics otherwise).
+    pub fn build<E: Env + ?Sized>(&self, env: &mut E, entries: &[([u8; K], [u8; V])]) -> [u8; 32] {
+        assert!(
+            entries.windows(2).all(|w| w[0].0 < w[1].0),
+            "trie entries must be sorted with unique keys"
+        );
+        self.build_below(env, entries, 0)
+    }
+
+    fn build_below<E: Env + ?Sized>(
+        &self,
+        env: &mut E,
+        entries: &[([u8; K], [u8; V])],
+        depth: usize,
+    ) -> [u8; 32] {
+        match entries {
+            [] => EMPTY,
+            [(k, v)] => self.leaf_hash(env, k, v),
+            _ => {
+                // Sorted keys with a common prefix of `depth` bits: bit `depth` splits them.
+                let split = entries.partition_point(|(k, _)| !bit(k, depth));
+                let left = self.build_below(env, &entries[..split], depth + 1);
+                let right = self.build_below(env, &entries[split..], depth + 1);
+                self.inner_hash(env, &left, &right)
+            }
+        }
+    }
+
     /// Reads and decodes the node `hash` (not [`EMPTY`]): one preimage read.
     fn read<E: Env + ?Sized>(&self, env: &mut E, hash: &[u8; 32]) -> Result<Node<K, V>, TrieError> {
         let mut buf = [0u8; MAX_PREIMAGE];
@@ -395,6 +426,12 @@ mod tests {
             }
             assert_eq!(forward, backward);
             assert_eq!(forward, root);
+            pairs.sort();
+            assert_eq!(
+                ACCOUNTS.build(&mut env, &pairs),
+                root,
+                "bulk build = key by key"
+            );
         }
     }
 

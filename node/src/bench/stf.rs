@@ -1,0 +1,509 @@
+//! `fuse-l2 bench stf`: the state transition in its three executors — VM steps per deposit,
+//! transfer and withdrawal at 1k and 1M accounts, the most expensive message the caps allow,
+//! compressed bytes per transfer (LZ4 as shipped, deflate for comparison), and native and
+//! wasmtime transfers per second. Every measured block is also checked: the machine finishes
+//! and native = twin = machine, or the benchmark stops with an error. It asserts no figure.
+
+use std::time::Instant;
+
+use alloy::signers::SignerSync;
+use alloy::signers::local::PrivateKeySigner;
+use alloy_primitives::{B256, keccak256};
+use anyhow::{Context as _, bail, ensure};
+use fuse_arbos::batch::{self, BatchHeader, MAX_DECOMPRESSED};
+use fuse_arbos::message::{
+    Config, Deposit, Header, KIND_BATCH, KIND_CONFIG, KIND_DEPOSIT, KIND_FORCED_TX, KIND_TICK,
+    MAX_MESSAGE_BYTES, message,
+};
+use fuse_arbos::state::{Account, State};
+use fuse_arbos::stf::{self, BlockReport, execute_block};
+use fuse_arbos::testing::MemoryEnv;
+use fuse_arbos::trie::ACCOUNTS;
+use fuse_arbos::tx::{self, Domain, KIND_TRANSFER, KIND_WITHDRAW, SignedTx};
+use fuse_prover::block::{ChainHost, Executor};
+use fuse_vm::twin::TwinExit;
+use fuse_vm::{GlobalState, MAX_STEPS, Status};
+use serde_json::{Value, json};
+
+/// Arguments of `fuse-l2 bench stf`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Account counts of the chains measured (each is a genesis state of that many funded
+    /// accounts; 1,000 of them sign).
+    #[arg(long, value_delimiter = ',', default_value = "1000,1000000")]
+    pub accounts: Vec<u64>,
+}
+
+const CHAIN_ID: u64 = 412_346;
+const INBOX: [u8; 20] = [0x1b; 20];
+const FORCE_DELAY: u64 = 60;
+/// Accounts that sign; the rest of a chain's accounts only exist in the trie.
+const SENDERS: usize = 1_000;
+
+/// A chain under measurement: the native STF and a host for the guest, kept in step.
+struct Chain {
+    env: MemoryEnv,
+    host: ChainHost,
+    gs: stf::GlobalState,
+    now: u64,
+    seq: u64,
+    keys: Vec<PrivateKeySigner>,
+    senders: Vec<[u8; 20]>,
+    nonces: Vec<u64>,
+    domain: [u8; 32],
+    /// Seconds of L1 time between messages.
+    clock_step: u64,
+}
+
+/// One block, measured.
+struct Block {
+    steps: u64,
+    machine_s: f64,
+    twin_s: f64,
+    native_s: f64,
+    report: BlockReport,
+}
+
+fn to_vm(gs: &stf::GlobalState) -> GlobalState {
+    GlobalState {
+        state_root: gs.state_root.into(),
+        outbox_root: gs.outbox_root.into(),
+        inbox_position: gs.inbox_position,
+        block_number: gs.block_number,
+    }
+}
+
+impl Chain {
+    /// A configured chain whose genesis holds `accounts` funded accounts.
+    fn genesis(accounts: u64) -> anyhow::Result<Chain> {
+        let mut env = MemoryEnv {
+            ecrecover: Some(fuse_vm::host::ecrecover),
+            ..MemoryEnv::default()
+        };
+        let config = Config {
+            chain_id: CHAIN_ID,
+            inbox: INBOX,
+            force_delay: FORCE_DELAY,
+        };
+        let now = 1_700_000_000;
+        let first = message(
+            &Header {
+                kind: KIND_CONFIG,
+                l1_block_number: 100,
+                l1_timestamp: now,
+            },
+            &config.encode(),
+        );
+        env.inbox = first.clone();
+        let (mut gs, _) = execute_block(&mut env, stf::GlobalState::default())
+            .map_err(|_| anyhow::anyhow!("the Config block failed"))?;
+        let keys: Vec<PrivateKeySigner> = (0..SENDERS as u64)
+            .map(|i| PrivateKeySigner::from_bytes(&keccak256(i.to_be_bytes())))
+            .collect::<Result<_, _>>()?;
+        let senders: Vec<[u8; 20]> = keys.iter().map(|k| k.address().into()).collect();
+        let rich = Account {
+            balance: 1 << 100,
+            nonce: 0,
+        }
+        .to_bytes();
+        let funded = Account {
+            balance: 1 << 60,
+            nonce: 0,
+        }
+        .to_bytes();
+        let mut entries: Vec<([u8; 20], [u8; 24])> = senders.iter().map(|a| (*a, rich)).collect();
+        for i in senders.len() as u64..accounts {
+            let h = keccak256([b"account".as_slice(), &i.to_be_bytes()].concat());
+            entries.push((h[12..].try_into().expect("20 bytes"), funded));
+        }
+        entries.sort_unstable_by_key(|e| e.0);
+        entries.dedup_by_key(|e| e.0);
+        let mut state = State::load(&mut env, &gs.state_root)
+            .ok()
+            .flatten()
+            .context("the configured state loads")?;
+        state.accounts_root = ACCOUNTS.build(&mut env, &entries);
+        gs.state_root = state.store(&mut env);
+        let host = ChainHost::new();
+        {
+            let mut store = host.store();
+            store.push_message(&first);
+            for (h, p) in &env.preimages {
+                store.insert_preimage(B256::from(*h), p);
+            }
+        }
+        let domain = tx::domain_separator(
+            &mut env,
+            &Domain {
+                chain_id: CHAIN_ID,
+                inbox: INBOX,
+            },
+        );
+        Ok(Chain {
+            env,
+            host,
+            gs,
+            now,
+            seq: 0,
+            keys,
+            senders,
+            nonces: vec![0; SENDERS],
+            domain,
+            clock_step: 12,
+        })
+    }
+
+    fn header(&self, kind: u8) -> Header {
+        Header {
+            kind,
+            l1_block_number: 100 + self.gs.inbox_position,
+            l1_timestamp: self.now,
+        }
+    }
+
+    /// A transaction from sender `from`, signed with its next nonce.
+    fn sign(&mut self, from: usize, kind: u8, to: [u8; 20], amount: u128) -> SignedTx {
+        let mut t = SignedTx {
+            kind,
+            to,
+            amount,
+            nonce: self.nonces[from],
+            r: [0; 32],
+            s: [0; 32],
+            v: 0,
+        };
+        self.nonces[from] += 1;
+        let digest = tx::digest(&mut self.env, &self.domain, &t).expect("a known kind");
+        let sig = self.keys[from]
+            .sign_hash_sync(&B256::from(digest))
+            .expect("signing a digest");
+        t.r = sig.r().to_be_bytes();
+        t.s = sig.s().to_be_bytes();
+        t.v = 27 + sig.v() as u8;
+        t
+    }
+
+    /// `n` transfers (or withdrawals) among the senders, each from a different sender while
+    /// there are enough of them.
+    fn txs(&mut self, n: usize, kind: u8) -> Vec<SignedTx> {
+        (0..n)
+            .map(|i| {
+                let from = i % SENDERS;
+                let to = self.senders[(i * 7 + 1) % SENDERS];
+                self.sign(from, kind, to, 1 + i as u128)
+            })
+            .collect()
+    }
+
+    /// The data of a batch of `txs` with the next sequence number and the right tx root.
+    fn batch_data(&mut self, txs: &[SignedTx]) -> Vec<u8> {
+        self.seq += 1;
+        let h = BatchHeader {
+            seq: self.seq,
+            tx_root: batch::tx_root(&mut self.env, txs),
+            claimed_state_root: [0; 32],
+        };
+        batch::encode_batch(&h, txs)
+    }
+
+    /// Executes one message in the machine, the twin and natively; checks they agree.
+    fn run(&mut self, ex: &Executor, kind: u8, data: &[u8]) -> anyhow::Result<Block> {
+        self.now += self.clock_step;
+        let msg = message(&self.header(kind), data);
+        let pos = self.host.store().push_message(&msg);
+        ensure!(pos == self.gs.inbox_position, "inbox out of step");
+        let gs = to_vm(&self.gs);
+        let t = Instant::now();
+        let run = ex.run_machine(&mut self.host, gs)?;
+        let machine_s = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let twin = ex.run_twin(self.host.clone(), gs, MAX_STEPS)?;
+        let twin_s = t.elapsed().as_secs_f64();
+        self.env.inbox = msg;
+        let t = Instant::now();
+        let (next, report) = execute_block(&mut self.env, self.gs)
+            .map_err(|_| anyhow::anyhow!("the native STF found a corrupt state"))?;
+        let native_s = t.elapsed().as_secs_f64();
+        if run.status != Status::Finished {
+            bail!(
+                "the machine ended {:?} on a kind-{kind} message",
+                run.status
+            );
+        }
+        ensure!(
+            run.global_state == to_vm(&next),
+            "machine and native STF disagree"
+        );
+        ensure!(
+            twin == TwinExit::Finished(to_vm(&next)),
+            "twin and native STF disagree: {twin:?}"
+        );
+        self.gs = next;
+        Ok(Block {
+            steps: run.steps,
+            machine_s,
+            twin_s,
+            native_s,
+            report,
+        })
+    }
+
+    fn batch(&mut self, ex: &Executor, txs: &[SignedTx]) -> anyhow::Result<Block> {
+        let data = self.batch_data(txs);
+        let b = self.run(ex, KIND_BATCH, &data)?;
+        let ok = b
+            .report
+            .receipts
+            .iter()
+            .filter(|r| r.result.is_ok())
+            .count();
+        ensure!(
+            ok == txs.len(),
+            "{} of {} transactions executed",
+            ok,
+            txs.len()
+        );
+        Ok(b)
+    }
+}
+
+/// Steps per deposit, transfer and withdrawal on a chain of `accounts` accounts.
+fn per_kind(ex: &Executor, accounts: u64) -> anyhow::Result<Value> {
+    let t = Instant::now();
+    let mut c = Chain::genesis(accounts)?;
+    let genesis_s = t.elapsed().as_secs_f64();
+    let tick = c.run(ex, KIND_TICK, &[])?.steps;
+    let empty = c.batch(ex, &[])?.steps;
+    let d = Deposit {
+        l1_sender: [0xee; 20],
+        to: c.senders[3],
+        amount: 5,
+    };
+    let deposit = c.run(ex, KIND_DEPOSIT, &d.encode())?.steps;
+    let fresh = Deposit {
+        to: [0x42; 20],
+        ..d
+    };
+    let deposit_new = c.run(ex, KIND_DEPOSIT, &fresh.encode())?.steps;
+    let n = 100;
+    let txs = c.txs(n, KIND_TRANSFER);
+    let transfers = c.batch(ex, &txs)?.steps;
+    let txs = c.txs(n, KIND_WITHDRAW);
+    let withdrawals = c.batch(ex, &txs)?.steps;
+    Ok(json!({
+        "accounts": accounts,
+        "genesis_build_s": genesis_s,
+        "tick_block": tick,
+        "empty_batch_block": empty,
+        "deposit_block": deposit,
+        "deposit_new_account_block": deposit_new,
+        "transfer": (transfers - empty) / n as u64,
+        "withdrawal": (withdrawals - empty) / n as u64,
+        "batch_of_100_transfers_block": transfers,
+        "batch_of_100_withdrawals_block": withdrawals,
+    }))
+}
+
+/// Bytes of batch data per transfer, LZ4 as shipped and deflate for comparison.
+fn sizes(c: &mut Chain) -> Value {
+    let mut out = Vec::new();
+    for n in [100usize, 1_000] {
+        let txs = c.txs(n, KIND_TRANSFER);
+        let payload = batch::encode_payload(&txs);
+        let lz4 = batch::compress(&payload).len();
+        let deflate = miniz_oxide::deflate::compress_to_vec(&payload, 9).len();
+        let msg = 32 + 72 + lz4;
+        out.push(json!({
+            "txs": n,
+            "raw_per_tx": payload.len() as f64 / n as f64,
+            "lz4_per_tx": lz4 as f64 / n as f64,
+            "message_per_tx": msg as f64 / n as f64,
+            "deflate9_per_tx": deflate as f64 / n as f64,
+        }));
+    }
+    Value::Array(out)
+}
+
+/// The most expensive messages the caps allow, valid and hostile.
+fn worst_cases(ex: &Executor, c: &mut Chain) -> anyhow::Result<Value> {
+    let mut rows = Vec::new();
+    let mut record = |name: &str, b: &Block| {
+        rows.push(
+            json!({ "message": name, "steps": b.steps, "receipts": b.report.receipts.len() }),
+        );
+    };
+    // 1. The most distinct valid transfers one message holds.
+    let mut n = 1_600;
+    let (txs, data) = loop {
+        let saved = (c.nonces.clone(), c.seq);
+        let txs = c.txs(n, KIND_TRANSFER);
+        let data = c.batch_data(&txs);
+        if 32 + data.len() <= MAX_MESSAGE_BYTES {
+            break (txs, data);
+        }
+        (c.nonces, c.seq) = saved;
+        n -= 50;
+    };
+    c.seq -= 1;
+    let b = c.run(ex, KIND_BATCH, &data)?;
+    ensure!(b.report.receipts.iter().all(|r| r.result.is_ok()));
+    record(
+        &format!(
+            "batch of {} valid transfers (fills MAX_MESSAGE_BYTES)",
+            txs.len()
+        ),
+        &b,
+    );
+    // 2. 4,096 copies of one signed transfer: every copy is recovered, all but one replay.
+    let one = c.txs(1, KIND_TRANSFER);
+    let copies = vec![one[0].clone(); batch::MAX_BATCH_TXS as usize];
+    let data = c.batch_data(&copies);
+    let b = c.run(ex, KIND_BATCH, &data)?;
+    record(
+        "4,096 copies of one transfer (MAX_BATCH_TXS, all recovered)",
+        &b,
+    );
+    // 3. The largest legal decompression, of a payload that then fails to decode.
+    c.seq += 1;
+    let mut data = vec![0u8; 72];
+    data[..8].copy_from_slice(&c.seq.to_be_bytes());
+    data.extend_from_slice(&batch::compress(&vec![0xffu8; MAX_DECOMPRESSED]));
+    let b = c.run(ex, KIND_BATCH, &data)?;
+    record("512 KiB decompression that does not decode", &b);
+    // 4. A full-size message of random bytes, as a batch and as an unknown kind.
+    let mut junk = vec![0u8; MAX_MESSAGE_BYTES - 32];
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for b in junk.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    let b = c.run(ex, KIND_BATCH, &junk)?;
+    record("128 KiB of random bytes as a batch", &b);
+    let b = c.run(ex, 0xee, &junk)?;
+    record("128 KiB of random bytes, unknown kind", &b);
+    // 5. A block that drains the most forced transactions it may (64).
+    // All queued in the same L1 second, so all fall due in one block.
+    c.clock_step = 0;
+    for _ in 0..stf::MAX_FORCED_PER_BLOCK {
+        let t = c.txs(1, KIND_TRANSFER).remove(0);
+        c.run(ex, KIND_FORCED_TX, &t.encode())?;
+    }
+    c.now += FORCE_DELAY;
+    c.clock_step = 12;
+    let b = c.run(ex, KIND_TICK, &[])?;
+    ensure!(b.report.receipts.len() == stf::MAX_FORCED_PER_BLOCK as usize);
+    record("tick draining 64 forced transfers", &b);
+    let worst = rows
+        .iter()
+        .filter_map(|r| r["steps"].as_u64())
+        .max()
+        .unwrap_or(0);
+    Ok(json!({ "messages": rows, "worst": worst, "bound": MAX_STEPS / 4 }))
+}
+
+/// Transfers per second natively and in the twin (and the machine, for scale).
+fn throughput(ex: &Executor, c: &mut Chain) -> anyhow::Result<Value> {
+    let (mut n, mut native, mut twin, mut machine) = (0usize, 0f64, 0f64, 0f64);
+    for _ in 0..5 {
+        let txs = c.txs(1_000, KIND_TRANSFER);
+        let b = c.batch(ex, &txs)?;
+        n += txs.len();
+        native += b.native_s;
+        twin += b.twin_s;
+        machine += b.machine_s;
+    }
+    Ok(json!({
+        "transfers": n,
+        "native_per_s": n as f64 / native,
+        "twin_per_s": n as f64 / twin,
+        "machine_per_s": n as f64 / machine,
+    }))
+}
+
+/// Runs the benchmark.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let ex = Executor::guest()?;
+    let mut kinds = Vec::new();
+    for &a in &args.accounts {
+        eprintln!("bench stf: chain of {a} accounts…");
+        kinds.push(per_kind(&ex, a)?);
+    }
+    eprintln!("bench stf: batch sizes, worst cases, throughput on 1,000 accounts…");
+    let mut c = Chain::genesis(SENDERS as u64)?;
+    let sizes = sizes(&mut c);
+    let mut c = Chain::genesis(SENDERS as u64)?;
+    let worst = worst_cases(&ex, &mut c)?;
+    let mut c = Chain::genesis(SENDERS as u64)?;
+    let speed = throughput(&ex, &mut c)?;
+    let out = json!({
+        "machine": super::machine_info(),
+        "guest": { "module_root": ex.module().root.to_string(), "bytes": fuse_prover::guest::WASM.len() },
+        "steps": kinds,
+        "batch_bytes": sizes,
+        "worst_case": worst,
+        "throughput": speed,
+    });
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!("VM steps (guest {} bytes)", fuse_prover::guest::WASM.len());
+    println!(
+        "{:>10} {:>9} {:>9} {:>10} {:>9} {:>9}",
+        "accounts", "deposit", "transfer", "withdrawal", "tick", "empty"
+    );
+    for k in out["steps"].as_array().into_iter().flatten() {
+        println!(
+            "{:>10} {:>9} {:>9} {:>10} {:>9} {:>9}",
+            k["accounts"],
+            k["deposit_block"],
+            k["transfer"],
+            k["withdrawal"],
+            k["tick_block"],
+            k["empty_batch_block"]
+        );
+    }
+    println!("\nbatch bytes per transfer (1,000 accounts)");
+    println!(
+        "{:>6} {:>8} {:>8} {:>9} {:>9}",
+        "txs", "raw", "lz4", "message", "deflate9"
+    );
+    for s in out["batch_bytes"].as_array().into_iter().flatten() {
+        println!(
+            "{:>6} {:>8.1} {:>8.1} {:>9.1} {:>9.1}",
+            s["txs"],
+            s["raw_per_tx"].as_f64().unwrap_or(0.0),
+            s["lz4_per_tx"].as_f64().unwrap_or(0.0),
+            s["message_per_tx"].as_f64().unwrap_or(0.0),
+            s["deflate9_per_tx"].as_f64().unwrap_or(0.0)
+        );
+    }
+    println!(
+        "\nmost expensive messages (bound MAX_STEPS/4 = {})",
+        MAX_STEPS / 4
+    );
+    for r in out["worst_case"]["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        println!(
+            "{:>12} steps  {}",
+            r["steps"],
+            r["message"].as_str().unwrap_or("")
+        );
+    }
+    let t = &out["throughput"];
+    println!(
+        "\ntransfers/s (batches of 1,000): native {:.0}, wasmtime twin {:.0}, stepping machine {:.0}",
+        t["native_per_s"].as_f64().unwrap_or(0.0),
+        t["twin_per_s"].as_f64().unwrap_or(0.0),
+        t["machine_per_s"].as_f64().unwrap_or(0.0)
+    );
+    Ok(())
+}
