@@ -1,6 +1,7 @@
 //! `fuse-l2 bench …`: benchmarks. They measure and report; they never fail on a figure.
 
 pub mod osp;
+pub mod profile;
 pub mod stf;
 pub mod vm;
 pub mod workloads;

@@ -28,7 +28,10 @@ fn the_guest_is_a_machine_module_with_the_abi() {
             Ok(wasmparser::Payload::ExportSection(s)) => Some(s),
             _ => None,
         })
-        .flat_map(|s| s.into_iter().map(|e| e.expect("an export").name.to_string()))
+        .flat_map(|s| {
+            s.into_iter()
+                .map(|e| e.expect("an export").name.to_string())
+        })
         .collect();
     assert!(exports.contains(&"fuse_entry".to_string()), "{exports:?}");
     assert!(exports.contains(&"memory".to_string()), "{exports:?}");

@@ -148,6 +148,11 @@ impl Machine {
         self.frames.len()
     }
 
+    /// The saved frames, outermost first (profilers read the return pcs).
+    pub fn frames(&self) -> &[Frame] {
+        &self.frames
+    }
+
     /// The machine hash (docs/spec/machine-hash.md), computed incrementally.
     pub fn hash(&mut self) -> B256 {
         match self.status {

@@ -35,6 +35,13 @@ pub struct Args {
     /// accounts; 1,000 of them sign).
     #[arg(long, value_delimiter = ',', default_value = "1000,1000000")]
     pub accounts: Vec<u64>,
+    /// Instead: profile a batch of transfers in this guest build (with a name section) and
+    /// print the functions the steps go to (see `bench/profile.rs`).
+    #[arg(long, value_name = "WASM")]
+    pub profile: Option<std::path::PathBuf>,
+    /// Measure this guest build instead of the committed one (codec or profile experiments).
+    #[arg(long, value_name = "WASM")]
+    pub guest: Option<std::path::PathBuf>,
 }
 
 const CHAIN_ID: u64 = 412_346;
@@ -44,7 +51,7 @@ const FORCE_DELAY: u64 = 60;
 const SENDERS: usize = 1_000;
 
 /// A chain under measurement: the native STF and a host for the guest, kept in step.
-struct Chain {
+pub(crate) struct Chain {
     env: MemoryEnv,
     host: ChainHost,
     gs: stf::GlobalState,
@@ -78,7 +85,7 @@ fn to_vm(gs: &stf::GlobalState) -> GlobalState {
 
 impl Chain {
     /// A configured chain whose genesis holds `accounts` funded accounts.
-    fn genesis(accounts: u64) -> anyhow::Result<Chain> {
+    pub(crate) fn genesis(accounts: u64) -> anyhow::Result<Chain> {
         let mut env = MemoryEnv {
             ecrecover: Some(fuse_vm::host::ecrecover),
             ..MemoryEnv::default()
@@ -188,7 +195,7 @@ impl Chain {
 
     /// `n` transfers (or withdrawals) among the senders, each from a different sender while
     /// there are enough of them.
-    fn txs(&mut self, n: usize, kind: u8) -> Vec<SignedTx> {
+    pub(crate) fn txs(&mut self, n: usize, kind: u8) -> Vec<SignedTx> {
         (0..n)
             .map(|i| {
                 let from = i % SENDERS;
@@ -199,7 +206,7 @@ impl Chain {
     }
 
     /// The data of a batch of `txs` with the next sequence number and the right tx root.
-    fn batch_data(&mut self, txs: &[SignedTx]) -> Vec<u8> {
+    pub(crate) fn batch_data(&mut self, txs: &[SignedTx]) -> Vec<u8> {
         self.seq += 1;
         let h = BatchHeader {
             seq: self.seq,
@@ -207,6 +214,19 @@ impl Chain {
             claimed_state_root: [0; 32],
         };
         batch::encode_batch(&h, txs)
+    }
+
+    /// A machine at the start of the block of a new message, and its host.
+    pub(crate) fn machine_for(
+        &mut self,
+        ex: &Executor,
+        kind: u8,
+        data: &[u8],
+    ) -> anyhow::Result<(fuse_vm::Machine, ChainHost)> {
+        let msg = message(&self.header(kind), data);
+        let pos = self.host.store().push_message(&msg);
+        ensure!(pos == self.gs.inbox_position, "inbox out of step");
+        Ok((ex.machine(to_vm(&self.gs)), self.host.clone()))
     }
 
     /// Executes one message in the machine, the twin and natively; checks they agree.
@@ -417,8 +437,32 @@ fn throughput(ex: &Executor, c: &mut Chain) -> anyhow::Result<Value> {
         twin += b.twin_s;
         machine += b.machine_s;
     }
+    // The floor under the native figure: one signature recovery per transfer, timed alone
+    // with revm's precompile (libsecp256k1) and with k256, so figures from machines of
+    // different speed can be compared.
+    let probe = c.txs(1, KIND_TRANSFER).remove(0);
+    let digest = tx::digest(&mut c.env, &c.domain, &probe).expect("a transfer");
+    let mut input = [0u8; 128];
+    input[..32].copy_from_slice(&digest);
+    input[63] = probe.v;
+    input[64..96].copy_from_slice(&probe.r);
+    input[96..].copy_from_slice(&probe.s);
+    let time = |f: &dyn Fn() -> bool| {
+        let t = Instant::now();
+        let ok = (0..2_000).all(|_| f());
+        (t.elapsed().as_secs_f64() * 1e6 / 2_000.0, ok)
+    };
+    let (secp_us, ok1) =
+        time(&|| fuse_vm::host::ecrecover(std::hint::black_box(&input)) != [0; 32]);
+    let sig = alloy_primitives::B512::from_slice(&input[64..]);
+    let msg = B256::from(digest);
+    let (k256_us, ok2) =
+        time(&|| revm::precompile::secp256k1::k256::ecrecover(&sig, probe.v - 27, &msg).is_ok());
+    ensure!(ok1 && ok2, "the calibration signature did not recover");
     Ok(json!({
         "transfers": n,
+        "ecrecover_libsecp256k1_us": secp_us,
+        "ecrecover_k256_us": k256_us,
         "native_per_s": n as f64 / native,
         "twin_per_s": n as f64 / twin,
         "machine_per_s": n as f64 / machine,
@@ -427,7 +471,18 @@ fn throughput(ex: &Executor, c: &mut Chain) -> anyhow::Result<Value> {
 
 /// Runs the benchmark.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let ex = Executor::guest()?;
+    if let Some(path) = &args.profile {
+        let wasm = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        return super::profile::run(&wasm, 20);
+    }
+    let (ex, wasm_len) = match &args.guest {
+        Some(path) => {
+            let wasm =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            (Executor::new(&wasm)?, wasm.len())
+        }
+        None => (Executor::guest()?, fuse_prover::guest::WASM.len()),
+    };
     let mut kinds = Vec::new();
     for &a in &args.accounts {
         eprintln!("bench stf: chain of {a} accounts…");
@@ -442,7 +497,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let speed = throughput(&ex, &mut c)?;
     let out = json!({
         "machine": super::machine_info(),
-        "guest": { "module_root": ex.module().root.to_string(), "bytes": fuse_prover::guest::WASM.len() },
+        "guest": { "module_root": ex.module().root.to_string(), "bytes": wasm_len },
         "steps": kinds,
         "batch_bytes": sizes,
         "worst_case": worst,
@@ -452,7 +507,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
-    println!("VM steps (guest {} bytes)", fuse_prover::guest::WASM.len());
+    println!("VM steps (guest {wasm_len} bytes)");
     println!(
         "{:>10} {:>9} {:>9} {:>10} {:>9} {:>9}",
         "accounts", "deposit", "transfer", "withdrawal", "tick", "empty"
@@ -504,6 +559,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         t["native_per_s"].as_f64().unwrap_or(0.0),
         t["twin_per_s"].as_f64().unwrap_or(0.0),
         t["machine_per_s"].as_f64().unwrap_or(0.0)
+    );
+    println!(
+        "one ecrecover on this machine: {:.1} us with libsecp256k1 (revm), {:.1} us with k256",
+        t["ecrecover_libsecp256k1_us"].as_f64().unwrap_or(0.0),
+        t["ecrecover_k256_us"].as_f64().unwrap_or(0.0)
     );
     Ok(())
 }

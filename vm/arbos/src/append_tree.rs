@@ -11,7 +11,7 @@
 
 use core::fmt;
 
-use crate::env::{Env, MAX_PREIMAGE, read_preimage};
+use crate::env::{Buf, Env, pair_preimage};
 
 /// Height of the tree: `2^DEPTH` leaves.
 pub const DEPTH: usize = 32;
@@ -57,11 +57,7 @@ fn node_hash(
     left: &[u8; 32],
     right: &[u8; 32],
 ) -> [u8; 32] {
-    let mut buf = [0u8; 65];
-    buf[0] = tag;
-    buf[1..33].copy_from_slice(left);
-    buf[33..65].copy_from_slice(right);
-    keccak(&buf)
+    keccak(&pair_preimage(tag, left, right).bytes()[..65])
 }
 
 /// The root of the depth-32 tree whose leaf `index` is `leaf` and whose path siblings are
@@ -135,8 +131,9 @@ impl AppendTree {
         if *node == self.zeros[height] {
             return Ok((self.zeros[height - 1], self.zeros[height - 1]));
         }
-        let mut buf = [0u8; MAX_PREIMAGE];
-        let len = read_preimage(env, node, &mut buf);
+        let mut words = Buf::<3>::new();
+        let len = env.preimage(node, &mut words.0);
+        let buf = words.bytes();
         if len != 65 || buf[0] != self.tag {
             return Err(AppendTreeError::Corrupt { node: *node });
         }

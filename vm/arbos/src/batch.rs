@@ -4,8 +4,9 @@
 
 use alloc::vec;
 use alloc::vec::Vec;
+use core::ops::Range;
 
-use crate::env::Env;
+use crate::env::{Env, keccak_pair};
 use crate::tx::{SignedTx, tx_id};
 
 /// Most bytes a batch may decompress to.
@@ -56,15 +57,22 @@ pub fn encode_payload(txs: &[SignedTx]) -> Vec<u8> {
 
 /// The transactions of a payload, or `None` if it does not decode exactly.
 pub fn decode_payload(payload: &[u8]) -> Option<Vec<SignedTx>> {
+    Some(decode_spans(payload)?.into_iter().map(|(t, _)| t).collect())
+}
+
+/// The transactions of a payload with the byte range of each one's encoding (what its id
+/// hashes), or `None` if it does not decode exactly.
+pub fn decode_spans(payload: &[u8]) -> Option<Vec<(SignedTx, Range<usize>)>> {
     let (count, mut rest): (u32, &[u8]) = postcard::take_from_bytes(payload).ok()?;
     if count > MAX_BATCH_TXS {
         return None;
     }
     let mut txs = Vec::with_capacity(count as usize);
     for _ in 0..count {
+        let start = payload.len() - rest.len();
         let (t, r) = SignedTx::decode(rest).ok()?;
-        txs.push(t);
         rest = r;
+        txs.push((t, start..payload.len() - rest.len()));
     }
     rest.is_empty().then_some(txs)
 }
@@ -81,6 +89,17 @@ pub fn encode_batch(header: &BatchHeader, txs: &[SignedTx]) -> Vec<u8> {
 /// A `Batch` message's header and transactions, or `None` if anything fails to decode or
 /// exceeds a cap (the whole batch is then skipped).
 pub fn decode_batch(data: &[u8]) -> Option<(BatchHeader, Vec<SignedTx>)> {
+    let (header, payload, spans) = decode_batch_spans(data)?;
+    drop(payload);
+    Some((header, spans.into_iter().map(|(t, _)| t).collect()))
+}
+
+/// [`decode_batch`] keeping the decompressed payload and each transaction's byte range in
+/// it, so the block hashes the ids from the bytes it already has.
+#[allow(clippy::type_complexity)]
+pub fn decode_batch_spans(
+    data: &[u8],
+) -> Option<(BatchHeader, Vec<u8>, Vec<(SignedTx, Range<usize>)>)> {
     if data.len() < 72 {
         return None;
     }
@@ -89,15 +108,22 @@ pub fn decode_batch(data: &[u8]) -> Option<(BatchHeader, Vec<SignedTx>)> {
         tx_root: data[8..40].try_into().ok()?,
         claimed_state_root: data[40..72].try_into().ok()?,
     };
-    let txs = decode_payload(&decompress(&data[72..])?)?;
-    Some((header, txs))
+    let payload = decompress(&data[72..])?;
+    let txs = decode_spans(&payload)?;
+    Some((header, payload, txs))
 }
 
 /// The root of the ids of `txs` in order: a binary Merkle tree of depth
 /// `ceil(log2(count))`, inner nodes `keccak256(0x61 ‖ l ‖ r)`, absent leaves zero; zero for
 /// no transaction.
 pub fn tx_root<E: Env + ?Sized>(env: &mut E, txs: &[SignedTx]) -> [u8; 32] {
-    let mut layer: Vec<[u8; 32]> = txs.iter().map(|t| tx_id(env, t)).collect();
+    let ids: Vec<[u8; 32]> = txs.iter().map(|t| tx_id(env, t)).collect();
+    root_of_ids(env, ids)
+}
+
+/// [`tx_root`] over ids already computed (the block computes each id once).
+pub fn root_of_ids<E: Env + ?Sized>(env: &mut E, ids: Vec<[u8; 32]>) -> [u8; 32] {
+    let mut layer = ids;
     if layer.is_empty() {
         return [0u8; 32];
     }
@@ -105,21 +131,11 @@ pub fn tx_root<E: Env + ?Sized>(env: &mut E, txs: &[SignedTx]) -> [u8; 32] {
     while layer.len() > 1 {
         let next = layer
             .chunks(2)
-            .map(|p| {
-                let mut b = [0u8; 65];
-                b[0] = TAG_TX_ROOT;
-                b[1..33].copy_from_slice(&p[0]);
-                b[33..].copy_from_slice(p.get(1).unwrap_or(&zero));
-                env.keccak(&b)
-            })
+            .map(|p| keccak_pair(env, TAG_TX_ROOT, &p[0], p.get(1).unwrap_or(&zero)))
             .collect();
         layer = next;
         // The zero subtree one level up (a lone node at the end pairs with it).
-        let mut b = [0u8; 65];
-        b[0] = TAG_TX_ROOT;
-        b[1..33].copy_from_slice(&zero);
-        b[33..].copy_from_slice(&zero);
-        zero = env.keccak(&b);
+        zero = keccak_pair(env, TAG_TX_ROOT, &zero, &zero);
     }
     layer[0]
 }

@@ -4,7 +4,7 @@
 
 use alloc::vec::Vec;
 
-use crate::env::Env;
+use crate::env::{Env, Word};
 
 /// Most bytes of a message's data (after the 32-byte header): one constant with the Inbox.
 pub const MAX_MESSAGE_BYTES: usize = 131_072;
@@ -53,22 +53,42 @@ impl Header {
 
 /// Reads the current message's header.
 pub fn read_header<E: Env + ?Sized>(env: &mut E) -> Header {
-    Header::from_word(&env.inbox_chunk(0).0)
+    let mut w = Word::default();
+    env.inbox_word(0, &mut w);
+    Header::from_word(&w.0)
+}
+
+/// A message's data, read word by word straight into the words that hold it (the guest
+/// copies nothing: the host writes each word where it stays).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Data {
+    words: Vec<Word>,
+    len: usize,
+}
+
+impl Data {
+    /// The bytes.
+    pub fn bytes(&self) -> &[u8] {
+        // SAFETY: `Word` is `repr(C)` around `[u8; 32]` with size 32 (env.rs checks it), so
+        // the words are `32 × words.len() ≥ len` initialized bytes.
+        unsafe { core::slice::from_raw_parts(self.words.as_ptr().cast::<u8>(), self.len) }
+    }
 }
 
 /// Reads the current message's data, or `None` if it is longer than `max` bytes (checked
 /// while reading, so an oversized message costs at most `max / 32 + 1` reads and no more
 /// memory than `max`).
-pub fn read_data<E: Env + ?Sized>(env: &mut E, max: usize) -> Option<Vec<u8>> {
-    let mut data = Vec::new();
+pub fn read_data<E: Env + ?Sized>(env: &mut E, max: usize) -> Option<Data> {
+    let mut data = Data::default();
     let mut offset = 32u32;
     loop {
-        let (chunk, n) = env.inbox_chunk(offset);
-        let n = (n as usize).min(32);
-        if data.len() + n > max {
+        data.words.push(Word::default());
+        let w = data.words.last_mut()?;
+        let n = (env.inbox_word(offset, w) as usize).min(32);
+        if data.len + n > max {
             return None;
         }
-        data.extend_from_slice(&chunk[..n]);
+        data.len += n;
         if n < 32 {
             return Some(data);
         }

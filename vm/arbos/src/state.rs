@@ -1,9 +1,12 @@
 //! The L2 state behind the state root (docs/spec/state.md): the account trie and the
 //! system record (configuration, outbox count, forced-transaction queue, last batch).
 
-use crate::env::{Env, MAX_PREIMAGE, read_preimage};
+use crate::env::{Buf, Env, keccak_pair};
 use crate::message::Config;
-use crate::trie::{ACCOUNTS, TrieError};
+use crate::trie::{ACCOUNTS, Path, TrieError};
+
+/// A key's path in the account trie ([`State::account_path`]).
+pub type AccountPath = Path<20, 24>;
 
 /// Tag of the state root's preimage.
 pub const TAG_STATE: u8 = 0x40;
@@ -70,8 +73,10 @@ pub struct System {
 }
 
 impl System {
-    fn encode(&self) -> [u8; SYSTEM_BYTES] {
-        let mut b = [0u8; SYSTEM_BYTES];
+    /// The record's bytes, at the front of a word buffer (hashed in place).
+    fn encode(&self) -> Buf<4> {
+        let mut buf = Buf::<4>::new();
+        let b = buf.bytes_mut();
         b[0] = TAG_SYSTEM;
         b[1..9].copy_from_slice(&self.config.chain_id.to_be_bytes());
         b[9..29].copy_from_slice(&self.config.inbox);
@@ -82,7 +87,7 @@ impl System {
         b[85..93].copy_from_slice(&self.forced_tail.to_be_bytes());
         b[93..101].copy_from_slice(&self.last_batch_seq.to_be_bytes());
         b[101] = self.last_batch_root_matched as u8;
-        b
+        buf
     }
 
     fn decode(b: &[u8]) -> Result<System, Corrupt> {
@@ -124,28 +129,27 @@ impl State {
         if *state_root == [0u8; 32] {
             return Ok(None);
         }
-        let mut buf = [0u8; MAX_PREIMAGE];
-        let n = read_preimage(env, state_root, &mut buf);
-        if n != 65 || buf[0] != TAG_STATE {
+        let mut buf = Buf::<3>::new();
+        let n = env.preimage(state_root, &mut buf.0);
+        let b = buf.bytes();
+        if n != 65 || b[0] != TAG_STATE {
             return Err(Corrupt);
         }
-        let accounts_root: [u8; 32] = buf[1..33].try_into().unwrap();
-        let system_hash: [u8; 32] = buf[33..65].try_into().unwrap();
-        let n = read_preimage(env, &system_hash, &mut buf);
+        let accounts_root: [u8; 32] = b[1..33].try_into().unwrap();
+        let system_hash: [u8; 32] = b[33..65].try_into().unwrap();
+        // One word more than the record, so a longer preimage reads as the wrong length.
+        let mut buf = Buf::<4>::new();
+        let n = env.preimage(&system_hash, &mut buf.0);
         Ok(Some(State {
             accounts_root,
-            system: System::decode(&buf[..n])?,
+            system: System::decode(&buf.bytes()[..n])?,
         }))
     }
 
     /// Writes the state; returns its root.
     pub fn store<E: Env + ?Sized>(&self, env: &mut E) -> [u8; 32] {
-        let system = env.keccak(&self.system.encode());
-        let mut b = [0u8; 65];
-        b[0] = TAG_STATE;
-        b[1..33].copy_from_slice(&self.accounts_root);
-        b[33..].copy_from_slice(&system);
-        env.keccak(&b)
+        let system = env.keccak(&self.system.encode().bytes()[..SYSTEM_BYTES]);
+        keccak_pair(env, TAG_STATE, &self.accounts_root, &system)
     }
 
     /// The account at `address` (zero if it never received anything).
@@ -158,6 +162,36 @@ impl State {
             .get(env, &self.accounts_root, address)?
             .map(|v| Account::from_bytes(&v))
             .unwrap_or_default())
+    }
+
+    /// The account at `address` and its path in the account trie, for
+    /// [`State::set_account_at`] (a read-then-write walks the trie once).
+    pub fn account_path<E: Env + ?Sized>(
+        &self,
+        env: &mut E,
+        address: &[u8; 20],
+    ) -> Result<(Account, AccountPath), Corrupt> {
+        let (value, path) = ACCOUNTS.locate(env, &self.accounts_root, address)?;
+        Ok((
+            value.map(|v| Account::from_bytes(&v)).unwrap_or_default(),
+            path,
+        ))
+    }
+
+    /// Sets the account of `path` (from [`State::account_path`]). If the accounts changed
+    /// since the path was taken, it is walked again: never a write on a stale path.
+    pub fn set_account_at<E: Env + ?Sized>(
+        &mut self,
+        env: &mut E,
+        path: &AccountPath,
+        account: Account,
+    ) -> Result<(), Corrupt> {
+        self.accounts_root = if path.root == self.accounts_root {
+            ACCOUNTS.set_at(env, path, &account.to_bytes())?
+        } else {
+            ACCOUNTS.set(env, &self.accounts_root, &path.key, &account.to_bytes())?
+        };
+        Ok(())
     }
 
     /// Sets the account at `address`.

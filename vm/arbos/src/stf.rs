@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 
 use crate::append_tree::AppendTree;
 use crate::batch::{self, BatchHeader};
-use crate::env::{Env, MAX_PREIMAGE, read_preimage};
+use crate::env::{Buf, Env, MAX_PREIMAGE};
 use crate::message::{
     self, Config, Deposit, Header, KIND_BATCH, KIND_CONFIG, KIND_DEPOSIT, KIND_FORCED_TX,
     MAX_MESSAGE_BYTES,
@@ -100,8 +100,10 @@ struct Block<'a, E: Env + ?Sized> {
     env: &'a mut E,
     state: State,
     outbox_root: [u8; 32],
-    outbox: AppendTree,
-    queue: AppendTree,
+    /// The two append trees, set up on first use: each costs 32 keccaks (its zero hashes),
+    /// which most blocks (no withdrawal, no forced tx) need not pay.
+    outbox: Option<AppendTree>,
+    queue: Option<AppendTree>,
     domain: [u8; 32],
     report: BlockReport,
 }
@@ -123,7 +125,7 @@ pub fn execute_block<E: Env + ?Sized>(
         // Unconfigured: only message 0, a Config, does anything.
         if gs.inbox_position == 0 && header.kind == KIND_CONFIG {
             let data = message::read_data(env, MAX_MESSAGE_BYTES);
-            if let Some(config) = data.as_deref().and_then(Config::decode) {
+            if let Some(config) = data.as_ref().and_then(|d| Config::decode(d.bytes())) {
                 let state = State {
                     accounts_root: [0u8; 32],
                     system: System {
@@ -150,30 +152,31 @@ pub fn execute_block<E: Env + ?Sized>(
             inbox: config.inbox,
         },
     );
-    // Each tree costs 32 keccaks to set up (its zero hashes): once a block.
-    let outbox = AppendTree::outbox(env);
-    let queue = AppendTree::new(env, FORCED_TAG);
     let mut b = Block {
         env,
         state,
         outbox_root: gs.outbox_root,
-        outbox,
-        queue,
+        outbox: None,
+        queue: None,
         domain,
         report,
     };
     b.drain_forced(header.l1_timestamp)?;
-    let data = message::read_data(b.env, MAX_MESSAGE_BYTES);
-    match (header.kind, data) {
-        (KIND_DEPOSIT, Some(d)) => {
-            if let Some(dep) = Deposit::decode(&d) {
-                b.deposit(&dep)?;
+    // Only the kinds that carry data read it: a Tick, a second Config or an unknown kind is
+    // an empty block whatever follows its header, and costs no reads.
+    if matches!(header.kind, KIND_DEPOSIT | KIND_BATCH | KIND_FORCED_TX) {
+        let data = message::read_data(b.env, MAX_MESSAGE_BYTES);
+        match (header.kind, data) {
+            (KIND_DEPOSIT, Some(d)) => {
+                if let Some(dep) = Deposit::decode(d.bytes()) {
+                    b.deposit(&dep)?;
+                }
             }
+            (KIND_BATCH, Some(d)) => b.batch(d.bytes())?,
+            (KIND_FORCED_TX, Some(d)) => b.enqueue_forced(header.l1_timestamp, d.bytes())?,
+            // Oversized data: an empty block.
+            _ => {}
         }
-        (KIND_BATCH, Some(d)) => b.batch(&d)?,
-        (KIND_FORCED_TX, Some(d)) => b.enqueue_forced(header.l1_timestamp, &d)?,
-        // Tick, a second Config, unknown kinds and oversized data: an empty block.
-        _ => {}
     }
     next.state_root = b.state.store(b.env);
     next.outbox_root = b.outbox_root;
@@ -182,11 +185,11 @@ pub fn execute_block<E: Env + ?Sized>(
 
 impl<E: Env + ?Sized> Block<'_, E> {
     fn deposit(&mut self, d: &Deposit) -> Result<(), Corrupt> {
-        let mut a = self.state.account(self.env, &d.to)?;
+        let (mut a, path) = self.state.account_path(self.env, &d.to)?;
         // More wei than exist cannot arrive; if it did, the deposit is dropped, not wrapped.
         if let Some(balance) = a.balance.checked_add(d.amount) {
             a.balance = balance;
-            self.state.set_account(self.env, &d.to, a)?;
+            self.state.set_account_at(self.env, &path, a)?;
         }
         Ok(())
     }
@@ -196,7 +199,7 @@ impl<E: Env + ?Sized> Block<'_, E> {
             reached: None,
             matched: false,
         });
-        let Some((header, txs)) = batch::decode_batch(data) else {
+        let Some((header, payload, txs)) = batch::decode_batch_spans(data) else {
             self.report.batch = skipped;
             return Ok(());
         };
@@ -205,12 +208,16 @@ impl<E: Env + ?Sized> Block<'_, E> {
             tx_root,
             claimed_state_root,
         } = header;
-        if batch::tx_root(self.env, &txs) != tx_root {
+        let ids: Vec<[u8; 32]> = txs
+            .iter()
+            .map(|(_, span)| tx::id_of_encoding(self.env, &payload[span.clone()]))
+            .collect();
+        if batch::root_of_ids(self.env, ids.clone()) != tx_root {
             self.report.batch = skipped;
             return Ok(());
         }
-        for t in &txs {
-            self.execute_tx(t, false)?;
+        for ((t, _), id) in txs.iter().zip(&ids) {
+            self.execute_tx(t, id, false)?;
         }
         // The claim is compared with the state reached; it is recorded, never trusted.
         let reached = self.state.store(self.env);
@@ -237,10 +244,13 @@ impl<E: Env + ?Sized> Block<'_, E> {
         entry.extend_from_slice(&l1_timestamp.to_be_bytes());
         entry.extend_from_slice(data);
         let leaf = self.env.keccak(&entry);
-        let sys = &mut self.state.system;
-        sys.forced_root = self
+        let env = &mut *self.env;
+        let queue = self
             .queue
-            .append(self.env, &sys.forced_root, sys.forced_tail, &leaf)
+            .get_or_insert_with(|| AppendTree::new(env, FORCED_TAG));
+        let sys = &mut self.state.system;
+        sys.forced_root = queue
+            .append(env, &sys.forced_root, sys.forced_tail, &leaf)
             .map_err(|_| Corrupt)?;
         sys.forced_tail += 1;
         Ok(())
@@ -254,12 +264,15 @@ impl<E: Env + ?Sized> Block<'_, E> {
             if sys.forced_head >= sys.forced_tail || sys.forced_head > u32::MAX as u64 {
                 break;
             }
+            let env = &mut *self.env;
             let leaf = self
                 .queue
-                .get(self.env, &sys.forced_root, sys.forced_head as u32)
+                .get_or_insert_with(|| AppendTree::new(env, FORCED_TAG))
+                .get(env, &sys.forced_root, sys.forced_head as u32)
                 .map_err(|_| Corrupt)?;
-            let mut buf = [0u8; MAX_PREIMAGE];
-            let n = read_preimage(self.env, &leaf, &mut buf);
+            let mut words = Buf::<{ MAX_PREIMAGE / 32 }>::new();
+            let n = self.env.preimage(&leaf, &mut words.0);
+            let buf = words.bytes();
             if n < 9 || buf[0] != TAG_FORCED_ENTRY {
                 return Err(Corrupt);
             }
@@ -267,15 +280,17 @@ impl<E: Env + ?Sized> Block<'_, E> {
             if queued_at.saturating_add(sys.config.force_delay) > now {
                 break;
             }
-            let (t, _) = SignedTx::decode(&buf[9..n]).map_err(|_| Corrupt)?;
+            let (t, rest) = SignedTx::decode(&buf[9..n]).map_err(|_| Corrupt)?;
+            let encoding = &buf[9..n - rest.len()];
             self.state.system.forced_head += 1;
-            self.execute_tx(&t, true)?;
+            let id = tx::id_of_encoding(self.env, encoding);
+            self.execute_tx(&t, &id, true)?;
         }
         Ok(())
     }
 
-    fn execute_tx(&mut self, t: &SignedTx, forced: bool) -> Result<(), Corrupt> {
-        let id = tx::tx_id(self.env, t);
+    fn execute_tx(&mut self, t: &SignedTx, id: &[u8; 32], forced: bool) -> Result<(), Corrupt> {
+        let id = *id;
         let (sender, result) = match tx::digest(self.env, &self.domain, t) {
             None => (None, Err(Skip::UnknownKind)),
             Some(digest) => match tx::recover_sender(self.env, &digest, t) {
@@ -283,6 +298,9 @@ impl<E: Env + ?Sized> Block<'_, E> {
                 Some(s) => (Some(s), self.apply(&s, t, &id)?),
             },
         };
+        if !E::REPORT {
+            return Ok(());
+        }
         self.report.receipts.push(Receipt {
             id,
             sender,
@@ -300,7 +318,9 @@ impl<E: Env + ?Sized> Block<'_, E> {
         id: &[u8; 32],
     ) -> Result<Result<(), Skip>, Corrupt> {
         let env = &mut *self.env;
-        let mut from = self.state.account(env, sender)?;
+        // The sender's path is kept: it is written back on the trie it was read from (the
+        // recipient is only read in between), so a debit walks the trie once.
+        let (mut from, from_path) = self.state.account_path(env, sender)?;
         if t.nonce != from.nonce {
             return Ok(Err(Skip::WrongNonce));
         }
@@ -324,7 +344,7 @@ impl<E: Env + ?Sized> Block<'_, E> {
                     balance: left,
                     nonce: from.nonce + 1,
                 };
-                self.state.set_account(env, sender, from)?;
+                self.state.set_account_at(env, &from_path, from)?;
                 self.state.set_account(env, &t.to, to)?;
             }
             KIND_WITHDRAW => {
@@ -335,6 +355,7 @@ impl<E: Env + ?Sized> Block<'_, E> {
                 let leaf = withdrawal_leaf(env, index, sender, &t.to, t.amount, id);
                 self.outbox_root = self
                     .outbox
+                    .get_or_insert_with(|| AppendTree::outbox(env))
                     .append(env, &self.outbox_root, index, &leaf)
                     .map_err(|_| Corrupt)?;
                 self.state.system.outbox_count = index + 1;
@@ -342,8 +363,10 @@ impl<E: Env + ?Sized> Block<'_, E> {
                     balance: left,
                     nonce: from.nonce + 1,
                 };
-                self.state.set_account(env, sender, from)?;
-                self.report.withdrawals.push((index, leaf));
+                self.state.set_account_at(env, &from_path, from)?;
+                if E::REPORT {
+                    self.report.withdrawals.push((index, leaf));
+                }
             }
             _ => return Ok(Err(Skip::UnknownKind)),
         }
@@ -360,12 +383,13 @@ pub fn withdrawal_leaf<E: Env + ?Sized>(
     amount: u128,
     tx_id: &[u8; 32],
 ) -> [u8; 32] {
-    let mut b = [0u8; 97];
+    let mut words = Buf::<4>::new();
+    let b = &mut words.bytes_mut()[..97];
     b[0] = TAG_WITHDRAWAL;
     b[1..9].copy_from_slice(&index.to_be_bytes());
     b[9..29].copy_from_slice(l2_sender);
     b[29..49].copy_from_slice(l1_recipient);
     b[49..65].copy_from_slice(&amount.to_be_bytes());
     b[65..].copy_from_slice(tx_id);
-    env.keccak(&b)
+    env.keccak(&words.bytes()[..97])
 }

@@ -9,10 +9,11 @@
 
 extern crate std;
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+use core::hash::{BuildHasherDefault, Hasher};
+use std::collections::HashMap;
 
-use crate::env::{Env, MAX_PREIMAGE};
+use crate::env::{Buf, Env, MAX_PREIMAGE, Word, fill_words};
 
 /// An ecrecover implementation: precompile 0x01's input to its output.
 pub type Recover = fn(&[u8; 128]) -> [u8; 32];
@@ -20,16 +21,18 @@ pub type Recover = fn(&[u8; 128]) -> [u8; 32];
 /// A host that keeps preimages in a map and the current inbox message in a buffer.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryEnv {
-    /// Every keccak input seen so far, by its hash.
-    pub preimages: BTreeMap<[u8; 32], Vec<u8>>,
+    /// Every keccak input seen so far, by its hash. A hash map (lookups only, never iterated
+    /// into anything hashed) keyed by the hash's own first bytes: the native STF's speed is
+    /// mostly this store's.
+    pub preimages: HashMap<[u8; 32], Vec<u8>, BuildHasherDefault<KeyHasher>>,
     /// The current inbox message, served by [`Env::inbox_chunk`].
     pub inbox: Vec<u8>,
     /// Calls to [`Env::keccak`].
     pub keccaks: u64,
-    /// Calls to [`Env::preimage_chunk`] at offset 0: one per whole-preimage read
-    /// ([`crate::env::read_preimage`]), which is what "preimage reads" means in tests.
+    /// Calls to [`Env::preimage`]: whole-preimage reads, which is what "preimage reads"
+    /// means in tests.
     pub preimage_reads: u64,
-    /// Calls to [`Env::preimage_chunk`] at any offset (32-byte chunks fetched).
+    /// 32-byte words fetched by [`Env::preimage`] (one host call each in the guest).
     pub chunk_reads: u64,
     /// What [`Env::ecrecover`] runs; `None` answers "recovery failed".
     pub ecrecover: Option<Recover>,
@@ -66,32 +69,47 @@ impl Env for MemoryEnv {
 
     /// An unknown hash reads as an empty preimage (a real host cannot be asked for one, rule
     /// 8); callers see it as a malformed node.
-    fn preimage_chunk(&mut self, hash: &[u8; 32], offset: u32) -> ([u8; 32], u32) {
-        self.chunk_reads += 1;
-        if offset == 0 {
-            self.preimage_reads += 1;
-        }
+    fn preimage(&mut self, hash: &[u8; 32], out: &mut [Word]) -> usize {
+        self.preimage_reads += 1;
         let data = self.preimages.get(hash).map_or(&[][..], |v| &v[..]);
-        chunk_of(data, offset)
+        let n = fill_words(data, out);
+        self.chunk_reads += (n / 32 + 1).min(out.len()) as u64;
+        n
     }
 
-    fn inbox_chunk(&mut self, offset: u32) -> ([u8; 32], u32) {
-        chunk_of(&self.inbox, offset)
+    fn inbox_word(&mut self, offset: u32, out: &mut Word) -> u32 {
+        let rest = self.inbox.get(offset as usize..).unwrap_or_default();
+        fill_words(rest, core::slice::from_mut(out)) as u32
     }
 
     /// The plugged-in recovery, or zeros ("recovery failed") without one.
-    fn ecrecover(&mut self, input: &[u8; 128]) -> [u8; 32] {
-        self.ecrecover.map_or([0; 32], |f| f(input))
+    fn ecrecover(&mut self, input: &Buf<4>) -> [u8; 32] {
+        let bytes: &[u8; 128] = input.bytes().try_into().expect("4 words");
+        self.ecrecover.map_or([0; 32], |f| f(bytes))
     }
 }
 
-/// The 32 bytes of `data` from `offset`, zero-padded, and how many are real.
-fn chunk_of(data: &[u8], offset: u32) -> ([u8; 32], u32) {
-    let mut out = [0u8; 32];
-    let start = (offset as usize).min(data.len());
-    let end = (start + 32).min(data.len());
-    out[..end - start].copy_from_slice(&data[start..end]);
-    (out, (end - start) as u32)
+/// Hashes a keccak output by its first 8 bytes: they are already uniform, so hashing them
+/// again would only cost time.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // An array key arrives as its length (`write_usize`) and then its bytes; fold in
+        // whatever comes so any key type still works, fast for 32-byte hashes.
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(w);
+        }
+    }
+
+    fn write_usize(&mut self, _: usize) {}
 }
 
 /// The multiplier of randomized test case counts: `FUSE_TEST_SCALE` (default 1), so deep runs

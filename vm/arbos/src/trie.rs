@@ -11,13 +11,13 @@
 //!
 //! So an inner node exists exactly for every prefix shared by at least two keys, its depth is
 //! the number of inner nodes above it, and the root depends only on the key/value set. The
-//! STF reads nodes back only through [`read_preimage`] of hashes it computed with
+//! STF reads nodes back only through [`Env::preimage`] of hashes it computed with
 //! [`Env::keccak`] (rule 8), so one `get` or `set` costs O(depth) host calls.
 
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::env::{Env, MAX_PREIMAGE, read_preimage};
+use crate::env::{Buf, Env, MAX_PREIMAGE, Word, keccak_pair};
 
 /// The hash of an empty trie or subtree.
 pub const EMPTY: [u8; 32] = [0; 32];
@@ -60,18 +60,15 @@ impl core::error::Error for TrieError {}
 
 /// Bytes of an inner-node preimage: tag ‖ left ‖ right.
 const INNER_LEN: usize = 65;
+/// Words of the buffer a node is built and read in: both node kinds fit with room to spare,
+/// so a longer preimage reads as the wrong length (`Trie::new` checks leaves fit).
+const NODE_WORDS: usize = 3;
 
 /// A trie configuration: `K`-byte keys, `V`-byte values and the two domain tags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Trie<const K: usize, const V: usize> {
     leaf_tag: u8,
     inner_tag: u8,
-}
-
-/// A decoded node preimage.
-enum Node<const K: usize, const V: usize> {
-    Leaf { key: [u8; K], value: [u8; V] },
-    Inner { left: [u8; 32], right: [u8; 32] },
 }
 
 /// Bit `i` of `key`, most significant bit of byte 0 first.
@@ -93,14 +90,14 @@ impl<const K: usize, const V: usize> Trie<K, V> {
     /// Key bits, hence the most inner nodes on a path.
     const BITS: usize = 8 * K;
 
-    /// A trie with the given tags. Fails to compile if a leaf would not fit one keccak input
-    /// (rule 9); panics (at compile time when used in a `const`) if the tags are equal, since
+    /// A trie with the given tags. Fails to compile if a leaf would not fit the node buffer
+    /// with room to spare (`NODE_WORDS` words, well inside rule 9's keccak bound); panics (at compile time when used in a `const`) if the tags are equal, since
     /// the first byte is what tells a leaf from an inner node.
     pub const fn new(leaf_tag: u8, inner_tag: u8) -> Self {
         const {
             assert!(
-                K > 0 && 1 + K + V <= MAX_PREIMAGE,
-                "trie leaf exceeds MAX_PREIMAGE"
+                K > 0 && 1 + K + V < 32 * NODE_WORDS && 32 * NODE_WORDS <= MAX_PREIMAGE,
+                "trie leaf does not fit the node buffer"
             )
         };
         assert!(leaf_tag != inner_tag, "trie tags must differ");
@@ -117,11 +114,19 @@ impl<const K: usize, const V: usize> Trie<K, V> {
         key: &[u8; K],
         value: &[u8; V],
     ) -> [u8; 32] {
-        let mut buf = [0u8; MAX_PREIMAGE];
-        buf[0] = self.leaf_tag;
-        buf[1..1 + K].copy_from_slice(key);
-        buf[1 + K..Self::LEAF_LEN].copy_from_slice(value);
-        env.keccak(&buf[..Self::LEAF_LEN])
+        // Written once, not zeroed first (see `env::pair_preimage`).
+        let mut words = core::mem::MaybeUninit::<Buf<NODE_WORDS>>::uninit();
+        let p = words.as_mut_ptr().cast::<u8>();
+        // SAFETY: all `32 × NODE_WORDS` bytes are written before the buffer is read
+        // (`LEAF_LEN < 32 × NODE_WORDS`, checked in `new`); the sources do not overlap it.
+        let words = unsafe {
+            p.write(self.leaf_tag);
+            core::ptr::copy_nonoverlapping(key.as_ptr(), p.add(1), K);
+            core::ptr::copy_nonoverlapping(value.as_ptr(), p.add(1 + K), V);
+            core::ptr::write_bytes(p.add(Self::LEAF_LEN), 0, 32 * NODE_WORDS - Self::LEAF_LEN);
+            words.assume_init()
+        };
+        env.keccak(&words.bytes()[..Self::LEAF_LEN])
     }
 
     /// `keccak(innerTag ‖ left ‖ right)`, recorded by the host.
@@ -131,11 +136,7 @@ impl<const K: usize, const V: usize> Trie<K, V> {
         left: &[u8; 32],
         right: &[u8; 32],
     ) -> [u8; 32] {
-        let mut buf = [0u8; INNER_LEN];
-        buf[0] = self.inner_tag;
-        buf[1..33].copy_from_slice(left);
-        buf[33..65].copy_from_slice(right);
-        env.keccak(&buf)
+        keccak_pair(env, self.inner_tag, left, right)
     }
 
     /// The root of the trie holding exactly `entries`, built bottom-up from the definition
@@ -169,27 +170,28 @@ impl<const K: usize, const V: usize> Trie<K, V> {
         }
     }
 
-    /// Reads and decodes the node `hash` (not [`EMPTY`]): one preimage read.
-    fn read<E: Env + ?Sized>(&self, env: &mut E, hash: &[u8; 32]) -> Result<Node<K, V>, TrieError> {
-        let mut buf = [0u8; MAX_PREIMAGE];
-        let len = read_preimage(env, hash, &mut buf);
-        let corrupt = TrieError::Corrupt { node: *hash };
+    /// Reads the node `hash` (not [`EMPTY`]) into `words` (one preimage read) and says which
+    /// kind it is; [`leaf_of`] and [`children_of`] view its parts in place. The guest pays a
+    /// step per 8 bytes copied, so a node is not copied out of the buffer it was read into.
+    /// `words` is scratch, reused along a path so it is zeroed once per walk, not per node.
+    fn read<E: Env + ?Sized>(
+        &self,
+        env: &mut E,
+        hash: &[u8; 32],
+        words: &mut Buf<NODE_WORDS>,
+    ) -> Result<Kind, TrieError> {
+        // Room for the larger node kind and one word more, so a longer preimage reads as a
+        // wrong length.
+        let len = env.preimage(hash, &mut words.0);
+        let tag = words.0[0].0[0];
         // The tag and the exact length must agree, so a preimage from another structure (or
         // garbage) is never read as a node of this one.
-        if len == Self::LEAF_LEN && buf[0] == self.leaf_tag {
-            let mut key = [0u8; K];
-            let mut value = [0u8; V];
-            key.copy_from_slice(&buf[1..1 + K]);
-            value.copy_from_slice(&buf[1 + K..Self::LEAF_LEN]);
-            Ok(Node::Leaf { key, value })
-        } else if len == INNER_LEN && buf[0] == self.inner_tag {
-            let mut left = [0u8; 32];
-            let mut right = [0u8; 32];
-            left.copy_from_slice(&buf[1..33]);
-            right.copy_from_slice(&buf[33..65]);
-            Ok(Node::Inner { left, right })
+        if len == Self::LEAF_LEN && tag == self.leaf_tag {
+            Ok(Kind::Leaf)
+        } else if len == INNER_LEN && tag == self.inner_tag {
+            Ok(Kind::Inner)
         } else {
-            Err(corrupt)
+            Err(TrieError::Corrupt { node: *hash })
         }
     }
 
@@ -203,19 +205,24 @@ impl<const K: usize, const V: usize> Trie<K, V> {
     ) -> Result<Option<[u8; V]>, TrieError> {
         let mut node = *root;
         let mut depth = 0;
+        let mut words = Buf::new();
         loop {
             if node == EMPTY {
                 return Ok(None);
             }
-            match self.read(env, &node)? {
-                Node::Leaf { key: k, value } => return Ok((k == *key).then_some(value)),
-                Node::Inner { left, right } => {
+            match self.read(env, &node, &mut words)? {
+                Kind::Leaf => {
+                    let (k, v) = leaf_of::<K, V>(&words);
+                    return Ok((k == key).then_some(*v));
+                }
+                Kind::Inner => {
                     // An inner node below the last key bit has nothing to branch on; bounding
                     // the depth also bounds the loop whatever the preimages say.
                     if depth == Self::BITS {
                         return Err(TrieError::Corrupt { node });
                     }
-                    node = if bit(key, depth) { right } else { left };
+                    let (left, right) = children_of(&words);
+                    node = if bit(key, depth) { *right } else { *left };
                     depth += 1;
                 }
             }
@@ -231,65 +238,110 @@ impl<const K: usize, const V: usize> Trie<K, V> {
         key: &[u8; K],
         value: &[u8; V],
     ) -> Result<[u8; 32], TrieError> {
+        let (_, path) = self.locate(env, root, key)?;
+        self.set_at(env, &path, value)
+    }
+
+    /// The value under `key` (like [`Trie::get`]) and the key's path in `root`, from which
+    /// [`Trie::set_at`] writes the key without reading the path again: a read-then-write
+    /// (an account debited) walks the trie once.
+    pub fn locate<E: Env + ?Sized>(
+        &self,
+        env: &mut E,
+        root: &[u8; 32],
+        key: &[u8; K],
+    ) -> Result<(Option<[u8; V]>, Path<K, V>), TrieError> {
         // siblings[d]: the child of the inner node at depth d that the path does not take.
-        let mut siblings: Vec<[u8; 32]> = Vec::new();
-        let mut node = *root;
-        let mut subtree = loop {
-            if node == EMPTY {
-                // An empty slot: the key is alone in this subtree, so it is its leaf.
-                break self.leaf_hash(env, key, value);
+        // Sized for the deepest path up front: growing it would copy it. Kept in locals until
+        // the end, where the path is assembled once (the guest pays for every move).
+        let mut siblings: Vec<[u8; 32]> = Vec::with_capacity(Self::BITS);
+        // A word, so the guest hands the hash to the host where it lies.
+        let mut node_word = Word(*root);
+        let node = &mut node_word.0;
+        let mut words = Buf::new();
+        let mut end = End::Empty;
+        let mut found = None;
+        while *node != EMPTY {
+            if let Kind::Leaf = self.read(env, node, &mut words)? {
+                let (k, v) = leaf_of::<K, V>(&words);
+                if k == key {
+                    found = Some(*v);
+                }
+                end = End::Leaf {
+                    node: *node,
+                    key: *k,
+                    value: *v,
+                };
+                break;
             }
-            match self.read(env, &node)? {
-                Node::Leaf { key: k, value: v } => {
-                    if k == *key {
-                        if v == *value {
-                            // Nothing changes; spare the rehash of the whole path.
-                            return Ok(*root);
-                        }
-                        break self.leaf_hash(env, key, value);
-                    }
-                    let depth = siblings.len();
-                    // `k != key`, so they differ somewhere; a leaf off the key's path (a
-                    // difference above this depth) cannot be in a trie the STF built.
-                    let split = match first_diff_bit(&k, key) {
-                        Some(split) if split >= depth => split,
-                        _ => return Err(TrieError::Corrupt { node }),
-                    };
-                    // Both leaves hang from the inner node at the first differing bit...
-                    let new_leaf = self.leaf_hash(env, key, value);
-                    let mut sub = if bit(key, split) {
-                        self.inner_hash(env, &node, &new_leaf)
-                    } else {
-                        self.inner_hash(env, &new_leaf, &node)
-                    };
-                    // ...under one inner node per shared prefix bit from this depth on, each
-                    // with an empty other side.
-                    for d in (depth..split).rev() {
-                        sub = if bit(key, d) {
-                            self.inner_hash(env, &EMPTY, &sub)
-                        } else {
-                            self.inner_hash(env, &sub, &EMPTY)
-                        };
-                    }
-                    break sub;
+            let depth = siblings.len();
+            if depth == Self::BITS {
+                return Err(TrieError::Corrupt { node: *node });
+            }
+            let b = words.bytes();
+            let (take, other) = if bit(key, depth) { (33, 1) } else { (1, 33) };
+            siblings.push(b[other..other + 32].try_into().expect("32 bytes"));
+            node.copy_from_slice(&b[take..take + 32]);
+        }
+        let path = Path {
+            root: *root,
+            key: *key,
+            siblings,
+            end,
+        };
+        Ok((found, path))
+    }
+
+    /// The root of `path.root` with `path.key` set to `value`: the second half of
+    /// [`Trie::set`], valid only on the trie the path was located in (`path.root`).
+    pub fn set_at<E: Env + ?Sized>(
+        &self,
+        env: &mut E,
+        path: &Path<K, V>,
+        value: &[u8; V],
+    ) -> Result<[u8; 32], TrieError> {
+        let key = &path.key;
+        let mut subtree = match &path.end {
+            // An empty slot: the key is alone in this subtree, so it is its leaf.
+            End::Empty => self.leaf_hash(env, key, value),
+            End::Leaf {
+                key: k, value: v, ..
+            } if k == key => {
+                if v == value {
+                    // Nothing changes; spare the rehash of the whole path.
+                    return Ok(path.root);
                 }
-                Node::Inner { left, right } => {
-                    let depth = siblings.len();
-                    if depth == Self::BITS {
-                        return Err(TrieError::Corrupt { node });
-                    }
-                    if bit(key, depth) {
-                        siblings.push(left);
-                        node = right;
+                self.leaf_hash(env, key, value)
+            }
+            End::Leaf { node, key: k, .. } => {
+                let depth = path.siblings.len();
+                // `k != key`, so they differ somewhere; a leaf off the key's path (a
+                // difference above this depth) cannot be in a trie the STF built.
+                let split = match first_diff_bit(k, key) {
+                    Some(split) if split >= depth => split,
+                    _ => return Err(TrieError::Corrupt { node: *node }),
+                };
+                // Both leaves hang from the inner node at the first differing bit...
+                let new_leaf = self.leaf_hash(env, key, value);
+                let mut sub = if bit(key, split) {
+                    self.inner_hash(env, node, &new_leaf)
+                } else {
+                    self.inner_hash(env, &new_leaf, node)
+                };
+                // ...under one inner node per shared prefix bit from this depth on, each
+                // with an empty other side.
+                for d in (depth..split).rev() {
+                    sub = if bit(key, d) {
+                        self.inner_hash(env, &EMPTY, &sub)
                     } else {
-                        siblings.push(right);
-                        node = left;
-                    }
+                        self.inner_hash(env, &sub, &EMPTY)
+                    };
                 }
+                sub
             }
         };
         // Rehash the path back up to the root.
-        for (d, sibling) in siblings.iter().enumerate().rev() {
+        for (d, sibling) in path.siblings.iter().enumerate().rev() {
             subtree = if bit(key, d) {
                 self.inner_hash(env, sibling, &subtree)
             } else {
@@ -298,6 +350,54 @@ impl<const K: usize, const V: usize> Trie<K, V> {
         }
         Ok(subtree)
     }
+}
+
+/// A key's path in one trie ([`Trie::locate`]): what [`Trie::set_at`] needs to write it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Path<const K: usize, const V: usize> {
+    /// The trie it was located in.
+    pub root: [u8; 32],
+    /// The key.
+    pub key: [u8; K],
+    /// The siblings of the inner nodes on the path, top down.
+    siblings: Vec<[u8; 32]>,
+    /// Where the path ends.
+    end: End<K, V>,
+}
+
+/// Where a key's path ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum End<const K: usize, const V: usize> {
+    /// At an empty subtree.
+    Empty,
+    /// At a leaf (the key's own, or another key's sharing the prefix).
+    Leaf {
+        node: [u8; 32],
+        key: [u8; K],
+        value: [u8; V],
+    },
+}
+
+/// A node's kind, its bytes left in the read buffer.
+enum Kind {
+    Leaf,
+    Inner,
+}
+
+/// The key and value of a leaf read into `words` (`tag ‖ key ‖ value`).
+fn leaf_of<const K: usize, const V: usize>(words: &Buf<NODE_WORDS>) -> (&[u8; K], &[u8; V]) {
+    let b = words.bytes();
+    let key = b[1..1 + K].try_into().expect("K bytes");
+    let value = b[1 + K..1 + K + V].try_into().expect("V bytes");
+    (key, value)
+}
+
+/// The children of an inner node read into `words` (`tag ‖ left ‖ right`).
+fn children_of(words: &Buf<NODE_WORDS>) -> (&[u8; 32], &[u8; 32]) {
+    let b = words.bytes();
+    let left = b[1..33].try_into().expect("32 bytes");
+    let right = b[33..65].try_into().expect("32 bytes");
+    (left, right)
 }
 
 #[cfg(test)]
@@ -367,6 +467,14 @@ mod tests {
                 assert_eq!(
                     trie.get(&mut env, &root, &key).unwrap(),
                     model.get(&key).copied()
+                );
+                // `locate` reads the same value, and writing on its path is `set`.
+                let (found, path) = trie.locate(&mut env, &root, &key).unwrap();
+                assert_eq!(found, model.get(&key).copied());
+                let value: [u8; V] = rng.bytes();
+                assert_eq!(
+                    trie.set_at(&mut env, &path, &value).unwrap(),
+                    trie.set(&mut env, &root, &key, &value).unwrap()
                 );
             }
             let set: Vec<_> = model.into_iter().collect();

@@ -4,7 +4,7 @@
 
 use alloy::primitives::{B256, U256, keccak256};
 use alloy::signers::local::PrivateKeySigner;
-use fuse_arbos::env::Env;
+use fuse_arbos::env::{Buf, Env};
 use fuse_arbos::testing::MemoryEnv;
 use fuse_arbos::tx::{self, Domain, KIND_TRANSFER, KIND_WITHDRAW, SignedTx};
 
@@ -88,11 +88,12 @@ fn malleable_and_malformed_signatures_are_refused() {
     high.v = 55 - t.v;
     assert_eq!(
         e.ecrecover(&{
-            let mut i = [0u8; 128];
-            i[..32].copy_from_slice(&d);
-            i[63] = high.v;
-            i[64..96].copy_from_slice(&high.r);
-            i[96..].copy_from_slice(&high.s);
+            let mut i = Buf::<4>::new();
+            let b = i.bytes_mut();
+            b[..32].copy_from_slice(&d);
+            b[63] = high.v;
+            b[64..96].copy_from_slice(&high.r);
+            b[96..].copy_from_slice(&high.s);
             i
         })[12..],
         signer.address().0.0[..],
@@ -143,4 +144,71 @@ fn a_tx_id_is_the_hash_of_the_canonical_encoding() {
     overlong.extend_from_slice(&[0x89, 0x00]);
     overlong.extend_from_slice(&bytes[at + 1..]);
     assert!(SignedTx::decode(&overlong).is_err());
+}
+
+#[test]
+fn encoded_len_is_the_canonical_length_at_every_varint_boundary() {
+    // `decode` decides canonicity by length, so the computed length must be exact wherever a
+    // varint gains a byte.
+    let amounts = [
+        0u128,
+        1,
+        127,
+        128,
+        16_383,
+        16_384,
+        u64::MAX as u128,
+        u128::MAX,
+    ];
+    let nonces = [0u64, 127, 128, 1 << 35, u64::MAX - 1, u64::MAX];
+    for &amount in &amounts {
+        for &nonce in &nonces {
+            let t = SignedTx {
+                kind: KIND_TRANSFER,
+                to: [7; 20],
+                amount,
+                nonce,
+                r: [1; 32],
+                s: [2; 32],
+                v: 27,
+            };
+            let bytes = t.encode();
+            assert_eq!(
+                t.encoded_len(),
+                bytes.len(),
+                "amount {amount}, nonce {nonce}"
+            );
+            assert_eq!(SignedTx::decode(&bytes), Ok((t.clone(), &[][..])));
+            // Every overlong form of the nonce (a 0x80 continuation and a 0x00 end added)
+            // decodes to the same value with one byte more: refused.
+            // kind (1) ‖ to (20) ‖ amount ‖ nonce ‖ r, s (64) ‖ v (1)
+            let amount_len = t.encoded_len() - 86 - varint_len_of(nonce);
+            let at = 21 + amount_len;
+            let mut back = bytes[at..].to_vec();
+            back.truncate(varint_len_of(nonce));
+            assert_eq!(postcard_u64(&back), nonce, "the nonce's varint is at {at}");
+            let mut overlong = bytes[..at].to_vec();
+            let mut nonce_bytes = bytes[at..at + varint_len_of(nonce)].to_vec();
+            *nonce_bytes.last_mut().unwrap() |= 0x80;
+            nonce_bytes.push(0);
+            overlong.extend_from_slice(&nonce_bytes);
+            overlong.extend_from_slice(&bytes[at + varint_len_of(nonce)..]);
+            assert!(
+                SignedTx::decode(&overlong).is_err(),
+                "overlong nonce {nonce}"
+            );
+        }
+    }
+}
+
+fn varint_len_of(v: u64) -> usize {
+    (64 - v.leading_zeros() as usize).div_ceil(7).max(1)
+}
+
+/// Decodes a LEB128 varint (postcard's integers).
+fn postcard_u64(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .enumerate()
+        .fold(0, |v, (i, b)| v | (((b & 0x7f) as u64) << (7 * i)))
 }

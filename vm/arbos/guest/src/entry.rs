@@ -2,7 +2,9 @@
 
 use fuse_arbos::stf::{GlobalState, execute_block};
 
-use crate::host::{self, GuestEnv, Word};
+use fuse_arbos::env::Word;
+
+use crate::host::{self, GuestEnv};
 
 /// Global-state fields (docs/spec/guest-abi.md, `get_bytes32` / `get_u64`).
 const STATE_ROOT: u32 = 0;

@@ -2,9 +2,12 @@
 //! [`Env`] over them.
 //!
 //! The host reads and writes whole 32-byte words at 32-byte-aligned addresses (so a one-step
-//! proof touches one memory leaf per word); [`Word`] and [`Words`] are those buffers.
+//! proof touches one memory leaf per word): fuse-arbos's [`Word`] and [`Buf`], which the STF
+//! builds its hash inputs in, so they reach the host without a copy.
 
-use fuse_arbos::env::{Env, MAX_PREIMAGE};
+use core::mem::MaybeUninit;
+
+use fuse_arbos::env::{Buf, Env, MAX_PREIMAGE, Word};
 
 #[link(wasm_import_module = "fuse")]
 unsafe extern "C" {
@@ -25,14 +28,6 @@ unsafe extern "C" {
     #[link_name = "set_u64"]
     fn fuse_set_u64(index: u32, value: u64);
 }
-
-/// One 32-byte word at a 32-byte-aligned address.
-#[repr(C, align(32))]
-pub struct Word(pub [u8; 32]);
-
-/// `N` bytes at a 32-byte-aligned address.
-#[repr(C, align(32))]
-struct Words<const N: usize>([u8; N]);
 
 pub fn get_bytes32(index: u32) -> [u8; 32] {
     let mut w = Word([0; 32]);
@@ -61,6 +56,9 @@ pub fn set_u64(index: u32, value: u64) {
 pub struct GuestEnv;
 
 impl Env for GuestEnv {
+    /// The guest drops the report: nothing is built.
+    const REPORT: bool = false;
+
     fn keccak(&mut self, data: &[u8]) -> [u8; 32] {
         if data.len() > MAX_PREIMAGE {
             // The host would trap on it too; say so here, where the cause is visible.
@@ -72,35 +70,52 @@ impl Env for GuestEnv {
             // writable aligned bytes.
             unsafe { fuse_keccak256(data.as_ptr(), data.len() as u32, out.0.as_mut_ptr()) };
         } else {
-            let mut buf = Words([0u8; MAX_PREIMAGE]);
-            buf.0[..data.len()].copy_from_slice(data);
-            // SAFETY: as above, from the aligned copy.
-            unsafe { fuse_keccak256(buf.0.as_ptr(), data.len() as u32, out.0.as_mut_ptr()) };
+            // Unaligned input (an encoding in a `Vec`): copy it to aligned scratch. Left
+            // uninitialized past `data`, since the host reads exactly `data.len()` bytes and
+            // zeroing 256 bytes would cost more steps than the copy.
+            let mut buf = MaybeUninit::<Buf<{ MAX_PREIMAGE / 32 }>>::uninit();
+            let dst = buf.as_mut_ptr().cast::<u8>();
+            // SAFETY: `dst` has room for MAX_PREIMAGE ≥ data.len() bytes and does not overlap
+            // `data`; the host reads only the bytes written; `out` is 32 aligned bytes.
+            unsafe {
+                core::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len());
+                fuse_keccak256(dst, data.len() as u32, out.0.as_mut_ptr());
+            }
         }
         out.0
     }
 
-    fn preimage_chunk(&mut self, hash: &[u8; 32], offset: u32) -> ([u8; 32], u32) {
-        let h = Word(*hash);
-        let mut out = Word([0; 32]);
-        // SAFETY: both buffers are 32 aligned bytes; `offset` is a multiple of 32 by the
-        // trait's contract (the host traps otherwise).
-        let n = unsafe { fuse_read_preimage(h.0.as_ptr(), offset, out.0.as_mut_ptr()) };
-        (out.0, n)
+    fn preimage(&mut self, hash: &[u8; 32], out: &mut [Word]) -> usize {
+        // The host reads the hash from an aligned address: copy it there unless it is.
+        let copy;
+        let h = if (hash.as_ptr() as usize).is_multiple_of(32) {
+            hash.as_ptr()
+        } else {
+            copy = Word(*hash);
+            copy.0.as_ptr()
+        };
+        let mut total = 0;
+        for (i, w) in out.iter_mut().enumerate() {
+            // SAFETY: `h` and `w` are 32 aligned bytes; the offset is a multiple of 32.
+            let n = unsafe { fuse_read_preimage(h, 32 * i as u32, w.0.as_mut_ptr()) };
+            total += n as usize;
+            if n < 32 {
+                break;
+            }
+        }
+        total
     }
 
-    fn inbox_chunk(&mut self, offset: u32) -> ([u8; 32], u32) {
-        let mut out = Word([0; 32]);
-        // SAFETY: as for `preimage_chunk`.
-        let n = unsafe { fuse_read_inbox(offset, out.0.as_mut_ptr()) };
-        (out.0, n)
+    fn inbox_word(&mut self, offset: u32, out: &mut Word) -> u32 {
+        // SAFETY: `out` is 32 aligned bytes; `offset` is a multiple of 32 by the trait's
+        // contract (the host traps otherwise).
+        unsafe { fuse_read_inbox(offset, out.0.as_mut_ptr()) }
     }
 
-    fn ecrecover(&mut self, input: &[u8; 128]) -> [u8; 32] {
-        let i = Words(*input);
+    fn ecrecover(&mut self, input: &Buf<4>) -> [u8; 32] {
         let mut out = Word([0; 32]);
         // SAFETY: 128 readable and 32 writable bytes, both aligned.
-        unsafe { fuse_ecrecover(i.0.as_ptr(), out.0.as_mut_ptr()) };
+        unsafe { fuse_ecrecover(input.bytes().as_ptr(), out.0.as_mut_ptr()) };
         out.0
     }
 }

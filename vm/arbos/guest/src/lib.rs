@@ -18,3 +18,5 @@ mod alloc_bump;
 mod entry;
 #[cfg(target_arch = "wasm32")]
 mod host;
+#[cfg(target_arch = "wasm32")]
+mod mem;
