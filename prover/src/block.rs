@@ -51,6 +51,16 @@ impl ChainStore {
     pub fn preimage_count(&self) -> usize {
         self.preimages.len()
     }
+
+    /// The preimage of `hash`, if recorded.
+    pub fn preimage(&self, hash: &B256) -> Option<&[u8]> {
+        self.preimages.get(hash).map(|p| &**p)
+    }
+
+    /// Every preimage recorded, by hash.
+    pub fn preimages(&self) -> impl Iterator<Item = (&B256, &[u8])> {
+        self.preimages.iter().map(|(h, p)| (h, &**p))
+    }
 }
 
 /// A [`Host`] over a shared [`ChainStore`]. Clones share the store; each keeps the message it
@@ -114,6 +124,8 @@ impl Host for ChainHost {
 pub struct MachineRun {
     /// `Finished`, or `Errored` with the trap; `Running` only if `MAX_STEPS` ran out.
     pub status: Status,
+    /// Pages of memory at the end (the guest never shrinks it: its peak).
+    pub memory_pages: u32,
     /// The global state after the block (meaningful when finished).
     pub global_state: GlobalState,
     /// Steps taken.
@@ -170,6 +182,7 @@ impl Executor {
         }
         Ok(MachineRun {
             status: m.status(),
+            memory_pages: m.memory_pages(),
             global_state: *m.global_state(),
             steps: m.steps(),
         })

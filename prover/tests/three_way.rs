@@ -441,14 +441,14 @@ fn agree(plans: &[Plan]) -> Result<(), TestCaseError> {
 
 #[test]
 fn native_twin_and_machine_agree_after_every_message() {
-    let cases = fuse_vm::testing::cases(24);
+    let cases = fuse_vm::testing::cases(64);
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
         cases,
         failure_persistence: None,
         rng_algorithm: proptest::test_runner::RngAlgorithm::ChaCha,
         ..ProptestConfig::default()
     });
-    let result = runner.run(&prop::collection::vec(plan(), 1..16), |plans| agree(&plans));
+    let result = runner.run(&prop::collection::vec(plan(), 1..24), |plans| agree(&plans));
     if let Err(e) = result {
         panic!("{e}");
     }

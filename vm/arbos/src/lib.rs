@@ -13,8 +13,9 @@
 //! - [`state`], [`trie`], [`append_tree`]: the state root, the account trie, the outbox and
 //!   the forced-transaction queue.
 //!
-//! Not built yet (the ArbOS issue continues): the wasm guest over this crate, the three-way
-//! agreement suite (native = wasmtime twin = stepping machine), `bench stf`.
+//! The guest is `vm/arbos/guest` (this crate behind the machine's host calls); the three-way
+//! agreement suite (native = wasmtime twin = stepping machine) is `prover/tests/three_way.rs`,
+//! the figures are `fuse-l2 bench stf` (docs/benchmarks.md).
 #![no_std]
 
 extern crate alloc;
