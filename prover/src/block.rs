@@ -13,6 +13,27 @@ use alloy_primitives::B256;
 use fuse_vm::twin::{Twin, TwinExit};
 use fuse_vm::{GlobalState, Host, HostError, MAX_STEPS, Machine, Module, Status, inbox};
 
+/// The machine's global state of the STF's (the same four fields; fuse-arbos is `no_std` and
+/// does not know alloy's types).
+pub fn to_vm(gs: &fuse_arbos::stf::GlobalState) -> GlobalState {
+    GlobalState {
+        state_root: gs.state_root.into(),
+        outbox_root: gs.outbox_root.into(),
+        inbox_position: gs.inbox_position,
+        block_number: gs.block_number,
+    }
+}
+
+/// The STF's global state of the machine's.
+pub fn to_stf(gs: &GlobalState) -> fuse_arbos::stf::GlobalState {
+    fuse_arbos::stf::GlobalState {
+        state_root: gs.state_root.0,
+        outbox_root: gs.outbox_root.0,
+        inbox_position: gs.inbox_position,
+        block_number: gs.block_number,
+    }
+}
+
 /// A chain's inputs: the inbox (messages and accumulators) and every preimage recorded.
 #[derive(Debug, Default)]
 pub struct ChainStore {

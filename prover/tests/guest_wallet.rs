@@ -14,7 +14,7 @@ use fuse_arbos::state::{Account, State};
 use fuse_arbos::stf::{self, Skip};
 use fuse_arbos::testing::MemoryEnv;
 use fuse_arbos::tx::{KIND_TRANSFER, SignedTx};
-use fuse_prover::block::{ChainHost, Executor};
+use fuse_prover::block::{ChainHost, Executor, to_stf};
 use fuse_vm::twin::TwinExit;
 use fuse_vm::{GlobalState, MAX_STEPS, Status};
 
@@ -176,13 +176,4 @@ fn native_env(c: &GuestChain) -> MemoryEnv {
         env.preimages.insert(h.0, p.to_vec());
     }
     env
-}
-
-fn to_stf(gs: &GlobalState) -> stf::GlobalState {
-    stf::GlobalState {
-        state_root: gs.state_root.0,
-        outbox_root: gs.outbox_root.0,
-        inbox_position: gs.inbox_position,
-        block_number: gs.block_number,
-    }
 }

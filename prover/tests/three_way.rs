@@ -24,7 +24,7 @@ use fuse_arbos::state::State;
 use fuse_arbos::stf::{self, execute_block};
 use fuse_arbos::testing::MemoryEnv;
 use fuse_arbos::tx::{KIND_TRANSFER, KIND_WITHDRAW, SignedTx};
-use fuse_prover::block::{ChainHost, Executor};
+use fuse_prover::block::{ChainHost, Executor, to_vm};
 use fuse_vm::twin::TwinExit;
 use fuse_vm::{GlobalState, MAX_STEPS, Status};
 use proptest::prelude::*;
@@ -348,15 +348,6 @@ fn high_s(s: &[u8; 32]) -> [u8; 32] {
         out[i] = d.rem_euclid(256) as u8;
     }
     out
-}
-
-fn to_vm(gs: &stf::GlobalState) -> GlobalState {
-    GlobalState {
-        state_root: gs.state_root.into(),
-        outbox_root: gs.outbox_root.into(),
-        inbox_position: gs.inbox_position,
-        block_number: gs.block_number,
-    }
 }
 
 static MESSAGES: AtomicU64 = AtomicU64::new(0);

@@ -102,24 +102,16 @@ pub fn run(wasm: &[u8], txs: usize) -> anyhow::Result<()> {
     let total = machine.steps();
     let mut by_body_sorted: Vec<(u64, usize)> = by_body.iter().map(|(b, n)| (*n, *b)).collect();
     by_body_sorted.sort_by(|a, b| b.cmp(a));
-    let mut rows: Vec<(u64, String)> = by_body
+    let rows: Vec<(u64, String)> = by_body
         .into_iter()
         // Body 0 is the machine's synthetic entry; body i ≥ 1 is defined function i − 1.
         .map(|(body, steps)| (steps, name_of(body)))
         .collect();
-    rows.sort_by(|a, b| b.cmp(a));
     println!(
         "{total} steps for a batch of {txs} transfers ({} per transfer)",
         total / txs.max(1) as u64
     );
-    for (steps, name) in rows.iter().take(30) {
-        println!(
-            "{:>10} {:>5.1}%  {}",
-            steps,
-            100.0 * *steps as f64 / total as f64,
-            name
-        );
-    }
+    print_top(rows, 30, total);
     if let Some((_, hot)) = by_body_sorted.first() {
         let mut top: Vec<(u64, &str)> = ops
             .iter()
@@ -132,19 +124,20 @@ pub fn run(wasm: &[u8], txs: usize) -> anyhow::Result<()> {
             println!("{n:>10}  {op}");
         }
     }
-    let mut callers: Vec<(u64, String)> = builtin_callers
+    let callers: Vec<(u64, String)> = builtin_callers
         .into_iter()
         .map(|((b, c), steps)| (steps, format!("{} <- {}", name_of(b), name_of(c))))
         .collect();
-    callers.sort_by(|a, b| b.cmp(a));
     println!("\nmemory builtins by caller");
-    for (steps, name) in callers.iter().take(15) {
-        println!(
-            "{:>10} {:>5.1}%  {}",
-            steps,
-            100.0 * *steps as f64 / total as f64,
-            name
-        );
-    }
+    print_top(callers, 15, total);
     Ok(())
+}
+
+/// The `n` largest rows, with their share of `total`.
+fn print_top(mut rows: Vec<(u64, String)>, n: usize, total: u64) {
+    rows.sort_by(|a, b| b.cmp(a));
+    for (steps, name) in rows.iter().take(n) {
+        let share = 100.0 * *steps as f64 / total.max(1) as f64;
+        println!("{steps:>10} {share:>5.1}%  {name}");
+    }
 }

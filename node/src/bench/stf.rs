@@ -20,9 +20,9 @@ use fuse_arbos::stf::{self, BlockReport, execute_block};
 use fuse_arbos::testing::MemoryEnv;
 use fuse_arbos::trie::ACCOUNTS;
 use fuse_arbos::tx::{self, Domain, KIND_TRANSFER, KIND_WITHDRAW, SignedTx};
-use fuse_prover::block::{ChainHost, Executor};
+use fuse_prover::block::{ChainHost, Executor, to_vm};
 use fuse_vm::twin::TwinExit;
-use fuse_vm::{GlobalState, MAX_STEPS, Status};
+use fuse_vm::{MAX_STEPS, Status};
 use serde_json::{Value, json};
 
 /// Arguments of `fuse-l2 bench stf`.
@@ -73,15 +73,6 @@ struct Block {
     twin_s: f64,
     native_s: f64,
     report: BlockReport,
-}
-
-fn to_vm(gs: &stf::GlobalState) -> GlobalState {
-    GlobalState {
-        state_root: gs.state_root.into(),
-        outbox_root: gs.outbox_root.into(),
-        inbox_position: gs.inbox_position,
-        block_number: gs.block_number,
-    }
 }
 
 impl Chain {
