@@ -105,6 +105,19 @@ impl Evm {
         db.insert_account_info(who, info);
     }
 
+    /// The balance of `who`.
+    pub fn balance(&mut self, who: Address) -> U256 {
+        self.inner
+            .ctx
+            .journaled_state
+            .database
+            .cache
+            .accounts
+            .get(&who)
+            .map(|a| a.info.balance)
+            .unwrap_or_default()
+    }
+
     /// Sets the current block number and timestamp.
     pub fn set_block(&mut self, number: u64, timestamp: u64) {
         self.inner.ctx.block.number = U256::from(number);

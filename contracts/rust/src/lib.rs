@@ -8,11 +8,13 @@
 //! and the embedded L1.
 //!
 //! Main items: [`MachineHashes`], [`osp::Osp`] (the one-step prover deployed in revm),
+//! [`rollup::Bridge`] (the Inbox and the Outbox),
 //! [`evm::Evm`], [`evm_fork`], [`spec_id`], [`artifacts`].
 
 pub mod evm;
 mod fork;
 pub mod osp;
+pub mod rollup;
 
 pub use fork::{EVM_FORK, evm_fork, spec_id};
 
@@ -54,5 +56,8 @@ pub fn artifacts() -> Vec<Artifact> {
         artifact!("ProverMemory", osp::ProverMemory),
         artifact!("ProverHost", osp::ProverHost),
         artifact!("InboxDouble", osp::InboxDouble),
+        artifact!("Inbox", rollup::Inbox),
+        artifact!("Outbox", rollup::Outbox),
+        artifact!("OutboxRootsDouble", rollup::OutboxRootsDouble),
     ]
 }

@@ -4,17 +4,19 @@
 //! by the Solidity one-step prover in revm. The OSP vectors cover every opcode in small
 //! programs; this covers the code a dispute actually bisects into.
 
+mod common;
+
 use std::collections::BTreeMap;
 
-use alloy::signers::SignerSync;
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::B256;
+use common::CHAIN_ID;
 use fuse_arbos::batch::{self, BatchHeader};
 use fuse_arbos::message::{
     Config, Deposit, Header, KIND_BATCH, KIND_CONFIG, KIND_DEPOSIT, message,
 };
 use fuse_arbos::testing::MemoryEnv;
-use fuse_arbos::tx::{self, Domain, KIND_TRANSFER, KIND_WITHDRAW, SignedTx};
+use fuse_arbos::tx::{KIND_TRANSFER, KIND_WITHDRAW, SignedTx};
 use fuse_contracts::evm::Evm;
 use fuse_contracts::osp::Osp;
 use fuse_prover::block::{ChainHost, Executor};
@@ -22,33 +24,10 @@ use fuse_vm::isa::Opcode;
 use fuse_vm::testing::steps::{Outcome, prove_step};
 use fuse_vm::{GlobalState, Status};
 
-const CHAIN_ID: u64 = 412_346;
 const INBOX: [u8; 20] = [0x1b; 20];
 
 fn signed(key: &PrivateKeySigner, kind: u8, to: [u8; 20], amount: u128, nonce: u64) -> SignedTx {
-    let mut env = MemoryEnv::new();
-    let domain = tx::domain_separator(
-        &mut env,
-        &Domain {
-            chain_id: CHAIN_ID,
-            inbox: INBOX,
-        },
-    );
-    let mut t = SignedTx {
-        kind,
-        to,
-        amount,
-        nonce,
-        r: [0; 32],
-        s: [0; 32],
-        v: 0,
-    };
-    let digest = tx::digest(&mut env, &domain, &t).unwrap();
-    let sig = key.sign_hash_sync(&B256::from(digest)).unwrap();
-    t.r = sig.r().to_be_bytes();
-    t.s = sig.s().to_be_bytes();
-    t.v = 27 + sig.v() as u8;
-    t
+    common::signed(key, INBOX, kind, to, amount, nonce)
 }
 
 #[test]
