@@ -59,5 +59,7 @@ pub fn artifacts() -> Vec<Artifact> {
         artifact!("Inbox", rollup::Inbox),
         artifact!("Outbox", rollup::Outbox),
         artifact!("OutboxRootsDouble", rollup::OutboxRootsDouble),
+        artifact!("ChallengeManager", rollup::ChallengeManager),
+        artifact!("ChallengeResultRecorder", rollup::ChallengeResultRecorder),
     ]
 }

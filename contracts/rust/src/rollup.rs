@@ -1,7 +1,9 @@
 //! The rollup's L1 contracts as Rust drives them (`contracts/src/rollup/`): the Inbox (messages,
 //! accumulators, the ETH escrow) and the Outbox (withdrawals against confirmed outbox roots),
 //! with [`OutboxRootsDouble`] standing in for the Rollup's confirmed roots until the Rollup
-//! lands. Formats: docs/spec/inbox.md, docs/spec/outbox.md.
+//! lands; and the [`ChallengeManager`] (docs/spec/protocol.md), with
+//! [`ChallengeResultRecorder`] standing in for the Rollup it reports to. Formats:
+//! docs/spec/inbox.md, docs/spec/outbox.md.
 
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::{SolCall, SolValue};
@@ -27,6 +29,16 @@ binding!(
     roots_double,
     OutboxRootsDouble,
     "../artifacts/OutboxRootsDouble.json"
+);
+binding!(
+    challenge,
+    ChallengeManager,
+    "../artifacts/ChallengeManager.json"
+);
+binding!(
+    challenge_recorder,
+    ChallengeResultRecorder,
+    "../artifacts/ChallengeResultRecorder.json"
 );
 
 /// How an Inbox is configured at deployment (its constructor appends `Config` from it).
