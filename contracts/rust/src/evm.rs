@@ -94,19 +94,17 @@ impl Evm {
 
     /// Gives `who` a balance of `wei`.
     pub fn fund(&mut self, who: Address, wei: U256) {
-        let db = &mut self.inner.ctx.journaled_state.database;
-        let mut info = db
-            .cache
-            .accounts
-            .get(&who)
-            .map(|a| a.info.clone())
-            .unwrap_or_default();
+        let mut info = self.account(who);
         info.balance = wei;
-        db.insert_account_info(who, info);
+        self.inner
+            .ctx
+            .journaled_state
+            .database
+            .insert_account_info(who, info);
     }
 
-    /// The balance of `who`.
-    pub fn balance(&mut self, who: Address) -> U256 {
+    /// The account of `who` as committed (default if it never existed).
+    fn account(&self, who: Address) -> AccountInfo {
         self.inner
             .ctx
             .journaled_state
@@ -114,8 +112,13 @@ impl Evm {
             .cache
             .accounts
             .get(&who)
-            .map(|a| a.info.balance)
+            .map(|a| a.info.clone())
             .unwrap_or_default()
+    }
+
+    /// The balance of `who`.
+    pub fn balance(&mut self, who: Address) -> U256 {
+        self.account(who).balance
     }
 
     /// Sets the current block number and timestamp.
@@ -125,15 +128,7 @@ impl Evm {
     }
 
     fn nonce(&mut self, who: Address) -> u64 {
-        self.inner
-            .ctx
-            .journaled_state
-            .database
-            .cache
-            .accounts
-            .get(&who)
-            .map(|a| a.info.nonce)
-            .unwrap_or(0)
+        self.account(who).nonce
     }
 
     fn tx(&mut self, from: Address, kind: TxKind, data: Bytes, value: U256) -> TxEnv {

@@ -11,6 +11,23 @@
 //! [`rollup::Bridge`] (the Inbox and the Outbox),
 //! [`evm::Evm`], [`evm_fork`], [`spec_id`], [`artifacts`].
 
+/// A module per artifact with its `sol!` binding, re-exported: each ABI carries the structs it
+/// shares with others (`Hashing.GlobalState`, the machine types), which one `sol!` over
+/// several artifacts would define twice.
+macro_rules! binding {
+    ($module:ident, $name:ident, $path:literal) => {
+        #[allow(missing_docs)]
+        pub mod $module {
+            alloy_sol_types::sol!(
+                #[sol(all_derives)]
+                $name,
+                $path
+            );
+        }
+        pub use $module::$name;
+    };
+}
+
 pub mod evm;
 mod fork;
 pub mod osp;

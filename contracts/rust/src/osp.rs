@@ -9,21 +9,6 @@ use alloy_sol_types::{SolCall, SolValue};
 
 use crate::evm::{Evm, EvmError};
 
-// One module per artifact: each ABI carries the shared structs (`Hashing.GlobalState`, the
-// machine types), which `sol!` would otherwise define twice.
-macro_rules! binding {
-    ($module:ident, $name:ident, $path:literal) => {
-        #[allow(missing_docs)]
-        pub mod $module {
-            alloy_sol_types::sol!(
-                #[sol(all_derives)]
-                $name,
-                $path
-            );
-        }
-        pub use $module::$name;
-    };
-}
 binding!(entry, OneStepProver, "../artifacts/OneStepProver.json");
 binding!(control, ProverControl, "../artifacts/ProverControl.json");
 binding!(math, ProverMath, "../artifacts/ProverMath.json");

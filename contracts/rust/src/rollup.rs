@@ -10,19 +10,6 @@ use alloy_sol_types::{SolCall, SolValue};
 
 use crate::evm::{Evm, EvmError};
 
-macro_rules! binding {
-    ($module:ident, $name:ident, $path:literal) => {
-        #[allow(missing_docs)]
-        pub mod $module {
-            alloy_sol_types::sol!(
-                #[sol(all_derives)]
-                $name,
-                $path
-            );
-        }
-        pub use $module::$name;
-    };
-}
 binding!(inbox, Inbox, "../artifacts/Inbox.json");
 binding!(outbox, Outbox, "../artifacts/Outbox.json");
 binding!(
