@@ -1,5 +1,6 @@
 //! `fuse-l2 bench …`: benchmarks. They measure and report; they never fail on a figure.
 
+pub mod dispute_cost;
 pub mod osp;
 pub mod profile;
 pub mod stf;
@@ -16,6 +17,9 @@ pub enum Bench {
     /// The state transition: VM steps per deposit, transfer and withdrawal at 1k and 1M
     /// accounts, the worst case the caps allow, batch bytes per transfer, transfers/s.
     Stf(stf::Args),
+    /// The L1 cost model: gas of the bridge entry points, and L1 transactions and gas per
+    /// party of a dispute over 2^10 blocks for bisection degrees 2, 4, 16, 64.
+    DisputeCost(dispute_cost::Args),
 }
 
 /// Runs a benchmark.
@@ -24,6 +28,7 @@ pub fn run(b: Bench) -> anyhow::Result<()> {
         Bench::Vm(a) => vm::run(a),
         Bench::Osp(a) => osp::run(a),
         Bench::Stf(a) => stf::run(a),
+        Bench::DisputeCost(a) => dispute_cost::run(a),
     }
 }
 

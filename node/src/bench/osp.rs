@@ -43,7 +43,7 @@ fn class_of(opcode: &str) -> (&'static str, bool) {
 
 /// The case inside a module the size of a rollup guest: ~33k more instructions (code depth
 /// 16) and a 256-page memory cap (memory depth 19).
-fn guest_sized(case: &Case) -> Case {
+pub(crate) fn guest_sized(case: &Case) -> Case {
     let pad = "(drop (i32.const 1)) ".repeat(17_000);
     let wat = case.wat.replace("(memory 1 2)", "(memory 1 256)").replace(
         "(memory (export \"memory\") 1 1)",
