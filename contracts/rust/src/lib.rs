@@ -77,6 +77,7 @@ pub fn artifacts() -> Vec<Artifact> {
         artifact!("Outbox", rollup::Outbox),
         artifact!("OutboxRootsDouble", rollup::OutboxRootsDouble),
         artifact!("ChallengeManager", rollup::ChallengeManager),
+        artifact!("Rollup", rollup::Rollup),
         artifact!("ChallengeResultRecorder", rollup::ChallengeResultRecorder),
     ]
 }

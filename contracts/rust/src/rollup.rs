@@ -27,6 +27,7 @@ binding!(
     ChallengeResultRecorder,
     "../artifacts/ChallengeResultRecorder.json"
 );
+binding!(rollup_contract, Rollup, "../artifacts/Rollup.json");
 
 /// How an Inbox is configured at deployment (its constructor appends `Config` from it).
 #[derive(Clone, Copy, Debug)]

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.37;
+
+import {RollupBase} from "./RollupBase.t.sol";
+import {Rollup} from "../src/rollup/Rollup.sol";
+import {Assertion, AssertionStatus} from "../src/rollup/RollupTypes.sol";
+import {ChallengeManager, Segment} from "../src/rollup/ChallengeManager.sol";
+
+/// Challenges through the Rollup (docs/spec/protocol.md, "Challenges", "Outcome"), against
+/// the real ChallengeManager and OneStepProver.
+contract RollupChallengeTest is RollupBase {
+    uint256 internal a;
+    uint256 internal b;
+
+    function setUp() public override {
+        super.setUp();
+        a = _assertNext(honest, 0, "honest");
+        b = _assertNext(liar, 0, "liar");
+    }
+
+    function _assertLiarGoneAndHonestConfirmed(uint256 slashedBonds) internal {
+        (,, bool staked, bool removed) = rollup.stakers(liar);
+        assertFalse(staked);
+        assertFalse(removed, "no open challenge left: forgotten");
+        assertEq(rollup.getAssertion(b).directStakers, 0);
+        assertEq(rollup.credits(honest), slashedBonds * BOND / 2);
+        assertEq(rollup.credits(escrow), slashedBonds * (BOND - BOND / 2));
+
+        vm.expectRevert(abi.encodeWithSelector(Rollup.CannotReject.selector, b));
+        rollup.reject(b);
+        _warpToDeadline(0);
+        rollup.reject(b);
+        rollup.confirm(a);
+        assertTrue(rollup.isConfirmedOutboxRoot(_state("honest", 1).outboxRoot));
+        assertFalse(rollup.isConfirmedOutboxRoot(_state("liar", 1).outboxRoot));
+
+        vm.startPrank(honest);
+        rollup.withdrawStake();
+        rollup.withdrawFunds();
+        vm.stopPrank();
+        assertEq(honest.balance, BOND + slashedBonds * BOND / 2);
+    }
+
+    function test_ChallengerWinsByOneStepProof() public {
+        vm.prank(honest);
+        uint256 id = rollup.createChallenge(b, a, liar, 0, 0);
+        assertEq(id, 1);
+        ChallengeManager.Challenge memory c = cm.getChallenge(id);
+        assertEq(c.challenger, honest);
+        assertEq(c.defender, liar);
+        assertEq(c.moduleRoot, MODULE_ROOT);
+        (Game memory g, Segment memory seg) = _game(id, honest, b, a, 1234);
+        assertEq(cm.hashSegment(seg), c.segmentHash, "opened over the parent's range");
+        _playOut(g, seg, 60);
+        (address winner, address loser) = cm.result(id);
+        assertEq(winner, honest);
+        assertEq(loser, liar);
+        _assertLiarGoneAndHonestConfirmed(1);
+    }
+
+    /// With one block and degree 4 the level-2 game takes 15 bisections, so the challenger
+    /// always faces the single step: an honest defender wins when the liar, unable to prove
+    /// it, runs out of clock.
+    function test_DefenderWinsWhenLiarStuckAtStep() public {
+        vm.prank(liar);
+        uint256 id = rollup.createChallenge(a, b, honest, 0, 0);
+        (Game memory g, Segment memory seg) = _game(id, honest, a, b, 99);
+        _playOut(g, seg, 60);
+        assertEq(cm.mover(id), liar);
+        (uint256 left,) = cm.remainingTime(id);
+        vm.warp(block.timestamp + left + 1);
+        cm.timeout(id);
+        _assertLiarGoneAndHonestConfirmed(1);
+    }
+
+    function test_ChallengeWonByTimeout() public {
+        vm.prank(liar);
+        uint256 id = rollup.createChallenge(a, b, honest, 0, 0);
+        vm.warp(block.timestamp + CLOCK + 1);
+        cm.timeout(id);
+        _assertLiarGoneAndHonestConfirmed(1);
+    }
+
+    function test_ChallengeOverDescendants() public {
+        // A second liar whose rival has a range after it, and who moves down to its child.
+        address liar2 = makeAddr("liar2");
+        inbox.tick();
+        uint256 c = _assertNext(liar2, 0, "liar2");
+        uint256 c2 = _assertNext(liar2, c, "liar2 child");
+        vm.prank(honest);
+        vm.expectRevert(abi.encodeWithSelector(Rollup.NotDescendant.selector, liar2, c));
+        rollup.createChallenge(c, a, liar2, 0, 0);
+        vm.prank(honest);
+        uint256 id = rollup.createChallenge(c, a, liar2, 1, 0);
+        _honestFirstMove(id, a, c);
+        vm.warp(block.timestamp + CLOCK + 1);
+        cm.timeout(id);
+        assertEq(rollup.getAssertion(c2).directStakers, 0);
+        // Still supported through its live child until that child is rejected.
+        _warpToDeadline(0);
+        vm.expectRevert(abi.encodeWithSelector(Rollup.CannotReject.selector, c));
+        rollup.reject(c);
+        _warpToDeadline(c);
+        rollup.reject(c2);
+        rollup.reject(c);
+        assertEq(rollup.getAssertion(0).liveChildren, 2, "a and b");
+    }
+
+    function test_RevertWhen_ChallengeNotBetweenRivals() public {
+        vm.startPrank(honest);
+        vm.expectRevert(abi.encodeWithSelector(Rollup.NotRivals.selector, b, b));
+        rollup.createChallenge(b, b, liar, 0, 0);
+        // Genesis is its own parent, so it passes as a's "sibling" but is not pending.
+        vm.expectRevert(abi.encodeWithSelector(Rollup.NotPending.selector, 0));
+        rollup.createChallenge(0, a, liar, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(Rollup.SameParty.selector, honest));
+        rollup.createChallenge(b, a, honest, 0, 0);
+        address nobody = makeAddr("nobody");
+        vm.expectRevert(abi.encodeWithSelector(Rollup.NotStaked.selector, nobody));
+        rollup.createChallenge(b, a, nobody, 0, 0);
+        // The challenger must be on the rival it names.
+        vm.expectRevert(abi.encodeWithSelector(Rollup.NotDescendant.selector, liar, a));
+        rollup.createChallenge(a, b, liar, 0, 0);
+        vm.stopPrank();
+    }
+
+    /// One honest staker against five liars, each on its own rival: five concurrent
+    /// challenges, opened late, all won by the liars' timeouts; the honest assertion is then
+    /// confirmed within one challenge's duration of the deadline, not five.
+    function test_FiveLiarsFoughtConcurrently() public {
+        uint256 createdAt = block.timestamp;
+        uint256[] memory rivals = new uint256[](5);
+        address[] memory liars = new address[](5);
+        rivals[0] = b;
+        liars[0] = liar;
+        for (uint256 i = 1; i < 5; i++) {
+            string memory name = string.concat("liar", vm.toString(i));
+            liars[i] = makeAddr(name);
+            rivals[i] = _assertNext(liars[i], 0, name);
+        }
+        vm.warp(rollup.deadline(0) - 1);
+        uint256[] memory ids = new uint256[](5);
+        for (uint256 i = 0; i < 5; i++) {
+            vm.prank(honest);
+            ids[i] = rollup.createChallenge(rivals[i], a, liars[i], 0, 0);
+        }
+        (, uint64 open,,) = rollup.stakers(honest);
+        assertEq(open, 5);
+        vm.warp(block.timestamp + 60);
+        for (uint256 i = 0; i < 5; i++) {
+            (Game memory g, Segment memory seg) = _game(ids[i], honest, rivals[i], a, 5);
+            _step(g, seg);
+        }
+        vm.warp(block.timestamp + CLOCK + 1);
+        for (uint256 i = 0; i < 5; i++) {
+            cm.timeout(ids[i]);
+            rollup.reject(rivals[i]);
+            (,, bool staked,) = rollup.stakers(liars[i]);
+            assertFalse(staked);
+        }
+        rollup.confirm(a);
+        assertLt(block.timestamp - createdAt, PERIOD + 2 * CLOCK);
+        assertEq(rollup.credits(honest), 5 * (BOND / 2));
+        assertEq(rollup.credits(escrow), 5 * (BOND - BOND / 2));
+        vm.startPrank(honest);
+        rollup.withdrawStake();
+        rollup.withdrawFunds();
+        vm.stopPrank();
+        assertEq(honest.balance, BOND + 5 * (BOND / 2));
+        assertEq(address(rollup).balance, 5 * (BOND - BOND / 2), "the escrow's credit");
+    }
+
+    /// A staker in two challenges loses one: the other is forfeited (nobody slashed), and
+    /// until then its opponent cannot withdraw.
+    function test_RevertWhen_StakeWithdrawnDuringChallenge() public {
+        address second = makeAddr("second");
+        vm.deal(second, BOND);
+        vm.prank(second);
+        rollup.stakeOn{value: BOND}(a);
+        vm.prank(honest);
+        uint256 id1 = rollup.createChallenge(b, a, liar, 0, 0);
+        vm.prank(liar);
+        uint256 id2 = rollup.createChallenge(a, b, second, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(Rollup.NoPartyRemoved.selector, id2));
+        rollup.forfeitChallenge(id2);
+        vm.prank(second);
+        vm.expectRevert(abi.encodeWithSelector(Rollup.NotConfirmed.selector, a));
+        rollup.withdrawStake();
+
+        _honestFirstMove(id1, a, b);
+        vm.warp(block.timestamp + 60);
+        // The liar answers nothing in either; the first game times out first.
+        vm.warp(block.timestamp + CLOCK - 30);
+        cm.timeout(id1);
+        (,, bool staked, bool removed) = rollup.stakers(liar);
+        assertFalse(staked);
+        assertTrue(removed, "kept until its other challenge ends");
+        // A removed staker cannot come back while a challenge of its is still open.
+        vm.deal(liar, BOND);
+        vm.prank(liar);
+        vm.expectRevert(abi.encodeWithSelector(Rollup.StakerIsRemoved.selector, liar));
+        rollup.stakeOn{value: BOND}(b);
+        _warpToDeadline(0);
+        rollup.reject(b);
+        rollup.confirm(a);
+
+        vm.prank(second);
+        vm.expectRevert(abi.encodeWithSelector(Rollup.InChallenge.selector, second, 1));
+        rollup.withdrawStake();
+        vm.expectRevert(abi.encodeWithSelector(Rollup.ChallengeNotOpen.selector, id1));
+        rollup.forfeitChallenge(id1);
+        rollup.forfeitChallenge(id2);
+        (address winner, address loser) = cm.result(id2);
+        assertEq(winner, second);
+        assertEq(loser, liar);
+        assertEq(rollup.credits(second), 0, "a forfeit slashes nobody");
+        assertEq(rollup.credits(honest), BOND / 2);
+        assertEq(rollup.credits(escrow), BOND - BOND / 2);
+        (,, staked, removed) = rollup.stakers(liar);
+        assertFalse(removed, "forgotten once no challenge is open");
+
+        vm.prank(second);
+        rollup.withdrawStake();
+        assertEq(second.balance, BOND);
+    }
+
+    /// A removed staker's other challenge may still end by timeout instead of a forfeit: the
+    /// callback then slashes nobody and does not revert.
+    function test_SecondLossOfRemovedStakerSlashesNothing() public {
+        address second = makeAddr("second");
+        vm.deal(second, BOND);
+        vm.prank(second);
+        rollup.stakeOn{value: BOND}(a);
+        vm.prank(liar);
+        uint256 id1 = rollup.createChallenge(a, b, honest, 0, 0);
+        vm.prank(liar);
+        uint256 id2 = rollup.createChallenge(a, b, second, 0, 0);
+        vm.warp(block.timestamp + CLOCK + 1);
+        cm.timeout(id1);
+        cm.timeout(id2);
+        assertEq(rollup.credits(honest), BOND / 2);
+        assertEq(rollup.credits(second), 0);
+        (, uint64 open, bool staked, bool removed) = rollup.stakers(liar);
+        assertEq(open, 0);
+        assertFalse(staked || removed);
+        (, open,,) = rollup.stakers(second);
+        assertEq(open, 0);
+    }
+}
