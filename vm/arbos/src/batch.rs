@@ -139,3 +139,49 @@ pub fn root_of_ids<E: Env + ?Sized>(env: &mut E, ids: Vec<[u8; 32]>) -> [u8; 32]
     }
     layer[0]
 }
+
+/// The inclusion proof of the transaction at `index` among `ids` (a batch's ids in order):
+/// its siblings bottom-up, a lone node's sibling being the zero subtree of its height. With
+/// [`root_from_tx_proof`] anyone holding a tx id proves it is in a batch whose tx root L1
+/// committed. `None` if `index` is out of range.
+pub fn tx_proof<E: Env + ?Sized>(
+    env: &mut E,
+    ids: &[[u8; 32]],
+    index: usize,
+) -> Option<Vec<[u8; 32]>> {
+    if index >= ids.len() {
+        return None;
+    }
+    let (mut layer, mut i, mut zero) = (ids.to_vec(), index, [0u8; 32]);
+    let mut proof = Vec::new();
+    while layer.len() > 1 {
+        proof.push(*layer.get(i ^ 1).unwrap_or(&zero));
+        layer = layer
+            .chunks(2)
+            .map(|p| keccak_pair(env, TAG_TX_ROOT, &p[0], p.get(1).unwrap_or(&zero)))
+            .collect();
+        zero = keccak_pair(env, TAG_TX_ROOT, &zero, &zero);
+        i /= 2;
+    }
+    Some(proof)
+}
+
+/// The tx root that `proof` (from [`tx_proof`]) leads to from the tx `id` at `index`. Pure:
+/// pass any keccak256 (an L1 contract or a wallet computes the same).
+pub fn root_from_tx_proof(
+    mut keccak: impl FnMut(&[u8]) -> [u8; 32],
+    id: &[u8; 32],
+    index: usize,
+    proof: &[[u8; 32]],
+) -> [u8; 32] {
+    let mut node = *id;
+    for (h, sibling) in proof.iter().enumerate() {
+        let (l, r) = if (index >> h) & 1 == 1 {
+            (sibling, &node)
+        } else {
+            (&node, sibling)
+        };
+        node = keccak(&crate::env::pair_preimage(TAG_TX_ROOT, l, r).bytes()[..65]);
+    }
+    node
+}

@@ -212,3 +212,45 @@ fn postcard_u64(bytes: &[u8]) -> u64 {
         .enumerate()
         .fold(0, |v, (i, b)| v | (((b & 0x7f) as u64) << (7 * i)))
 }
+
+#[test]
+fn a_tx_is_proven_in_its_batch_by_id() {
+    // Every index of batches of 1..=9 transactions: the proof leads to the batch's tx root,
+    // and not for another id, another index, or a changed sibling.
+    let mut e = MemoryEnv::new();
+    let keccak = |d: &[u8]| keccak256(d).0;
+    for count in 1..=9u8 {
+        let txs: Vec<SignedTx> = (0..count)
+            .map(|i| SignedTx {
+                kind: KIND_TRANSFER,
+                to: [i; 20],
+                amount: 1 + i as u128,
+                nonce: i as u64,
+                r: [1; 32],
+                s: [2; 32],
+                v: 27,
+            })
+            .collect();
+        let root = fuse_arbos::batch::tx_root(&mut e, &txs);
+        let ids: Vec<[u8; 32]> = txs.iter().map(|t| tx::tx_id(&mut e, t)).collect();
+        for (i, id) in ids.iter().enumerate() {
+            let proof = fuse_arbos::batch::tx_proof(&mut e, &ids, i).unwrap();
+            assert_eq!(
+                proof.len(),
+                (count as usize).next_power_of_two().trailing_zeros() as usize
+            );
+            let root_of = |id: &[u8; 32], i: usize, p: &[[u8; 32]]| {
+                fuse_arbos::batch::root_from_tx_proof(keccak, id, i, p)
+            };
+            assert_eq!(root_of(id, i, &proof), root, "count {count}, index {i}");
+            assert_ne!(root_of(&[9; 32], i, &proof), root);
+            if count > 1 {
+                assert_ne!(root_of(id, i ^ 1, &proof), root);
+                let mut bad = proof.clone();
+                bad[0][0] ^= 1;
+                assert_ne!(root_of(id, i, &bad), root);
+            }
+        }
+        assert!(fuse_arbos::batch::tx_proof(&mut e, &ids, ids.len()).is_none());
+    }
+}
