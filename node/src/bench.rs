@@ -4,6 +4,7 @@ pub mod dispute_cost;
 pub mod osp;
 pub mod profile;
 pub mod stf;
+mod stf_chain;
 pub mod vm;
 pub mod workloads;
 

@@ -49,7 +49,7 @@ fn imported_functions(wasm: &[u8]) -> u32 {
 /// Profiles one block of `txs` transfers; prints the top functions by self steps.
 pub fn run(wasm: &[u8], txs: usize) -> anyhow::Result<()> {
     let ex = Executor::new(wasm)?;
-    let mut chain = super::stf::Chain::genesis(1_000)?;
+    let mut chain = super::stf_chain::Chain::genesis(1_000)?;
     let batch = chain.txs(txs, fuse_arbos::tx::KIND_TRANSFER);
     let data = chain.batch_data(&batch);
     let (mut machine, mut host) = chain.machine_for(&ex, fuse_arbos::message::KIND_BATCH, &data)?;
