@@ -5,6 +5,8 @@ import {RollupBase} from "./RollupBase.t.sol";
 import {Rollup} from "../src/rollup/Rollup.sol";
 import {Assertion, AssertionStatus} from "../src/rollup/RollupTypes.sol";
 import {ChallengeManager, Segment} from "../src/rollup/ChallengeManager.sol";
+import {Outbox} from "../src/rollup/Outbox.sol";
+import {Hashing} from "../src/osp/Hashing.sol";
 
 /// Challenges through the Rollup (docs/spec/protocol.md, "Challenges", "Outcome"), against
 /// the real ChallengeManager and OneStepProver.
@@ -39,6 +41,36 @@ contract RollupChallengeTest is RollupBase {
         rollup.withdrawFunds();
         vm.stopPrank();
         assertEq(honest.balance, BOND + slashedBonds * BOND / 2);
+    }
+
+    /// An Outbox wired to the real Rollup refuses a withdrawal whose leaf and proof are sound
+    /// against a lying assertion's outbox root, while the assertion is pending and after it is
+    /// rejected (the root was never confirmed).
+    function test_RevertWhen_WithdrawAgainstRejectedRoot() public {
+        Outbox outbox = new Outbox(address(inbox), address(rollup));
+        address recipient = makeAddr("recipient");
+        bytes32 txId = keccak256("tx");
+        bytes32 leaf = outbox.withdrawalLeaf(0, liar, recipient, 1 ether, txId);
+        bytes32[32] memory proof;
+        bytes32 root = outbox.rootFromProof(0, leaf, proof);
+        address liar2 = makeAddr("liar2");
+        Hashing.GlobalState memory gs = _state("liar2", rollup.getAssertion(0).nextInbox);
+        gs.outboxRoot = root;
+        uint256 c = _assert(liar2, 0, gs);
+
+        vm.expectRevert(abi.encodeWithSelector(Outbox.RootNotConfirmed.selector, root));
+        outbox.withdraw(0, liar, recipient, 1 ether, txId, root, proof);
+
+        vm.prank(honest);
+        uint256 id = rollup.createChallenge(c, a, liar2, 0, 0);
+        (Game memory g, Segment memory seg) = _game(id, honest, c, a, 99);
+        _playOut(g, seg, 60);
+        _warpToDeadline(0);
+        rollup.reject(c);
+        assertEq(uint8(_status(c)), uint8(AssertionStatus.Rejected));
+        vm.expectRevert(abi.encodeWithSelector(Outbox.RootNotConfirmed.selector, root));
+        outbox.withdraw(0, liar, recipient, 1 ether, txId, root, proof);
+        assertFalse(outbox.spent(0));
     }
 
     function test_ChallengerWinsByOneStepProof() public {

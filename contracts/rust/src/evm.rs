@@ -127,8 +127,22 @@ impl Evm {
         self.inner.ctx.block.timestamp = U256::from(timestamp);
     }
 
+    /// The current block number and timestamp.
+    pub fn block(&self) -> (u64, u64) {
+        let b = &self.inner.ctx.block;
+        (b.number.to(), b.timestamp.to())
+    }
+
     fn nonce(&mut self, who: Address) -> u64 {
         self.account(who).nonce
+    }
+
+    /// The address the `ahead`-th contract `from` deploys from now gets (0: its next
+    /// deployment): contracts that must know each other's address before both exist are
+    /// deployed against a predicted one.
+    pub fn predicted_address(&mut self, from: Address, ahead: u64) -> Address {
+        let nonce = self.nonce(from);
+        from.create(nonce + ahead)
     }
 
     fn tx(&mut self, from: Address, kind: TxKind, data: Bytes, value: U256) -> TxEnv {

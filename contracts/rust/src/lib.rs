@@ -8,7 +8,8 @@
 //! and the embedded L1.
 //!
 //! Main items: [`MachineHashes`], [`osp::Osp`] (the one-step prover deployed in revm),
-//! [`rollup::Bridge`] (the Inbox and the Outbox),
+//! [`deploy::Deployment`] (the whole L1 side of a rollup, wired), [`rollup::Bridge`] (the Inbox
+//! and the Outbox over a roots double),
 //! [`evm::Evm`], [`evm_fork`], [`spec_id`], [`artifacts`].
 
 /// A module per artifact with its `sol!` binding, re-exported: each ABI carries the structs it
@@ -28,6 +29,7 @@ macro_rules! binding {
     };
 }
 
+pub mod deploy;
 pub mod evm;
 mod fork;
 pub mod osp;

@@ -1,9 +1,10 @@
 //! The rollup's L1 contracts as Rust drives them (`contracts/src/rollup/`): the Inbox (messages,
-//! accumulators, the ETH escrow) and the Outbox (withdrawals against confirmed outbox roots),
-//! with [`OutboxRootsDouble`] standing in for the Rollup's confirmed roots until the Rollup
-//! lands; and the [`ChallengeManager`] (docs/spec/protocol.md), with
-//! [`ChallengeResultRecorder`] standing in for the Rollup it reports to. Formats:
-//! docs/spec/inbox.md, docs/spec/outbox.md.
+//! accumulators, the ETH escrow), the Outbox (withdrawals against confirmed outbox roots), the
+//! [`Rollup`] (assertions, stakes) and the [`ChallengeManager`] (docs/spec/protocol.md); and two
+//! test doubles for testing parts alone: [`OutboxRootsDouble`] (confirmed roots for the Outbox,
+//! in [`Bridge`]) and [`ChallengeResultRecorder`] (the Rollup a manager reports to). The whole
+//! set is deployed by [`crate::deploy::Deployment`]. Formats: docs/spec/inbox.md,
+//! docs/spec/outbox.md.
 
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::{SolCall, SolValue};

@@ -1,6 +1,8 @@
 //! Shared by the Rust tests that drive the rollup's formats through the contracts.
 #![allow(dead_code)]
 
+pub mod game;
+
 use alloy::signers::SignerSync;
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::B256;
