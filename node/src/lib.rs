@@ -8,3 +8,4 @@
 pub mod bench;
 pub mod cli;
 pub mod commands;
+pub mod l1;

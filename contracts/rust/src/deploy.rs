@@ -4,14 +4,15 @@
 //! nonce, the Rollup (whose constructor checks both links), and the Outbox, which pays against
 //! the Rollup's confirmed outbox roots and is the only address the Inbox releases escrow to.
 //!
-//! Tests, benchmarks and the embedded L1 all deploy through [`Deployment::deploy`], so they
-//! run the exact set a real chain would.
+//! [`Deployment::plan`] is the deployment as data (creation codes with their predicted
+//! addresses, then the wiring calls), so the in-process EVM ([`Deployment::deploy`]) and a
+//! node's L1 back ends all deploy the exact same set.
 
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolValue};
 
 use crate::evm::{Evm, EvmError};
-use crate::osp::Osp;
+use crate::osp::{OneStepProver, ProverControl, ProverHost, ProverMath, ProverMemory};
 use crate::rollup::{ChallengeManager, Inbox, InboxConfig, Outbox, Rollup};
 
 /// Bisection degree when a deployment does not choose one: the cheapest for the honest side's
@@ -69,67 +70,158 @@ pub struct Deployment {
     pub osp: Address,
 }
 
+/// A deployment as data: the creation transactions in order, each with the address it must
+/// get, and the calls that wire them. Pure, so every L1 back end (the in-process [`Evm`], a
+/// JSON-RPC chain) runs the same plan: it sends `creations` from `deployer` starting at
+/// `nonce`, checks each address, then sends `calls`.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The addresses the set will have.
+    pub deployment: Deployment,
+    /// `(expected address, creation code with constructor arguments)`, in nonce order.
+    pub creations: Vec<(Address, Vec<u8>)>,
+    /// `(to, calldata)` sent after the creations, from the owner.
+    pub calls: Vec<(Address, Vec<u8>)>,
+}
+
+/// Why a deployment failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// A transaction failed.
+    #[error(transparent)]
+    Evm(#[from] EvmError),
+    /// A contract landed at another address than planned (the deployer sent something else
+    /// in between).
+    #[error("contract {index} of the plan landed at {got}, planned {planned}")]
+    WrongAddress {
+        index: usize,
+        planned: Address,
+        got: Address,
+    },
+    /// The deployer is not the owner, which must send the wiring calls.
+    #[error("the deployer {deployer} is not the configured owner {owner}")]
+    DeployerNotOwner { deployer: Address, owner: Address },
+}
+
 impl Deployment {
-    /// Deploys the set from the EVM's sender, which must be `config.inbox.owner` (it sets the
-    /// Inbox's outbox).
-    pub fn deploy(evm: &mut Evm, config: RollupConfig) -> Result<Deployment, EvmError> {
+    /// The plan of a deployment by `deployer` (which must be `config.inbox.owner`) whose next
+    /// nonce is `nonce`.
+    pub fn plan(deployer: Address, nonce: u64, config: RollupConfig) -> Plan {
         let c = config.inbox;
-        let mut code = Inbox::BYTECODE.to_vec();
-        code.extend(
-            (
-                c.owner,
-                c.sequencer,
-                c.chain_id,
-                c.force_delay,
-                c.min_deposit,
-            )
-                .abi_encode_params(),
+        let at = |i: u64| deployer.create(nonce + i);
+        let (inbox, control, math, memory, host, osp, challenges, rollup, outbox) = (
+            at(0),
+            at(1),
+            at(2),
+            at(3),
+            at(4),
+            at(5),
+            at(6),
+            at(7),
+            at(8),
         );
-        let inbox = evm.deploy(&code)?;
-        let osp = Osp::deploy(evm)?.entry;
-
-        // The manager needs the Rollup's address and the Rollup checks the manager's: the
-        // Rollup is the deployment right after the manager's.
-        let predicted = evm.predicted_address(evm.sender, 1);
-        let mut code = ChallengeManager::BYTECODE.to_vec();
-        code.extend(
+        let with = |code: &[u8], args: Vec<u8>| [code, &args].concat();
+        let creations = vec![
             (
-                predicted,
+                inbox,
+                with(
+                    &Inbox::BYTECODE,
+                    (
+                        c.owner,
+                        c.sequencer,
+                        c.chain_id,
+                        c.force_delay,
+                        c.min_deposit,
+                    )
+                        .abi_encode_params(),
+                ),
+            ),
+            (control, ProverControl::BYTECODE.to_vec()),
+            (math, ProverMath::BYTECODE.to_vec()),
+            (memory, ProverMemory::BYTECODE.to_vec()),
+            (host, ProverHost::BYTECODE.to_vec()),
+            (
                 osp,
-                inbox,
-                U256::from(config.degree),
-                U256::from(config.clock),
-            )
-                .abi_encode_params(),
-        );
-        let challenges = evm.deploy(&code)?;
-        let mut code = Rollup::BYTECODE.to_vec();
-        code.extend(
+                with(
+                    &OneStepProver::BYTECODE,
+                    (control, math, memory, host).abi_encode_params(),
+                ),
+            ),
+            // The manager and the Rollup name each other: the manager is built for the
+            // Rollup's address, whose constructor checks the link back.
             (
-                inbox,
                 challenges,
-                config.module_root,
-                config.bond,
-                U256::from(config.challenge_period),
-                config.escrow,
-                c.owner,
-            )
-                .abi_encode_params(),
-        );
-        let rollup = evm.deploy(&code)?;
-        debug_assert_eq!(rollup, predicted);
+                with(
+                    &ChallengeManager::BYTECODE,
+                    (
+                        rollup,
+                        osp,
+                        inbox,
+                        U256::from(config.degree),
+                        U256::from(config.clock),
+                    )
+                        .abi_encode_params(),
+                ),
+            ),
+            (
+                rollup,
+                with(
+                    &Rollup::BYTECODE,
+                    (
+                        inbox,
+                        challenges,
+                        config.module_root,
+                        config.bond,
+                        U256::from(config.challenge_period),
+                        config.escrow,
+                        c.owner,
+                    )
+                        .abi_encode_params(),
+                ),
+            ),
+            (
+                outbox,
+                with(&Outbox::BYTECODE, (inbox, rollup).abi_encode_params()),
+            ),
+        ];
+        let calls = vec![(inbox, Inbox::setOutboxCall { outbox_: outbox }.abi_encode())];
+        Plan {
+            deployment: Deployment {
+                inbox,
+                outbox,
+                rollup,
+                challenges,
+                osp,
+            },
+            creations,
+            calls,
+        }
+    }
 
-        let mut code = Outbox::BYTECODE.to_vec();
-        code.extend((inbox, rollup).abi_encode_params());
-        let outbox = evm.deploy(&code)?;
-        let set = Inbox::setOutboxCall { outbox_: outbox }.abi_encode();
-        evm.send(c.owner, inbox, &set, U256::ZERO)?;
-        Ok(Deployment {
-            inbox,
-            outbox,
-            rollup,
-            challenges,
-            osp,
-        })
+    /// Deploys the set from the EVM's sender, which must be `config.inbox.owner`.
+    pub fn deploy(evm: &mut Evm, config: RollupConfig) -> Result<Deployment, DeployError> {
+        let deployer = evm.sender;
+        if deployer != config.inbox.owner {
+            return Err(DeployError::DeployerNotOwner {
+                deployer,
+                owner: config.inbox.owner,
+            });
+        }
+        let nonce = evm.nonce(deployer);
+        let plan = Deployment::plan(deployer, nonce, config);
+        for (index, (planned, code)) in plan.creations.iter().enumerate() {
+            let got = evm.deploy(code)?;
+            if got != *planned {
+                return Err(DeployError::WrongAddress {
+                    index,
+                    planned: *planned,
+                    got,
+                });
+            }
+        }
+        for (to, data) in &plan.calls {
+            evm.send(deployer, *to, data, U256::ZERO)?;
+        }
+        Ok(plan.deployment)
     }
 }

@@ -47,6 +47,8 @@ pub struct CallOutcome {
     pub gas_spent: u64,
     /// The EIP-7623 calldata floor of the transaction.
     pub floor_gas: u64,
+    /// The events it emitted, in order.
+    pub logs: Vec<alloy_primitives::Log>,
 }
 
 /// An in-process EVM with one funded sender.
@@ -133,16 +135,9 @@ impl Evm {
         (b.number.to(), b.timestamp.to())
     }
 
-    fn nonce(&mut self, who: Address) -> u64 {
+    /// The next nonce of `who`.
+    pub fn nonce(&self, who: Address) -> u64 {
         self.account(who).nonce
-    }
-
-    /// The address the `ahead`-th contract `from` deploys from now gets (0: its next
-    /// deployment): contracts that must know each other's address before both exist are
-    /// deployed against a predicted one.
-    pub fn predicted_address(&mut self, from: Address, ahead: u64) -> Address {
-        let nonce = self.nonce(from);
-        from.create(nonce + ahead)
     }
 
     fn tx(&mut self, from: Address, kind: TxKind, data: Bytes, value: U256) -> TxEnv {
@@ -160,7 +155,9 @@ impl Evm {
 
     fn outcome(result: ExecutionResult) -> Result<(CallOutcome, Option<Address>), EvmError> {
         match result {
-            ExecutionResult::Success { output, gas, .. } => {
+            ExecutionResult::Success {
+                output, gas, logs, ..
+            } => {
                 let gas_used = gas.tx_gas_used();
                 let address = output.address().copied();
                 Ok((
@@ -169,6 +166,7 @@ impl Evm {
                         gas_used,
                         gas_spent: gas.total_gas_spent(),
                         floor_gas: gas.floor_gas(),
+                        logs,
                     },
                     address,
                 ))
@@ -186,8 +184,17 @@ impl Evm {
 
     /// Deploys `creation_code` (with constructor arguments appended) from the sender.
     pub fn deploy(&mut self, creation_code: &[u8]) -> Result<Address, EvmError> {
+        self.deploy_from(self.sender, creation_code).map(|(a, _)| a)
+    }
+
+    /// Deploys `creation_code` from `from`, with the outcome (gas, the constructor's events).
+    pub fn deploy_from(
+        &mut self,
+        from: Address,
+        creation_code: &[u8],
+    ) -> Result<(Address, CallOutcome), EvmError> {
         let tx = self.tx(
-            self.sender,
+            from,
             TxKind::Create,
             Bytes::copy_from_slice(creation_code),
             U256::ZERO,
@@ -196,7 +203,8 @@ impl Evm {
             .inner
             .transact_commit(tx)
             .map_err(|e| EvmError::Invalid(format!("{e:?}")))?;
-        Self::outcome(result)?.1.ok_or(EvmError::NoAddress)
+        let (outcome, address) = Self::outcome(result)?;
+        Ok((address.ok_or(EvmError::NoAddress)?, outcome))
     }
 
     /// Sends a transaction that changes state.

@@ -1,0 +1,211 @@
+//! The rollup's contracts over any [`L1`]: deploy the whole set ([`Deployment::plan`], the
+//! same plan the in-process tests use), append to the Inbox (deposits, batches, forced txs,
+//! ticks), read its state, and rebuild its messages from `MessageAppended` events — the only
+//! way the node learns what is on L1 (docs/spec/inbox.md: the events carry every byte).
+
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::{SolCall, SolError, SolEvent, SolInterface};
+use fuse_arbos::message::{Header, message};
+use fuse_contracts::deploy::{Deployment, RollupConfig};
+use fuse_contracts::rollup::{ChallengeManager, Inbox, Outbox, Rollup};
+
+use super::{L1, L1Error, L1Receipt, L1Tx};
+
+/// One inbox message as the Inbox's event recorded it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboxMessage {
+    /// Its position in the inbox (message 0 is the chain's `Config`).
+    pub index: u64,
+    pub header: Header,
+    /// The message's bytes after the header.
+    pub data: Vec<u8>,
+    /// The Inbox's accumulator after it.
+    pub accumulator: B256,
+    /// The L1 block and transaction that appended it.
+    pub l1_block: u64,
+    pub l1_tx: B256,
+}
+
+impl InboxMessage {
+    /// The message as the STF reads it: `header ‖ data`.
+    pub fn bytes(&self) -> Vec<u8> {
+        message(&self.header, &self.data)
+    }
+}
+
+/// Why a deployment failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error(transparent)]
+    L1(#[from] L1Error),
+    #[error("contract {index} of the plan landed at {got:?}, planned {planned}")]
+    WrongAddress {
+        index: usize,
+        planned: Address,
+        got: Option<Address>,
+    },
+}
+
+/// Names the custom error in revert data from any of the rollup's contracts (or a plain
+/// `Error(string)`), for logs and user-facing messages.
+pub fn revert_reason(data: &[u8]) -> String {
+    if let Ok(e) = Inbox::InboxErrors::abi_decode(data) {
+        return format!("Inbox.{e:?}");
+    }
+    if let Ok(e) = Rollup::RollupErrors::abi_decode(data) {
+        return format!("Rollup.{e:?}");
+    }
+    if let Ok(e) = Outbox::OutboxErrors::abi_decode(data) {
+        return format!("Outbox.{e:?}");
+    }
+    if let Ok(e) = ChallengeManager::ChallengeManagerErrors::abi_decode(data) {
+        return format!("ChallengeManager.{e:?}");
+    }
+    if let Ok(s) = alloy_sol_types::Revert::abi_decode(data) {
+        return format!("Error({:?})", s.reason);
+    }
+    format!("0x{}", alloy_primitives::hex::encode(data))
+}
+
+/// The rollup's contracts on one L1, used from one signing account.
+#[derive(Clone)]
+pub struct RollupL1<L> {
+    pub l1: L,
+    pub contracts: Deployment,
+}
+
+impl<L: L1> RollupL1<L> {
+    /// The contracts already deployed at `contracts`.
+    pub fn at(l1: L, contracts: Deployment) -> RollupL1<L> {
+        RollupL1 { l1, contracts }
+    }
+
+    /// Deploys the whole set from the L1 handle's signer (which must be the configured owner).
+    pub async fn deploy(l1: L, config: RollupConfig) -> Result<RollupL1<L>, DeployError> {
+        let deployer = l1.signer();
+        let nonce = l1.nonce(deployer).await?;
+        let plan = Deployment::plan(deployer, nonce, config);
+        for (index, (planned, code)) in plan.creations.iter().enumerate() {
+            let receipt = l1
+                .send(L1Tx {
+                    to: None,
+                    data: code.clone().into(),
+                    value: U256::ZERO,
+                })
+                .await?;
+            if receipt.contract_address != Some(*planned) {
+                return Err(DeployError::WrongAddress {
+                    index,
+                    planned: *planned,
+                    got: receipt.contract_address,
+                });
+            }
+        }
+        for (to, data) in plan.calls {
+            l1.send(L1Tx {
+                to: Some(to),
+                data: data.into(),
+                value: U256::ZERO,
+            })
+            .await?;
+        }
+        Ok(RollupL1 {
+            l1,
+            contracts: plan.deployment,
+        })
+    }
+
+    async fn send<C: SolCall>(
+        &self,
+        to: Address,
+        call: C,
+        value: U256,
+    ) -> Result<L1Receipt, L1Error> {
+        self.l1
+            .send(L1Tx {
+                to: Some(to),
+                data: call.abi_encode().into(),
+                value,
+            })
+            .await
+    }
+
+    async fn view<C: SolCall>(&self, to: Address, call: C) -> Result<C::Return, L1Error> {
+        let out = self.l1.call(to, call.abi_encode().into()).await?;
+        C::abi_decode_returns(&out)
+            .map_err(|e| L1Error::Transport(format!("undecodable return data: {e}")))
+    }
+
+    /// Deposits `amount` wei for `to` on L2.
+    pub async fn deposit(&self, to: Address, amount: U256) -> Result<L1Receipt, L1Error> {
+        self.send(self.contracts.inbox, Inbox::depositCall { to }, amount)
+            .await
+    }
+
+    /// Appends batch `seq` (its data starts with `seq`, docs/spec/batch.md).
+    pub async fn append_batch(&self, data: Vec<u8>, seq: u64) -> Result<L1Receipt, L1Error> {
+        let call = Inbox::appendBatchCall {
+            data: data.into(),
+            seq,
+        };
+        self.send(self.contracts.inbox, call, U256::ZERO).await
+    }
+
+    /// Forces one signed L2 transaction through the Inbox (the escape hatch).
+    pub async fn force_transaction(&self, signed_tx: Vec<u8>) -> Result<L1Receipt, L1Error> {
+        let call = Inbox::forceTransactionCall {
+            signedTx: signed_tx.into(),
+        };
+        self.send(self.contracts.inbox, call, U256::ZERO).await
+    }
+
+    /// Appends an empty message.
+    pub async fn tick(&self) -> Result<L1Receipt, L1Error> {
+        self.send(self.contracts.inbox, Inbox::tickCall {}, U256::ZERO)
+            .await
+    }
+
+    /// The sequence number the Inbox expects of the next batch.
+    pub async fn next_batch_seq(&self) -> Result<u64, L1Error> {
+        self.view(self.contracts.inbox, Inbox::nextBatchSeqCall {})
+            .await
+    }
+
+    /// Messages in the Inbox.
+    pub async fn message_count(&self) -> Result<u64, L1Error> {
+        let n = self
+            .view(self.contracts.inbox, Inbox::messageCountCall {})
+            .await?;
+        Ok(n.saturating_to())
+    }
+
+    /// The accumulator after message `index`.
+    pub async fn accumulator(&self, index: u64) -> Result<B256, L1Error> {
+        let call = Inbox::accumulatorCall {
+            index: U256::from(index),
+        };
+        self.view(self.contracts.inbox, call).await
+    }
+
+    /// The messages appended in L1 blocks `from ..= to`, in inbox order.
+    pub async fn messages(&self, from: u64, to: u64) -> Result<Vec<InboxMessage>, L1Error> {
+        let logs = self.l1.logs(self.contracts.inbox, from, to).await?;
+        let mut out = Vec::new();
+        for l in logs {
+            if l.log.topics().first() != Some(&Inbox::MessageAppended::SIGNATURE_HASH) {
+                continue;
+            }
+            let e = Inbox::MessageAppended::decode_log(&l.log)
+                .map_err(|e| L1Error::Transport(format!("undecodable MessageAppended: {e}")))?;
+            out.push(InboxMessage {
+                index: e.index.saturating_to(),
+                header: Header::from_word(&e.header.0),
+                data: e.data.data.to_vec(),
+                accumulator: e.accumulator,
+                l1_block: l.block_number,
+                l1_tx: l.tx_hash,
+            });
+        }
+        Ok(out)
+    }
+}
