@@ -8,4 +8,8 @@
 pub mod bench;
 pub mod cli;
 pub mod commands;
+pub mod env;
 pub mod l1;
+pub mod sequencer;
+pub mod store;
+pub mod wallet;

@@ -14,6 +14,9 @@ use crate::message::{
 use crate::state::{Account, Corrupt, State, System};
 use crate::tx::{self, Domain, KIND_TRANSFER, KIND_WITHDRAW, SignedTx};
 
+mod session;
+pub use session::TxSession;
+
 /// Tag of a withdrawal leaf.
 pub const TAG_WITHDRAWAL: u8 = 0x30;
 /// Tag of a forced-queue entry.

@@ -1,0 +1,96 @@
+//! The node's host for the native state transition ([`Env`]): preimages in memory (every
+//! keccak input is kept, rule 8, and the ones not yet on disk are listed for the store's next
+//! commit), the current inbox message, and ecrecover through the same precompile code the EVM
+//! runs (`fuse_vm::host::ecrecover`) behind a cache the sequencer fills at ingress — so a
+//! transaction's signature is recovered once when it arrives, not again each time the soft
+//! state is rebuilt.
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use fuse_arbos::env::{Buf, Env, MAX_PREIMAGE, Word, fill_words};
+use fuse_arbos::testing::KeyHasher;
+
+/// Recoveries kept before the cache starts over (a miss only costs a recovery).
+const RECOVERY_CACHE: usize = 1 << 18;
+
+type Map<V> = HashMap<[u8; 32], V, BuildHasherDefault<KeyHasher>>;
+
+/// Preimages, the inbox message being executed, and the recovery cache.
+#[derive(Default)]
+pub struct NodeEnv {
+    preimages: Map<Vec<u8>>,
+    /// Hashes whose preimages the store has not persisted yet.
+    fresh: Vec<[u8; 32]>,
+    /// The message [`Env::inbox_word`] serves.
+    pub inbox: Vec<u8>,
+    recovered: HashMap<[u8; 128], [u8; 32]>,
+}
+
+impl NodeEnv {
+    /// An empty host.
+    pub fn new() -> NodeEnv {
+        NodeEnv::default()
+    }
+
+    /// Loads a preimage read back from the store (not fresh: it is on disk already).
+    pub fn insert_stored(&mut self, hash: [u8; 32], preimage: Vec<u8>) {
+        self.preimages.insert(hash, preimage);
+    }
+
+    /// The preimages created since the last call, for the store to persist.
+    pub fn take_fresh(&mut self) -> Vec<crate::store::Preimage> {
+        std::mem::take(&mut self.fresh)
+            .into_iter()
+            .filter_map(|h| self.preimages.get(&h).map(|p| (h, p.clone())))
+            .collect()
+    }
+
+    /// The preimage of `hash`, if known.
+    pub fn get(&self, hash: &[u8; 32]) -> Option<&[u8]> {
+        self.preimages.get(hash).map(|v| &v[..])
+    }
+
+    /// Precompile 0x01 on `input`, remembered for the next [`Env::ecrecover`] of the same
+    /// input.
+    pub fn recover_now(&mut self, input: &[u8; 128]) -> [u8; 32] {
+        if let Some(out) = self.recovered.get(input) {
+            return *out;
+        }
+        let out = fuse_vm::host::ecrecover(input);
+        if self.recovered.len() >= RECOVERY_CACHE {
+            self.recovered.clear();
+        }
+        self.recovered.insert(*input, out);
+        out
+    }
+}
+
+impl Env for NodeEnv {
+    /// Inputs over [`MAX_PREIMAGE`] are a bug in the STF (rule 9), never user input: the
+    /// guest would error on them, so the node refuses to go on rather than diverge.
+    fn keccak(&mut self, data: &[u8]) -> [u8; 32] {
+        assert!(data.len() <= MAX_PREIMAGE, "keccak input over MAX_PREIMAGE");
+        let hash = alloy_primitives::keccak256(data).0;
+        if let std::collections::hash_map::Entry::Vacant(e) = self.preimages.entry(hash) {
+            e.insert(data.to_vec());
+            self.fresh.push(hash);
+        }
+        hash
+    }
+
+    fn preimage(&mut self, hash: &[u8; 32], out: &mut [Word]) -> usize {
+        let data = self.preimages.get(hash).map_or(&[][..], |v| &v[..]);
+        fill_words(data, out)
+    }
+
+    fn inbox_word(&mut self, offset: u32, out: &mut Word) -> u32 {
+        let rest = self.inbox.get(offset as usize..).unwrap_or_default();
+        fill_words(rest, core::slice::from_mut(out)) as u32
+    }
+
+    fn ecrecover(&mut self, input: &Buf<4>) -> [u8; 32] {
+        let bytes: &[u8; 128] = input.bytes().try_into().expect("4 words");
+        self.recover_now(bytes)
+    }
+}

@@ -1,0 +1,115 @@
+//! Batches: accepted transactions, in acceptance order, as `Batch` messages with consecutive
+//! sequence numbers (docs/spec/batch.md). A batch is recorded durably before it is posted and
+//! never rebuilt, so after a crash the poster sends the same bytes under the same number, and
+//! the Inbox's sequence check makes a second landing impossible.
+
+use fuse_arbos::batch::{self, BatchHeader, MAX_BATCH_TXS};
+use fuse_arbos::message::MAX_MESSAGE_BYTES;
+use fuse_arbos::tx::SignedTx;
+
+use super::{Sequencer, SequencerError};
+use crate::store::{BatchRecord, TxStatus};
+
+/// How large a batch may grow.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchCaps {
+    /// Most transactions in one batch (at most `MAX_BATCH_TXS`); the message size cap
+    /// (`MAX_MESSAGE_BYTES`) may stop it earlier.
+    pub max_txs: usize,
+}
+
+impl Default for BatchCaps {
+    fn default() -> Self {
+        BatchCaps {
+            max_txs: MAX_BATCH_TXS as usize,
+        }
+    }
+}
+
+impl Sequencer {
+    /// Accepted transactions not in any batch yet.
+    pub fn unbatched(&self) -> usize {
+        self.pending
+            .iter()
+            .filter(|p| p.accepted >= self.batched_upto)
+            .count()
+    }
+
+    /// The batch to post next: the oldest recorded one that is neither known to be posted
+    /// nor seen on L1, else a new one over the accepted transactions not yet batched
+    /// (flushed and recorded first), else `None`.
+    pub fn batch_to_post(&mut self) -> Result<Option<(u64, BatchRecord)>, SequencerError> {
+        for (seq, rec) in self.store.batches_from(0)? {
+            if rec.l1_tx.is_none() && rec.message.is_none() {
+                return Ok(Some((seq, rec)));
+            }
+        }
+        self.flush()?;
+        let txs: Vec<(u64, SignedTx, [u8; 32])> = self
+            .pending
+            .iter()
+            .filter(|p| p.accepted >= self.batched_upto)
+            .take(self.caps.max_txs.min(MAX_BATCH_TXS as usize))
+            .map(|p| (p.accepted, p.tx.clone(), p.root_after))
+            .collect();
+        if txs.is_empty() {
+            return Ok(None);
+        }
+        let seq = self.next_batch;
+        let mut n = txs.len();
+        let data = loop {
+            let signed: Vec<SignedTx> = txs[..n].iter().map(|t| t.1.clone()).collect();
+            let header = BatchHeader {
+                seq,
+                tx_root: batch::tx_root(&mut self.env, &signed),
+                claimed_state_root: txs[n - 1].2,
+            };
+            let data = batch::encode_batch(&header, &signed);
+            if data.len() <= MAX_MESSAGE_BYTES || n == 1 {
+                break data;
+            }
+            // Signatures do not compress: shrink until the message fits.
+            n = n * 3 / 4;
+        };
+        let rec = BatchRecord {
+            first: txs[0].0,
+            count: n as u64,
+            data,
+            l1_tx: None,
+            message: None,
+        };
+        self.unsaved.batches.push((seq, rec.clone()));
+        self.flush()?;
+        self.next_batch = seq + 1;
+        self.batched_upto = rec.first + rec.count;
+        Ok(Some((seq, rec)))
+    }
+
+    /// Batch `seq` was appended to L1 by transaction `l1_tx`: its transactions are `POSTED`.
+    pub fn batch_posted(&mut self, seq: u64, l1_tx: [u8; 32]) -> Result<(), SequencerError> {
+        let Some(mut rec) = self.store.batch(seq)? else {
+            return Err(SequencerError::Corrupt);
+        };
+        rec.l1_tx = Some(l1_tx);
+        self.mark(&rec, TxStatus::Posted { batch: seq })?;
+        self.unsaved.batches.push((seq, rec));
+        self.flush()?;
+        Ok(())
+    }
+
+    /// Sets the status of every transaction of `rec`.
+    pub(super) fn mark(
+        &mut self,
+        rec: &BatchRecord,
+        status: TxStatus,
+    ) -> Result<(), SequencerError> {
+        let ids = self.store.accepted_from(rec.first)?;
+        for (_, id) in ids.into_iter().take(rec.count as usize) {
+            if let Some(mut t) = self.store.tx(&id)? {
+                t.status = status.clone();
+                self.unsaved.txs.push((id, t));
+            }
+        }
+        Ok(())
+    }
+}

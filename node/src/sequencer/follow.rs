@@ -1,0 +1,142 @@
+//! The canonical chain: L1 inbox messages executed by the native STF in inbox order, each
+//! message one block (docs/spec/state.md). What a block did is recorded — the message, the
+//! global state after it, withdrawal leaves with the fields the Outbox needs, which batch of
+//! ours it was — and the soft state is rebuilt on the new canonical state.
+
+use fuse_arbos::batch;
+use fuse_arbos::message::{KIND_BATCH, KIND_FORCED_TX};
+use fuse_arbos::stf::execute_block;
+use fuse_arbos::tx::{KIND_WITHDRAW, SignedTx};
+
+use super::{META_INCLUDED, Sequencer, SequencerError, gs_bytes};
+use crate::l1::rollup::InboxMessage;
+use crate::store::{StoredMessage, TxRecord, TxStatus, WithdrawalRecord};
+
+impl Sequencer {
+    /// Executes the L1 messages not yet executed (earlier indices are skipped, so feeding
+    /// overlapping ranges is harmless), records what they did, rebuilds the soft state and
+    /// commits. Returns how many were executed.
+    pub fn apply_messages(&mut self, messages: &[InboxMessage]) -> Result<usize, SequencerError> {
+        let mut executed = 0;
+        for m in messages {
+            let expected = self.canonical.inbox_position;
+            if m.index < expected {
+                continue;
+            }
+            if m.index > expected {
+                return Err(SequencerError::InboxGap {
+                    expected,
+                    got: m.index,
+                });
+            }
+            self.execute_message(m)?;
+            executed += 1;
+        }
+        if executed > 0 {
+            self.rebuild()?;
+            self.flush()?;
+        }
+        Ok(executed)
+    }
+
+    fn execute_message(&mut self, m: &InboxMessage) -> Result<(), SequencerError> {
+        let bytes = m.bytes();
+        self.env.inbox = bytes.clone();
+        let (gs, report) = execute_block(&mut self.env, self.canonical)?;
+        self.canonical = gs;
+        self.unsaved.messages.push((
+            m.index,
+            StoredMessage {
+                bytes,
+                l1_block: m.l1_block,
+                l1_tx: m.l1_tx.0,
+            },
+        ));
+        self.unsaved.states.push((gs.inbox_position, gs_bytes(&gs)));
+
+        // The transactions this block could have run: its batch's, and forced ones queued
+        // by earlier messages (recorded when their message was executed).
+        let mut batch_txs: Vec<SignedTx> = Vec::new();
+        match m.header.kind {
+            KIND_BATCH => {
+                if let Some((header, txs)) = batch::decode_batch(&m.data) {
+                    batch_txs = txs;
+                    self.batch_included(header.seq, m.index)?;
+                }
+            }
+            KIND_FORCED_TX => {
+                if let Ok((_, [])) = SignedTx::decode(&m.data) {
+                    let id = alloy_primitives::keccak256(&m.data).0;
+                    self.unsaved.txs.push((
+                        id,
+                        TxRecord {
+                            encoding: m.data.clone(),
+                            sender: [0; 20],
+                            accepted: u64::MAX,
+                            status: TxStatus::Forced { message: m.index },
+                        },
+                    ));
+                }
+            }
+            _ => {}
+        }
+        let mut withdrawals = report.withdrawals.iter();
+        for r in report.receipts.iter().filter(|r| r.result.is_ok()) {
+            let tx = if r.forced {
+                self.find_forced(&r.id)?
+            } else {
+                batch_txs
+                    .iter()
+                    .find(|t| alloy_primitives::keccak256(t.encode()).0 == r.id)
+                    .cloned()
+            };
+            let Some(tx) = tx.filter(|t| t.kind == KIND_WITHDRAW) else {
+                continue;
+            };
+            let &(index, leaf) = withdrawals.next().ok_or(SequencerError::Corrupt)?;
+            self.unsaved.withdrawals.push((
+                r.id,
+                WithdrawalRecord {
+                    index,
+                    leaf,
+                    l2_sender: r.sender.unwrap_or_default(),
+                    l1_recipient: tx.to,
+                    amount: tx.amount,
+                    message: m.index,
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    /// A forced transaction by id: recorded by this run or a previous one.
+    fn find_forced(&self, id: &[u8; 32]) -> Result<Option<SignedTx>, SequencerError> {
+        let rec = match self.unsaved.txs.iter().rev().find(|(k, _)| k == id) {
+            Some((_, r)) => Some(r.clone()),
+            None => self.store.tx(id)?,
+        };
+        Ok(rec.and_then(|r| SignedTx::decode(&r.encoding).ok().map(|(t, _)| t)))
+    }
+
+    /// Batch `seq` is inbox message `index`: if it is ours, its transactions are canonical
+    /// now and leave the pending list.
+    fn batch_included(&mut self, seq: u64, index: u64) -> Result<(), SequencerError> {
+        let Some(mut rec) = self.store.batch(seq)? else {
+            tracing::warn!(seq, index, "a batch this node did not build is on L1");
+            return Ok(());
+        };
+        if rec.message.is_some() {
+            return Ok(());
+        }
+        rec.message = Some(index);
+        // Posted even if the poster crashed before recording it.
+        self.mark(&rec, TxStatus::Posted { batch: seq })?;
+        let upto = rec.first + rec.count;
+        self.pending.retain(|p| p.accepted >= upto);
+        self.unsaved.batches.push((seq, rec));
+        self.unsaved
+            .meta
+            .push((META_INCLUDED, upto.to_be_bytes().to_vec()));
+        Ok(())
+    }
+}

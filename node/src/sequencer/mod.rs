@@ -1,0 +1,450 @@
+//! The sequencer's state machine (docs/node.md, "The sequencer"), synchronous and free of I/O
+//! except its store: the RPC server, the batch poster and the L1 follower drive it.
+//!
+//! - **Ingress** ([`Sequencer::submit`]): a transaction is decoded, executed at once on the
+//!   soft state by the STF's own per-transaction code ([`TxSession`]), and either accepted
+//!   (the soft state moves on) or rejected with the reason the STF would skip it — so nothing
+//!   enters that the chain would skip. Its signature is recovered there, once; the host keeps
+//!   the recovery for every re-execution.
+//! - **Durability** ([`Sequencer::flush`]): acceptances are written in groups, one commit for
+//!   many; a transaction is `ACCEPTED_IN_L2` only once its group is on disk.
+//! - **Batches** (`batches.rs`): accepted transactions in acceptance order become `Batch`
+//!   messages with consecutive sequence numbers, recorded before they are posted so a retry
+//!   after a crash sends the same bytes under the same number.
+//! - **The canonical chain** (`follow.rs`): L1 inbox messages are executed by the native STF
+//!   in inbox order; the soft state is then rebuilt as that canonical state plus the accepted
+//!   transactions not yet in it (DESIGN.md rule 6).
+
+mod batches;
+mod follow;
+
+use alloy_primitives::B256;
+use fuse_arbos::env::Env;
+use fuse_arbos::state::{Account, Corrupt, State};
+use fuse_arbos::stf::{GlobalState, Skip, TxSession};
+use fuse_arbos::tx::SignedTx;
+
+use crate::env::NodeEnv;
+use crate::store::{Changes, Store, StoreError, TxRecord, TxStatus};
+
+pub use batches::BatchCaps;
+
+/// Why the sequencer could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum SequencerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A state-tree node the STF needed is missing or malformed: the store is damaged.
+    #[error("the L2 state is corrupt (a missing or malformed tree node)")]
+    Corrupt,
+    /// An L1 message arrived out of inbox order.
+    #[error("inbox message {got} arrived, expected {expected}")]
+    InboxGap { expected: u64, got: u64 },
+}
+
+impl From<Corrupt> for SequencerError {
+    fn from(_: Corrupt) -> Self {
+        SequencerError::Corrupt
+    }
+}
+
+/// Why a transaction was refused at ingress. Each maps to a JSON-RPC error.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("malformed transaction: {0}")]
+    Malformed(&'static str),
+    #[error("the chain is not configured yet (no Config message on L1)")]
+    NotConfigured,
+    #[error("transaction already known ({status})")]
+    Known { status: String },
+    #[error("bad signature (v must be 27 or 28, s low, and the signature must recover)")]
+    BadSignature,
+    #[error("the signature recovers to {recovered}, not {claimed}: wrong chain id, inbox or key")]
+    WrongSigner { claimed: String, recovered: String },
+    #[error("nonce {got} already used (the account's next nonce is {expected})")]
+    NonceTooLow { got: u64, expected: u64 },
+    #[error("nonce gap: got {got}, the account's next nonce is {expected}")]
+    NonceGap { got: u64, expected: u64 },
+    #[error("amount must be positive")]
+    ZeroAmount,
+    #[error("insufficient balance: {balance} wei, the transaction moves {amount}")]
+    InsufficientBalance { balance: u128, amount: u128 },
+    #[error("a transfer to the sender itself")]
+    SelfTransfer,
+    #[error("amount overflows the recipient's balance")]
+    Overflow,
+    #[error("unknown transaction kind")]
+    UnknownKind,
+    #[error("the outbox is full")]
+    OutboxFull,
+}
+
+/// An accepted transaction not yet executed by the canonical chain.
+#[derive(Clone, Debug)]
+struct Pending {
+    accepted: u64,
+    id: [u8; 32],
+    tx: SignedTx,
+    encoding: Vec<u8>,
+    /// The soft state root right after it (a batch ending here claims it).
+    root_after: [u8; 32],
+}
+
+/// The sequencer.
+pub struct Sequencer {
+    store: Store,
+    env: NodeEnv,
+    /// After every canonical message executed so far.
+    canonical: GlobalState,
+    /// `canonical` plus `pending`.
+    soft: GlobalState,
+    pending: Vec<Pending>,
+    /// The next acceptance number.
+    next_accepted: u64,
+    /// Acceptance numbers below this are in a batch.
+    batched_upto: u64,
+    /// The next batch sequence number.
+    next_batch: u64,
+    caps: BatchCaps,
+    unsaved: Changes,
+    /// Ids that become durable with the next flush.
+    unsaved_ids: Vec<[u8; 32]>,
+}
+
+fn gs_bytes(gs: &GlobalState) -> [u8; 80] {
+    let mut b = [0u8; 80];
+    b[..32].copy_from_slice(&gs.state_root);
+    b[32..64].copy_from_slice(&gs.outbox_root);
+    b[64..72].copy_from_slice(&gs.inbox_position.to_be_bytes());
+    b[72..].copy_from_slice(&gs.block_number.to_be_bytes());
+    b
+}
+
+fn gs_from(b: &[u8; 80]) -> GlobalState {
+    GlobalState {
+        state_root: b[..32].try_into().unwrap(),
+        outbox_root: b[32..64].try_into().unwrap(),
+        inbox_position: u64::from_be_bytes(b[64..72].try_into().unwrap()),
+        block_number: u64::from_be_bytes(b[72..].try_into().unwrap()),
+    }
+}
+
+const META_INCLUDED: &str = "included_upto";
+const META_NEXT_ACCEPTED: &str = "next_accepted";
+
+impl Sequencer {
+    /// Opens the sequencer over `store`, resuming where it stopped: the canonical state at
+    /// the last stored message, the accepted transactions not yet canonical re-executed on
+    /// it, the next batch number after the last recorded batch.
+    pub fn open(store: Store, caps: BatchCaps) -> Result<Sequencer, SequencerError> {
+        let mut env = NodeEnv::new();
+        for (h, p) in store.preimages()? {
+            env.insert_stored(h, p);
+        }
+        let count = store.message_count()?;
+        let canonical = match count {
+            0 => GlobalState::default(),
+            n => gs_from(&store.state(n)?.ok_or(SequencerError::Corrupt)?),
+        };
+        let read_u64 = |key: &str| -> Result<u64, StoreError> {
+            Ok(store
+                .meta(key)?
+                .and_then(|v| v.try_into().ok())
+                .map_or(0, u64::from_be_bytes))
+        };
+        let included = read_u64(META_INCLUDED)?;
+        let next_accepted = read_u64(META_NEXT_ACCEPTED)?;
+        let batches = store.batches_from(0)?;
+        let (next_batch, batched_upto) = batches
+            .last()
+            .map_or((1, 0), |(seq, b)| (seq + 1, b.first + b.count));
+        let mut s = Sequencer {
+            store,
+            env,
+            canonical,
+            soft: canonical,
+            pending: Vec::new(),
+            next_accepted,
+            batched_upto,
+            next_batch,
+            caps,
+            unsaved: Changes::default(),
+            unsaved_ids: Vec::new(),
+        };
+        for (accepted, id) in s.store.accepted_from(included)? {
+            let rec = s.store.tx(&id)?.ok_or(SequencerError::Corrupt)?;
+            let (tx, _) = SignedTx::decode(&rec.encoding).map_err(|_| SequencerError::Corrupt)?;
+            s.pending.push(Pending {
+                accepted,
+                id,
+                tx,
+                encoding: rec.encoding,
+                root_after: [0; 32],
+            });
+        }
+        s.rebuild()?;
+        Ok(s)
+    }
+
+    /// The soft global state (canonical plus accepted).
+    pub fn soft(&self) -> GlobalState {
+        self.soft
+    }
+
+    /// The canonical global state (after every L1 message executed so far).
+    pub fn canonical(&self) -> GlobalState {
+        self.canonical
+    }
+
+    /// Accepted transactions not yet in the canonical chain.
+    pub fn pending_count(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// The store (read side, for queries).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The host (read side, for proofs).
+    pub fn env_mut(&mut self) -> &mut NodeEnv {
+        &mut self.env
+    }
+
+    /// The account of `address` in the soft or the canonical state.
+    pub fn account(&mut self, address: &[u8; 20], soft: bool) -> Result<Account, SequencerError> {
+        let gs = if soft { self.soft } else { self.canonical };
+        match State::load(&mut self.env, &gs.state_root)? {
+            None => Ok(Account::default()),
+            Some(state) => Ok(state.account(&mut self.env, address)?),
+        }
+    }
+
+    /// The status of a transaction: durable ones from the store, else one accepted but not
+    /// yet flushed (reported as pending: not acknowledged until durable).
+    pub fn status(&self, id: &[u8; 32]) -> Result<Option<TxStatus>, SequencerError> {
+        Ok(self.store.tx(id)?.map(|r| r.status))
+    }
+
+    /// Whether `id` was accepted but its group is not on disk yet (`PENDING`).
+    pub fn is_unsaved(&self, id: &[u8; 32]) -> bool {
+        self.unsaved_ids.contains(id)
+    }
+
+    /// Takes one transaction at ingress: executes it on the soft state and accepts it, or says
+    /// why not. `claimed_sender`, if given, must be the recovered one. Acceptance becomes
+    /// durable (and may be acknowledged) at the next [`Sequencer::flush`].
+    pub fn submit(
+        &mut self,
+        encoding: &[u8],
+        claimed_sender: Option<[u8; 20]>,
+    ) -> Result<[u8; 32], (Option<[u8; 32]>, Rejection)> {
+        let fail = |r| Err((None, r));
+        let Ok((tx, rest)) = SignedTx::decode(encoding) else {
+            return fail(Rejection::Malformed("does not decode (docs/spec/tx.md)"));
+        };
+        if !rest.is_empty() {
+            return fail(Rejection::Malformed("trailing bytes after the transaction"));
+        }
+        let id = self.env.keccak(encoding);
+        let known = self
+            .store
+            .tx(&id)
+            .map_err(|_| (Some(id), Rejection::Malformed("store unavailable")))?;
+        // A rejected transaction may be sent again (its nonce gap may be filled by now).
+        if let Some(rec) = known.filter(|r| !matches!(r.status, TxStatus::Rejected { .. })) {
+            return Err((
+                Some(id),
+                Rejection::Known {
+                    status: format!("{:?}", rec.status),
+                },
+            ));
+        }
+        if self.unsaved_ids.contains(&id) {
+            return Err((
+                Some(id),
+                Rejection::Known {
+                    status: "PENDING".into(),
+                },
+            ));
+        }
+        let outcome = self.try_execute(&tx, encoding, claimed_sender);
+        let (sender, result) = match outcome {
+            Ok(v) => v,
+            Err(_) => return Err((Some(id), Rejection::Malformed("state unavailable"))),
+        };
+        match result {
+            Ok(root) => {
+                let accepted = self.next_accepted;
+                self.next_accepted += 1;
+                self.pending.push(Pending {
+                    accepted,
+                    id,
+                    tx,
+                    encoding: encoding.to_vec(),
+                    root_after: root.state_root,
+                });
+                self.soft = root;
+                self.unsaved.txs.push((
+                    id,
+                    TxRecord {
+                        encoding: encoding.to_vec(),
+                        sender,
+                        accepted,
+                        status: TxStatus::AcceptedInL2,
+                    },
+                ));
+                self.unsaved.accepted.push((accepted, id));
+                self.unsaved_ids.push(id);
+                Ok(id)
+            }
+            Err(r) => Err((Some(id), r)),
+        }
+    }
+
+    /// Runs `tx` on the soft state; on success returns the new soft global state (not yet
+    /// adopted).
+    #[allow(clippy::type_complexity)]
+    fn try_execute(
+        &mut self,
+        tx: &SignedTx,
+        encoding: &[u8],
+        claimed: Option<[u8; 20]>,
+    ) -> Result<([u8; 20], Result<GlobalState, Rejection>), Corrupt> {
+        let before = self.soft;
+        let Some(mut session) = TxSession::begin(&mut self.env, &before)? else {
+            return Ok(([0; 20], Err(Rejection::NotConfigured)));
+        };
+        let receipt = session.execute(tx, encoding)?;
+        let sender = receipt.sender.unwrap_or_default();
+        if let (Some(claimed), Some(recovered)) = (claimed, receipt.sender)
+            && claimed != recovered
+        {
+            // Not adopted: the session's state is dropped.
+            return Ok((
+                sender,
+                Err(Rejection::WrongSigner {
+                    claimed: format!("{}", alloy_primitives::Address::from(claimed)),
+                    recovered: format!("{}", alloy_primitives::Address::from(recovered)),
+                }),
+            ));
+        }
+        let skip = match receipt.result {
+            Ok(()) => {
+                let (state_root, outbox_root, _) = session.finish();
+                return Ok((
+                    sender,
+                    Ok(GlobalState {
+                        state_root,
+                        outbox_root,
+                        ..before
+                    }),
+                ));
+            }
+            Err(skip) => skip,
+        };
+        drop(session);
+        let account = match receipt.sender {
+            Some(s) => State::load(&mut self.env, &before.state_root)?
+                .map(|st| st.account(&mut self.env, &s))
+                .transpose()?
+                .unwrap_or_default(),
+            None => Account::default(),
+        };
+        let r = match skip {
+            Skip::BadSignature => Rejection::BadSignature,
+            Skip::WrongNonce if tx.nonce < account.nonce => Rejection::NonceTooLow {
+                got: tx.nonce,
+                expected: account.nonce,
+            },
+            Skip::WrongNonce => Rejection::NonceGap {
+                got: tx.nonce,
+                expected: account.nonce,
+            },
+            Skip::ZeroAmount => Rejection::ZeroAmount,
+            Skip::InsufficientBalance => Rejection::InsufficientBalance {
+                balance: account.balance,
+                amount: tx.amount,
+            },
+            Skip::SelfTransfer => Rejection::SelfTransfer,
+            Skip::Overflow => Rejection::Overflow,
+            Skip::UnknownKind => Rejection::UnknownKind,
+            Skip::OutboxFull => Rejection::OutboxFull,
+        };
+        Ok((sender, Err(r)))
+    }
+
+    /// Makes everything accepted since the last flush durable, in one commit; returns the
+    /// ids now acknowledged `ACCEPTED_IN_L2`.
+    pub fn flush(&mut self) -> Result<Vec<[u8; 32]>, SequencerError> {
+        self.unsaved.preimages = self.env.take_fresh();
+        self.unsaved.meta.push((
+            META_NEXT_ACCEPTED,
+            self.next_accepted.to_be_bytes().to_vec(),
+        ));
+        let changes = std::mem::take(&mut self.unsaved);
+        if let Err(e) = self.store.commit(&changes) {
+            // Keep everything for the next attempt.
+            self.unsaved = changes;
+            return Err(e.into());
+        }
+        Ok(std::mem::take(&mut self.unsaved_ids))
+    }
+
+    /// Re-executes the pending transactions on the canonical state. Any that no longer
+    /// applies is dropped and marked rejected (rule 6 makes this unreachable while batches
+    /// are posted within the force delay; it is logged loudly if it happens).
+    fn rebuild(&mut self) -> Result<(), SequencerError> {
+        self.soft = self.canonical;
+        let pending = std::mem::take(&mut self.pending);
+        for mut p in pending {
+            match self.try_execute(&p.tx, &p.encoding, None)? {
+                (_, Ok(gs)) => {
+                    self.soft = gs;
+                    p.root_after = gs.state_root;
+                    self.pending.push(p);
+                }
+                (sender, Err(r)) => {
+                    tracing::error!(
+                        tx = %B256::from(p.id),
+                        reason = %r,
+                        "an accepted transaction no longer applies after new L1 messages"
+                    );
+                    self.unsaved.txs.push((
+                        p.id,
+                        TxRecord {
+                            encoding: p.encoding,
+                            sender,
+                            accepted: p.accepted,
+                            status: TxStatus::Rejected {
+                                reason: format!("dropped after acceptance: {r}"),
+                            },
+                        },
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a rejection durably (with the next flush), so its status can be asked.
+    pub fn record_rejection(&mut self, id: [u8; 32], encoding: &[u8], r: &Rejection) {
+        if matches!(r, Rejection::Known { .. }) {
+            return;
+        }
+        self.unsaved.txs.push((
+            id,
+            TxRecord {
+                encoding: encoding.to_vec(),
+                sender: [0; 20],
+                accepted: u64::MAX,
+                status: TxStatus::Rejected {
+                    reason: r.to_string(),
+                },
+            },
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,317 @@
+//! The sequencer against real L1 messages (the embedded L1 with the deployed contracts):
+//! ingress decisions with their reasons, group-commit durability, batches that post and
+//! become canonical, the soft state rebuilt under new deposits, withdrawals recorded, and a
+//! restart that resumes with nothing lost that was acknowledged.
+
+use alloy::signers::local::PrivateKeySigner;
+use alloy_primitives::{Address, B256, U256};
+use fuse_arbos::tx::{Domain, KIND_TRANSFER, KIND_WITHDRAW, SignedTx};
+use fuse_contracts::deploy::{DEFAULT_DEGREE, RollupConfig};
+use fuse_contracts::rollup::InboxConfig;
+
+use super::{BatchCaps, Rejection, Sequencer};
+use crate::l1::rollup::RollupL1;
+use crate::l1::{EmbeddedClock, EmbeddedL1, L1};
+use crate::store::{Store, TxStatus};
+use crate::wallet::sign;
+
+const CHAIN_ID: u64 = 412_346;
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    rollup: RollupL1<EmbeddedL1>,
+    alice: PrivateKeySigner,
+    bob: PrivateKeySigner,
+    domain: Domain,
+}
+
+impl Fixture {
+    /// A deployed rollup with deposits for Alice (10,000 wei) and Bob (500).
+    async fn new() -> Fixture {
+        let l1 = EmbeddedL1::new(EmbeddedClock::Manual(1_700_000_000));
+        let owner = l1.signer();
+        let config = RollupConfig {
+            inbox: InboxConfig {
+                owner,
+                sequencer: owner,
+                chain_id: CHAIN_ID,
+                force_delay: 600,
+                min_deposit: U256::from(1),
+            },
+            module_root: B256::repeat_byte(0x4d),
+            bond: U256::from(10u128.pow(18)),
+            challenge_period: 3_600,
+            escrow: Address::repeat_byte(0xee),
+            degree: DEFAULT_DEGREE,
+            clock: 1_800,
+        };
+        let rollup = RollupL1::deploy(l1, config).await.unwrap();
+        let alice = PrivateKeySigner::from_bytes(&B256::repeat_byte(0xa1)).unwrap();
+        let bob = PrivateKeySigner::from_bytes(&B256::repeat_byte(0xb0)).unwrap();
+        rollup
+            .deposit(alice.address(), U256::from(10_000))
+            .await
+            .unwrap();
+        rollup
+            .deposit(bob.address(), U256::from(500))
+            .await
+            .unwrap();
+        let domain = Domain {
+            chain_id: CHAIN_ID,
+            inbox: rollup.contracts.inbox.into(),
+        };
+        Fixture {
+            dir: tempfile::tempdir().unwrap(),
+            rollup,
+            alice,
+            bob,
+            domain,
+        }
+    }
+
+    fn open(&self) -> Sequencer {
+        Sequencer::open(Store::open(self.dir.path()).unwrap(), BatchCaps::default()).unwrap()
+    }
+
+    /// Feeds the sequencer every L1 message so far.
+    async fn follow(&self, s: &mut Sequencer) -> usize {
+        let head = self.rollup.l1.head().await.unwrap();
+        let messages = self.rollup.messages(0, head.number).await.unwrap();
+        s.apply_messages(&messages).unwrap()
+    }
+
+    fn tx(
+        &self,
+        key: &PrivateKeySigner,
+        kind: u8,
+        to: Address,
+        amount: u128,
+        nonce: u64,
+    ) -> SignedTx {
+        sign(key, &self.domain, kind, to.into(), amount, nonce).unwrap()
+    }
+}
+
+fn reject(s: &mut Sequencer, t: &SignedTx, from: Option<Address>) -> Rejection {
+    s.submit(&t.encode(), from.map(Into::into))
+        .expect_err("a rejection")
+        .1
+}
+
+#[tokio::test]
+async fn ingress_accepts_valid_transactions_and_names_every_rejection() {
+    let f = Fixture::new().await;
+    let mut s = f.open();
+    let early = f.tx(&f.alice, KIND_TRANSFER, f.bob.address(), 1, 0);
+    assert_eq!(reject(&mut s, &early, None), Rejection::NotConfigured);
+    assert_eq!(f.follow(&mut s).await, 3, "config and two deposits");
+
+    let a = f.alice.address();
+    let b = f.bob.address();
+    let t0 = f.tx(&f.alice, KIND_TRANSFER, b, 1_000, 0);
+    let id = s.submit(&t0.encode(), Some(a.into())).unwrap();
+    // Acknowledged only once durable.
+    assert!(s.is_unsaved(&id));
+    assert_eq!(s.status(&id).unwrap(), None);
+    assert_eq!(s.flush().unwrap(), vec![id]);
+    assert_eq!(s.status(&id).unwrap(), Some(TxStatus::AcceptedInL2));
+    assert_eq!(s.account(&a.into(), true).unwrap().balance, 9_000);
+    assert_eq!(s.account(&a.into(), false).unwrap().balance, 10_000);
+    assert_eq!(s.account(&b.into(), true).unwrap().balance, 1_500);
+
+    let mut garbage = t0.encode();
+    garbage.truncate(40);
+    assert!(matches!(
+        s.submit(&garbage, None).unwrap_err().1,
+        Rejection::Malformed(_)
+    ));
+    let mut trailing = t0.encode();
+    trailing.push(0);
+    assert!(matches!(
+        s.submit(&trailing, None).unwrap_err().1,
+        Rejection::Malformed(_)
+    ));
+    assert!(matches!(reject(&mut s, &t0, None), Rejection::Known { .. }));
+    let mut bad = f.tx(&f.alice, KIND_TRANSFER, b, 5, 1);
+    bad.v = 29;
+    assert_eq!(reject(&mut s, &bad, None), Rejection::BadSignature);
+    // Signed for another chain: it recovers to someone else.
+    let other = Domain {
+        chain_id: CHAIN_ID + 1,
+        ..f.domain
+    };
+    let foreign = sign(&f.alice, &other, KIND_TRANSFER, b.into(), 5, 1).unwrap();
+    assert!(matches!(
+        reject(&mut s, &foreign, Some(a)),
+        Rejection::WrongSigner { .. }
+    ));
+    let replay = f.tx(&f.alice, KIND_TRANSFER, b, 2, 0);
+    assert_eq!(
+        reject(&mut s, &replay, None),
+        Rejection::NonceTooLow {
+            got: 0,
+            expected: 1
+        }
+    );
+    let gap = f.tx(&f.alice, KIND_TRANSFER, b, 2, 5);
+    assert_eq!(
+        reject(&mut s, &gap, None),
+        Rejection::NonceGap {
+            got: 5,
+            expected: 1
+        }
+    );
+    let zero = f.tx(&f.alice, KIND_TRANSFER, b, 0, 1);
+    assert_eq!(reject(&mut s, &zero, None), Rejection::ZeroAmount);
+    let much = f.tx(&f.alice, KIND_WITHDRAW, b, 9_001, 1);
+    assert_eq!(
+        reject(&mut s, &much, None),
+        Rejection::InsufficientBalance {
+            balance: 9_000,
+            amount: 9_001
+        }
+    );
+    let selfie = f.tx(&f.alice, KIND_TRANSFER, a, 1, 1);
+    assert_eq!(reject(&mut s, &selfie, None), Rejection::SelfTransfer);
+    // None of that moved anything.
+    assert_eq!(s.account(&a.into(), true).unwrap().balance, 9_000);
+    assert_eq!(s.pending_count(), 1);
+    // The gap, once filled, is accepted on a second try.
+    let t1 = f.tx(&f.alice, KIND_TRANSFER, b, 10, 1);
+    s.submit(&t1.encode(), None).unwrap();
+    for n in 2..5 {
+        s.submit(&f.tx(&f.alice, KIND_TRANSFER, b, 10, n).encode(), None)
+            .unwrap();
+    }
+    s.submit(&gap.encode(), None).unwrap();
+    assert_eq!(s.flush().unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn batches_post_once_and_become_canonical_with_their_withdrawals() {
+    let f = Fixture::new().await;
+    let mut s = f.open();
+    f.follow(&mut s).await;
+    let (a, b) = (f.alice.address(), f.bob.address());
+    let recipient = Address::repeat_byte(0xd1);
+    let ids = [
+        s.submit(&f.tx(&f.alice, KIND_TRANSFER, b, 700, 0).encode(), None)
+            .unwrap(),
+        s.submit(
+            &f.tx(&f.alice, KIND_WITHDRAW, recipient, 2_000, 1).encode(),
+            None,
+        )
+        .unwrap(),
+        s.submit(&f.tx(&f.bob, KIND_TRANSFER, a, 1_200, 0).encode(), None)
+            .unwrap(),
+    ];
+    let soft_root = s.soft().state_root;
+    let (seq, rec) = s.batch_to_post().unwrap().expect("a batch");
+    assert_eq!((seq, rec.count), (1, 3));
+    assert_eq!(s.status(&ids[2]).unwrap(), Some(TxStatus::AcceptedInL2));
+    assert!(
+        s.batch_to_post().unwrap().is_some_and(|(q, _)| q == 1),
+        "not posted yet: again"
+    );
+    let receipt = f.rollup.append_batch(rec.data.clone(), seq).await.unwrap();
+    s.batch_posted(seq, receipt.tx_hash.0).unwrap();
+    assert!(s.batch_to_post().unwrap().is_none(), "nothing left");
+    for id in &ids {
+        assert_eq!(s.status(id).unwrap(), Some(TxStatus::Posted { batch: 1 }));
+    }
+    // A retried post of the same batch is refused by the Inbox.
+    assert!(f.rollup.append_batch(rec.data, seq).await.is_err());
+
+    assert_eq!(f.follow(&mut s).await, 1);
+    assert_eq!(s.pending_count(), 0);
+    assert_eq!(s.canonical(), s.soft());
+    assert_eq!(
+        s.account(&a.into(), false).unwrap().balance,
+        10_000 - 700 - 2_000 + 1_200
+    );
+    assert_eq!(
+        s.account(&b.into(), false).unwrap().balance,
+        500 + 700 - 1_200
+    );
+    assert_ne!(soft_root, [0; 32]);
+    let w = s
+        .store()
+        .withdrawal(&ids[1])
+        .unwrap()
+        .expect("the withdrawal");
+    assert_eq!(
+        (w.index, w.amount, w.l1_recipient),
+        (0, 2_000, recipient.into())
+    );
+    assert_eq!(w.l2_sender, <[u8; 20]>::from(a));
+    assert_eq!(s.store().batch(1).unwrap().unwrap().message, Some(3));
+}
+
+#[tokio::test]
+async fn new_deposits_rebuild_the_soft_state_and_keep_accepted_transactions() {
+    let f = Fixture::new().await;
+    let mut s = f.open();
+    f.follow(&mut s).await;
+    let b = f.bob.address();
+    // Bob spends everything he has, then a deposit lands before the batch.
+    s.submit(
+        &f.tx(&f.bob, KIND_TRANSFER, f.alice.address(), 500, 0)
+            .encode(),
+        None,
+    )
+    .unwrap();
+    f.rollup.deposit(b, U256::from(42)).await.unwrap();
+    assert_eq!(f.follow(&mut s).await, 1);
+    assert_eq!(s.pending_count(), 1, "still accepted");
+    assert_eq!(s.account(&b.into(), true).unwrap().balance, 42);
+    assert_eq!(s.account(&b.into(), false).unwrap().balance, 542);
+}
+
+#[tokio::test]
+async fn a_restart_keeps_what_was_acknowledged_and_reposts_the_same_batch() {
+    let f = Fixture::new().await;
+    let mut s = f.open();
+    f.follow(&mut s).await;
+    let b = f.bob.address();
+    let acked: Vec<[u8; 32]> = (0..3)
+        .map(|n| {
+            s.submit(
+                &f.tx(&f.alice, KIND_TRANSFER, b, 1 + n as u128, n).encode(),
+                None,
+            )
+            .unwrap()
+        })
+        .collect();
+    assert_eq!(s.flush().unwrap(), acked);
+    let (seq, rec) = s.batch_to_post().unwrap().unwrap();
+    let lost = s
+        .submit(&f.tx(&f.alice, KIND_TRANSFER, b, 9, 3).encode(), None)
+        .unwrap();
+    let soft = s.soft();
+    drop(s); // a crash: the unflushed acceptance was never acknowledged
+
+    let mut s = f.open();
+    assert_eq!(s.pending_count(), 3);
+    assert_ne!(s.soft(), soft, "the unacknowledged tx is gone");
+    assert_eq!(s.status(&lost).unwrap(), None);
+    for id in &acked {
+        assert_eq!(s.status(id).unwrap(), Some(TxStatus::AcceptedInL2));
+    }
+    let (seq2, rec2) = s.batch_to_post().unwrap().unwrap();
+    assert_eq!(
+        (seq2, &rec2.data),
+        (seq, &rec.data),
+        "the same batch, byte for byte"
+    );
+    f.rollup.append_batch(rec2.data, seq2).await.unwrap();
+    // Crash again before recording the post: the follower sees it on L1.
+    drop(s);
+    let mut s = f.open();
+    f.follow(&mut s).await;
+    assert!(s.batch_to_post().unwrap().is_none());
+    assert_eq!(s.pending_count(), 0);
+    for id in &acked {
+        assert_eq!(s.status(id).unwrap(), Some(TxStatus::Posted { batch: 1 }));
+    }
+    assert_eq!(s.account(&b.into(), false).unwrap().balance, 506);
+}

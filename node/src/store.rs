@@ -1,0 +1,325 @@
+//! The node's durable state: one redb database (ACID, crash-safe) under `--data-dir`.
+//!
+//! Writers collect [`Changes`] and commit them in one transaction, so a group of
+//! transactions acknowledged together is durable together (group commit: one fsync for many
+//! transactions, never one each). A crash between commits loses only what no caller was told
+//! about. Records are postcard-encoded; the tables are listed below.
+
+use std::path::Path;
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+/// tx id → [`TxRecord`].
+const TXS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("txs");
+/// acceptance sequence number → tx id: the order the soft state executed them in.
+const ACCEPTED: TableDefinition<u64, [u8; 32]> = TableDefinition::new("accepted");
+/// batch sequence number → [`BatchRecord`].
+const BATCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("batches");
+/// inbox index → [`StoredMessage`]: the canonical inbox as read from L1.
+const MESSAGES: TableDefinition<u64, &[u8]> = TableDefinition::new("messages");
+/// inbox position → the 80-byte global state after executing the messages before it.
+const STATES: TableDefinition<u64, &[u8]> = TableDefinition::new("states");
+/// keccak → preimage: every state-tree and outbox node the STF has hashed.
+const PREIMAGES: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("preimages");
+/// tx id → [`WithdrawalRecord`].
+const WITHDRAWALS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("withdrawals");
+/// name → value: small singletons (the deployment, scan positions).
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store: {0}")]
+    Db(#[from] redb::Error),
+    #[error("store: a record does not decode ({0}); the data directory is damaged")]
+    Decode(#[from] postcard::Error),
+}
+
+impl From<redb::TransactionError> for StoreError {
+    fn from(e: redb::TransactionError) -> Self {
+        StoreError::Db(e.into())
+    }
+}
+impl From<redb::TableError> for StoreError {
+    fn from(e: redb::TableError) -> Self {
+        StoreError::Db(e.into())
+    }
+}
+impl From<redb::StorageError> for StoreError {
+    fn from(e: redb::StorageError) -> Self {
+        StoreError::Db(e.into())
+    }
+}
+impl From<redb::CommitError> for StoreError {
+    fn from(e: redb::CommitError) -> Self {
+        StoreError::Db(e.into())
+    }
+}
+impl From<redb::DatabaseError> for StoreError {
+    fn from(e: redb::DatabaseError) -> Self {
+        StoreError::Db(e.into())
+    }
+}
+
+/// Where a transaction stands (docs/spec/rpc.md, "Statuses").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TxStatus {
+    /// In the soft state, not yet in a batch on L1.
+    AcceptedInL2,
+    /// In batch `batch`, appended to L1.
+    Posted { batch: u64 },
+    /// In batch `batch`, whose inbox message `message` is covered by a confirmed assertion.
+    Finalized { batch: u64, message: u64 },
+    /// Refused at ingress; never executed.
+    Rejected { reason: String },
+    /// Sent to L1 through `forceTransaction` (inbox message `message`), not through the
+    /// sequencer; recorded so its withdrawal, if any, can be proven.
+    Forced { message: u64 },
+}
+
+/// One transaction the sequencer has answered for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxRecord {
+    /// Its canonical encoding (docs/spec/tx.md).
+    pub encoding: Vec<u8>,
+    /// The recovered sender (zero for a rejection before recovery).
+    pub sender: [u8; 20],
+    /// Its acceptance sequence number (`u64::MAX` if rejected).
+    pub accepted: u64,
+    pub status: TxStatus,
+}
+
+/// A batch the sequencer built.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchRecord {
+    /// Acceptance numbers `first .. first + count` are its transactions, in order.
+    pub first: u64,
+    pub count: u64,
+    /// The exact `appendBatch` data: a retried post sends the same bytes.
+    pub data: Vec<u8>,
+    /// The L1 transaction that appended it, once known.
+    pub l1_tx: Option<[u8; 32]>,
+    /// Its inbox index, once the canonical follower has seen it.
+    pub message: Option<u64>,
+}
+
+/// One canonical inbox message and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredMessage {
+    /// `header ‖ data`.
+    pub bytes: Vec<u8>,
+    pub l1_block: u64,
+    pub l1_tx: [u8; 32],
+}
+
+/// A withdrawal's outbox leaf and the fields the Outbox needs to pay it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WithdrawalRecord {
+    pub index: u64,
+    pub leaf: [u8; 32],
+    pub l2_sender: [u8; 20],
+    pub l1_recipient: [u8; 20],
+    pub amount: u128,
+    /// The inbox message whose block appended it (the outbox root after that message holds
+    /// it).
+    pub message: u64,
+}
+
+/// A keccak and its preimage.
+pub type Preimage = ([u8; 32], Vec<u8>);
+
+/// Writes to commit together.
+#[derive(Default, Debug)]
+pub struct Changes {
+    pub txs: Vec<([u8; 32], TxRecord)>,
+    pub accepted: Vec<(u64, [u8; 32])>,
+    pub batches: Vec<(u64, BatchRecord)>,
+    pub messages: Vec<(u64, StoredMessage)>,
+    pub states: Vec<(u64, [u8; 80])>,
+    pub preimages: Vec<Preimage>,
+    pub withdrawals: Vec<([u8; 32], WithdrawalRecord)>,
+    pub meta: Vec<(&'static str, Vec<u8>)>,
+}
+
+impl Changes {
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.txs.is_empty()
+            && self.accepted.is_empty()
+            && self.batches.is_empty()
+            && self.messages.is_empty()
+            && self.states.is_empty()
+            && self.preimages.is_empty()
+            && self.withdrawals.is_empty()
+            && self.meta.is_empty()
+    }
+}
+
+/// The database.
+pub struct Store {
+    db: Database,
+}
+
+fn enc<T: Serialize>(v: &T) -> Vec<u8> {
+    postcard::to_allocvec(v).expect("records always encode")
+}
+
+impl Store {
+    /// Opens (or creates) `dir/fuse.redb`.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Db(redb::Error::Io(e)))?;
+        let db = Database::create(dir.join("fuse.redb"))?;
+        // Create every table so readers never meet a missing one.
+        let w = db.begin_write()?;
+        w.open_table(TXS)?;
+        w.open_table(ACCEPTED)?;
+        w.open_table(BATCHES)?;
+        w.open_table(MESSAGES)?;
+        w.open_table(STATES)?;
+        w.open_table(PREIMAGES)?;
+        w.open_table(WITHDRAWALS)?;
+        w.open_table(META)?;
+        w.commit()?;
+        Ok(Store { db })
+    }
+
+    /// Commits `c` atomically and durably.
+    pub fn commit(&self, c: &Changes) -> Result<(), StoreError> {
+        if c.is_empty() {
+            return Ok(());
+        }
+        let w = self.db.begin_write()?;
+        {
+            let mut t = w.open_table(TXS)?;
+            for (k, v) in &c.txs {
+                t.insert(k, enc(v).as_slice())?;
+            }
+            let mut t = w.open_table(ACCEPTED)?;
+            for (k, v) in &c.accepted {
+                t.insert(k, v)?;
+            }
+            let mut t = w.open_table(BATCHES)?;
+            for (k, v) in &c.batches {
+                t.insert(k, enc(v).as_slice())?;
+            }
+            let mut t = w.open_table(MESSAGES)?;
+            for (k, v) in &c.messages {
+                t.insert(k, enc(v).as_slice())?;
+            }
+            let mut t = w.open_table(STATES)?;
+            for (k, v) in &c.states {
+                t.insert(k, v.as_slice())?;
+            }
+            let mut t = w.open_table(PREIMAGES)?;
+            for (k, v) in &c.preimages {
+                t.insert(k, v.as_slice())?;
+            }
+            let mut t = w.open_table(WITHDRAWALS)?;
+            for (k, v) in &c.withdrawals {
+                t.insert(k, enc(v).as_slice())?;
+            }
+            let mut t = w.open_table(META)?;
+            for (k, v) in &c.meta {
+                t.insert(*k, v.as_slice())?;
+            }
+        }
+        w.commit()?;
+        Ok(())
+    }
+
+    fn get<K, T>(
+        &self,
+        table: TableDefinition<K, &[u8]>,
+        key: K::SelfType<'_>,
+    ) -> Result<Option<T>, StoreError>
+    where
+        K: redb::Key + 'static,
+        T: for<'de> Deserialize<'de>,
+    {
+        let r = self.db.begin_read()?;
+        let t = r.open_table(table)?;
+        match t.get(key)? {
+            Some(v) => Ok(Some(postcard::from_bytes(v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A transaction's record.
+    pub fn tx(&self, id: &[u8; 32]) -> Result<Option<TxRecord>, StoreError> {
+        self.get(TXS, *id)
+    }
+
+    /// A batch's record.
+    pub fn batch(&self, seq: u64) -> Result<Option<BatchRecord>, StoreError> {
+        self.get(BATCHES, seq)
+    }
+
+    /// Batches from `seq` on, in order.
+    pub fn batches_from(&self, seq: u64) -> Result<Vec<(u64, BatchRecord)>, StoreError> {
+        let r = self.db.begin_read()?;
+        let t = r.open_table(BATCHES)?;
+        let mut out = Vec::new();
+        for e in t.range(seq..)? {
+            let (k, v) = e?;
+            out.push((k.value(), postcard::from_bytes(v.value())?));
+        }
+        Ok(out)
+    }
+
+    /// Accepted tx ids from acceptance number `from` on, in order.
+    pub fn accepted_from(&self, from: u64) -> Result<Vec<(u64, [u8; 32])>, StoreError> {
+        let r = self.db.begin_read()?;
+        let t = r.open_table(ACCEPTED)?;
+        let mut out = Vec::new();
+        for e in t.range(from..)? {
+            let (k, v) = e?;
+            out.push((k.value(), v.value()));
+        }
+        Ok(out)
+    }
+
+    /// A canonical message.
+    pub fn message(&self, index: u64) -> Result<Option<StoredMessage>, StoreError> {
+        self.get(MESSAGES, index)
+    }
+
+    /// How many canonical messages are stored (they are stored without gaps).
+    pub fn message_count(&self) -> Result<u64, StoreError> {
+        let r = self.db.begin_read()?;
+        let t = r.open_table(MESSAGES)?;
+        Ok(t.last()?.map_or(0, |(k, _)| k.value() + 1))
+    }
+
+    /// The global state at inbox position `position` (80 bytes, docs/spec/machine-hash.md
+    /// field order).
+    pub fn state(&self, position: u64) -> Result<Option<[u8; 80]>, StoreError> {
+        let r = self.db.begin_read()?;
+        let t = r.open_table(STATES)?;
+        Ok(t.get(position)?.and_then(|v| v.value().try_into().ok()))
+    }
+
+    /// A withdrawal by its tx id.
+    pub fn withdrawal(&self, id: &[u8; 32]) -> Result<Option<WithdrawalRecord>, StoreError> {
+        self.get(WITHDRAWALS, *id)
+    }
+
+    /// A singleton.
+    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let r = self.db.begin_read()?;
+        let t = r.open_table(META)?;
+        Ok(t.get(key)?.map(|v| v.value().to_vec()))
+    }
+
+    /// Every stored preimage, for loading the host at start.
+    pub fn preimages(&self) -> Result<Vec<Preimage>, StoreError> {
+        let r = self.db.begin_read()?;
+        let t = r.open_table(PREIMAGES)?;
+        let mut out = Vec::new();
+        for e in t.iter()? {
+            let (k, v) = e?;
+            out.push((k.value(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+}
