@@ -8,8 +8,11 @@
 pub mod bench;
 pub mod cli;
 pub mod commands;
+pub mod devnet;
 pub mod env;
 pub mod l1;
+pub mod rpc;
 pub mod sequencer;
+pub mod service;
 pub mod store;
 pub mod wallet;

@@ -109,6 +109,8 @@ pub struct Sequencer {
     unsaved: Changes,
     /// Ids that become durable with the next flush.
     unsaved_ids: Vec<[u8; 32]>,
+    /// Successful flushes so far (a waiter for durability compares against it).
+    flushes: u64,
 }
 
 fn gs_bytes(gs: &GlobalState) -> [u8; 80] {
@@ -170,6 +172,7 @@ impl Sequencer {
             caps,
             unsaved: Changes::default(),
             unsaved_ids: Vec::new(),
+            flushes: 0,
         };
         for (accepted, id) in s.store.accepted_from(included)? {
             let rec = s.store.tx(&id)?.ok_or(SequencerError::Corrupt)?;
@@ -377,7 +380,10 @@ impl Sequencer {
     /// Makes everything accepted since the last flush durable, in one commit; returns the
     /// ids now acknowledged `ACCEPTED_IN_L2`.
     pub fn flush(&mut self) -> Result<Vec<[u8; 32]>, SequencerError> {
-        self.unsaved.preimages = self.env.take_fresh();
+        if !self.has_unsaved() {
+            return Ok(Vec::new());
+        }
+        self.unsaved.preimages.extend(self.env.take_fresh());
         self.unsaved.meta.push((
             META_NEXT_ACCEPTED,
             self.next_accepted.to_be_bytes().to_vec(),
@@ -388,7 +394,19 @@ impl Sequencer {
             self.unsaved = changes;
             return Err(e.into());
         }
+        self.flushes += 1;
         Ok(std::mem::take(&mut self.unsaved_ids))
+    }
+
+    /// Successful flushes so far: everything accepted before flush number `n` is durable once
+    /// this exceeds `n`.
+    pub fn flushes(&self) -> u64 {
+        self.flushes
+    }
+
+    /// Whether anything accepted or recorded awaits a flush.
+    pub fn has_unsaved(&self) -> bool {
+        !self.unsaved.is_empty() || !self.unsaved_ids.is_empty()
     }
 
     /// Re-executes the pending transactions on the canonical state. Any that no longer

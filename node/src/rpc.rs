@@ -1,0 +1,224 @@
+//! The sequencer's JSON-RPC 2.0 API over HTTP (jsonrpsee), specified with examples in
+//! docs/spec/rpc.md. Handlers validate every parameter and answer a JSON-RPC error with a
+//! clear message for anything wrong; jsonrpsee answers malformed JSON, unknown methods and
+//! oversized bodies itself, and the server keeps serving.
+
+use std::net::SocketAddr;
+
+use alloy_primitives::{Address, B256, hex};
+use jsonrpsee::server::{RpcModule, Server, ServerConfig, ServerHandle};
+use jsonrpsee::types::{ErrorObjectOwned, Params};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use crate::sequencer::Rejection;
+use crate::service::{Shared, lock};
+use crate::store::TxStatus;
+
+/// A transaction was refused at ingress (`data.reason` names why).
+pub const TX_REJECTED: i32 = -32000;
+/// No transaction with that id is known.
+pub const UNKNOWN_TX: i32 = -32001;
+/// The node could not answer (its store failed); retry later.
+pub const INTERNAL: i32 = -32603;
+/// Parameters that do not parse.
+pub const INVALID_PARAMS: i32 = -32602;
+
+/// Largest request body accepted: a signed transaction is 87 bytes, so 64 KiB leaves room
+/// for any legitimate call and refuses floods.
+pub const MAX_REQUEST_BYTES: u32 = 64 * 1024;
+
+/// What `fuse_chainInfo` answers.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ChainInfo {
+    pub chain_id: u64,
+    pub inbox: Address,
+    pub outbox: Address,
+    pub rollup: Address,
+    pub challenge_manager: Address,
+    pub one_step_prover: Address,
+    pub module_root: B256,
+}
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct RpcContext {
+    pub sequencer: Shared,
+    pub durable: watch::Receiver<u64>,
+    pub info: ChainInfo,
+}
+
+fn error(code: i32, message: impl Into<String>, data: Option<Value>) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(code, message.into(), data)
+}
+
+fn invalid(message: impl Into<String>) -> ErrorObjectOwned {
+    error(INVALID_PARAMS, message, None)
+}
+
+fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
+    error(INTERNAL, format!("internal error: {e}"), None)
+}
+
+fn parse_hex<const N: usize>(what: &str, s: &str) -> Result<[u8; N], ErrorObjectOwned> {
+    let bytes = hex::decode(s).map_err(|e| invalid(format!("{what}: not hex ({e})")))?;
+    bytes
+        .try_into()
+        .map_err(|_| invalid(format!("{what}: expected {N} bytes")))
+}
+
+fn rejection_data(r: &Rejection) -> Value {
+    let name = format!("{r:?}");
+    let kind = name
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    json!({ "reason": kind })
+}
+
+/// Options of `fuse_sendTransaction`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendOptions {
+    /// The sender the wallet means; a signature that recovers to anyone else is refused
+    /// (a wrong chain id or key).
+    from: Option<Address>,
+    /// Answer only once the transaction is durable (`ACCEPTED_IN_L2`).
+    #[serde(default)]
+    wait: bool,
+}
+
+fn status_json(ctx: &RpcContext, id: &[u8; 32]) -> Result<Value, ErrorObjectOwned> {
+    let seq = lock(&ctx.sequencer);
+    if seq.is_unsaved(id) {
+        return Ok(json!({ "id": B256::from(*id), "status": "PENDING" }));
+    }
+    let rec = seq.store().tx(id).map_err(internal)?;
+    let Some(rec) = rec else {
+        return Err(error(
+            UNKNOWN_TX,
+            format!("unknown transaction {}", B256::from(*id)),
+            None,
+        ));
+    };
+    let mut v = json!({ "id": B256::from(*id) });
+    match rec.status {
+        TxStatus::AcceptedInL2 => v["status"] = "ACCEPTED_IN_L2".into(),
+        TxStatus::Posted { batch } => {
+            v["status"] = "POSTED".into();
+            v["batch"] = batch.into();
+            let b = seq.store().batch(batch).map_err(internal)?;
+            if let Some(tx) = b.as_ref().and_then(|b| b.l1_tx) {
+                v["l1Tx"] = json!(B256::from(tx));
+            }
+            if let Some(m) = b.and_then(|b| b.message) {
+                v["inboxIndex"] = m.into();
+            }
+        }
+        TxStatus::Finalized { batch, message } => {
+            v["status"] = "FINALIZED".into();
+            v["batch"] = batch.into();
+            v["inboxIndex"] = message.into();
+        }
+        TxStatus::Rejected { reason } => {
+            v["status"] = "REJECTED".into();
+            v["reason"] = reason.into();
+        }
+        TxStatus::Forced { message } => {
+            v["status"] = "FORCED".into();
+            v["inboxIndex"] = message.into();
+        }
+    }
+    Ok(v)
+}
+
+async fn send_transaction(
+    params: Params<'static>,
+    ctx: &RpcContext,
+) -> Result<Value, ErrorObjectOwned> {
+    let mut seq_params = params.sequence();
+    let tx: String = seq_params
+        .next()
+        .map_err(|e| invalid(format!("expected [\"0x<signed tx>\", {{options}}]: {e}")))?;
+    let opts: Option<SendOptions> = seq_params
+        .optional_next()
+        .map_err(|e| invalid(format!("options: {e}")))?;
+    let opts = opts.unwrap_or_default();
+    let bytes = hex::decode(&tx).map_err(|e| invalid(format!("transaction: not hex ({e})")))?;
+    let (id, flushes) = {
+        let mut seq = lock(&ctx.sequencer);
+        match seq.submit(&bytes, opts.from.map(Into::into)) {
+            Ok(id) => (id, seq.flushes()),
+            Err((id, r)) => {
+                if let Some(id) = id {
+                    seq.record_rejection(id, &bytes, &r);
+                }
+                return Err(error(TX_REJECTED, r.to_string(), Some(rejection_data(&r))));
+            }
+        }
+    };
+    if !opts.wait {
+        return Ok(json!({ "id": B256::from(id), "status": "PENDING" }));
+    }
+    // Durable once a flush after the submission has completed.
+    let mut durable = ctx.durable.clone();
+    durable
+        .wait_for(|&n| n > flushes)
+        .await
+        .map_err(|_| internal("the node is shutting down"))?;
+    status_json(ctx, &id)
+}
+
+fn account(params: Params<'_>, ctx: &RpcContext) -> Result<Value, ErrorObjectOwned> {
+    let (address,): (Address,) = params
+        .parse()
+        .map_err(|e| invalid(format!("expected [\"0x<address>\"]: {e}")))?;
+    let mut seq = lock(&ctx.sequencer);
+    let soft = seq.account(&address.into(), true).map_err(internal)?;
+    let canonical = seq.account(&address.into(), false).map_err(internal)?;
+    Ok(json!({
+        "address": address,
+        "soft": { "balance": soft.balance.to_string(), "nonce": soft.nonce },
+        "canonical": { "balance": canonical.balance.to_string(), "nonce": canonical.nonce },
+    }))
+}
+
+/// The API's methods over `ctx`.
+pub fn module(ctx: RpcContext) -> RpcModule<RpcContext> {
+    let mut m = RpcModule::new(ctx);
+    m.register_async_method("fuse_sendTransaction", |params, ctx, _| async move {
+        send_transaction(params, &ctx).await
+    })
+    .expect("unique method name");
+    m.register_method("fuse_getTransactionStatus", |params, ctx, _| {
+        let (id,): (String,) = params
+            .parse()
+            .map_err(|e| invalid(format!("expected [\"0x<tx id>\"]: {e}")))?;
+        let id = parse_hex::<32>("tx id", &id)?;
+        status_json(ctx, &id)
+    })
+    .expect("unique method name");
+    m.register_method("fuse_getAccount", |params, ctx, _| account(params, ctx))
+        .expect("unique method name");
+    m.register_method("fuse_chainInfo", |_, ctx, _| {
+        Ok::<_, ErrorObjectOwned>(serde_json::to_value(&ctx.info).expect("serializable"))
+    })
+    .expect("unique method name");
+    m
+}
+
+/// Serves the API on `addr` (port 0 picks a free one); returns the bound address.
+pub async fn serve(
+    addr: SocketAddr,
+    ctx: RpcContext,
+) -> std::io::Result<(SocketAddr, ServerHandle)> {
+    let config = ServerConfig::builder()
+        .max_request_body_size(MAX_REQUEST_BYTES)
+        .build();
+    let server = Server::builder().set_config(config).build(addr).await?;
+    let bound = server.local_addr()?;
+    Ok((bound, server.start(module(ctx))))
+}

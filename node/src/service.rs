@@ -1,0 +1,196 @@
+//! The loops that drive the [`Sequencer`] (docs/node.md): the committer (group commit: one
+//! flush for everything accepted since the last, then waiters are told), the L1 follower
+//! (messages up to `head − confirmations` executed in inbox order) and the batch poster
+//! (every `batch_interval`, or sooner once `batch_bytes` of transactions wait). Each loop holds
+//! the sequencer's lock only for synchronous work, never across an L1 call.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::l1::L1;
+use crate::l1::rollup::RollupL1;
+use crate::sequencer::Sequencer;
+
+/// Roughly what one transfer adds to a batch on L1 (docs/benchmarks.md, `bench stf`).
+const BYTES_PER_TX: usize = 90;
+
+/// How the loops pace themselves.
+#[derive(Clone, Debug)]
+pub struct ServiceConfig {
+    /// L1 blocks a message waits before the follower executes it.
+    pub confirmations: u64,
+    /// How often the follower asks L1 for its head.
+    pub poll_interval: Duration,
+    /// Longest a transaction waits for a batch.
+    pub batch_interval: Duration,
+    /// Post sooner once about this many batch bytes wait.
+    pub batch_bytes: usize,
+    /// Longest an acceptance waits for its group commit.
+    pub commit_interval: Duration,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            confirmations: 0,
+            poll_interval: Duration::from_millis(500),
+            batch_interval: Duration::from_secs(2),
+            batch_bytes: 64 * 1024,
+            commit_interval: Duration::from_millis(2),
+        }
+    }
+}
+
+/// The sequencer shared between the loops and the RPC server.
+pub type Shared = Arc<Mutex<Sequencer>>;
+
+/// Locks the sequencer. A panic while it was held is a bug that may have left it half
+/// updated, so every other user stops too rather than serve a state nobody checked.
+pub fn lock(s: &Shared) -> MutexGuard<'_, Sequencer> {
+    s.lock()
+        .expect("the sequencer was poisoned by an earlier panic")
+}
+
+/// The running loops; dropping it stops them.
+pub struct Service<L> {
+    pub sequencer: Shared,
+    pub rollup: RollupL1<L>,
+    /// The number of completed flushes, for waiters on durability.
+    pub durable: watch::Receiver<u64>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl<L> Drop for Service<L> {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl<L: L1 + Clone + 'static> Service<L> {
+    /// Starts the loops over `sequencer` and the rollup on `rollup`.
+    pub fn start(sequencer: Sequencer, rollup: RollupL1<L>, config: ServiceConfig) -> Service<L> {
+        let flushes = sequencer.flushes();
+        let sequencer = Arc::new(Mutex::new(sequencer));
+        let (tx, durable) = watch::channel(flushes);
+        let tasks = vec![
+            tokio::spawn(committer(sequencer.clone(), tx, config.commit_interval)),
+            tokio::spawn(follower(sequencer.clone(), rollup.clone(), config.clone())),
+            tokio::spawn(poster(sequencer.clone(), rollup.clone(), config)),
+        ];
+        Service {
+            sequencer,
+            rollup,
+            durable,
+            tasks,
+        }
+    }
+}
+
+async fn committer(s: Shared, durable: watch::Sender<u64>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let done = {
+            let mut seq = lock(&s);
+            if !seq.has_unsaved() {
+                continue;
+            }
+            match seq.flush() {
+                Ok(ids) => {
+                    if !ids.is_empty() {
+                        tracing::debug!(count = ids.len(), "accepted in L2 (durable)");
+                    }
+                    seq.flushes()
+                }
+                Err(e) => {
+                    // Nothing was acknowledged; the same group is retried next tick.
+                    tracing::error!(error = %e, "group commit failed");
+                    continue;
+                }
+            }
+        };
+        durable.send_replace(done);
+    }
+}
+
+async fn follower<L: L1>(s: Shared, rollup: RollupL1<L>, config: ServiceConfig) {
+    let mut scanned: Option<u64> = None;
+    loop {
+        match follow_once(&s, &rollup, &config, &mut scanned).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(messages = n, "executed L1 messages"),
+            Err(e) => tracing::warn!(error = %e, "following L1 (will retry)"),
+        }
+        tokio::time::sleep(config.poll_interval).await;
+    }
+}
+
+/// One round of the follower: reads the messages of the confirmed blocks not scanned yet.
+async fn follow_once<L: L1>(
+    s: &Shared,
+    rollup: &RollupL1<L>,
+    config: &ServiceConfig,
+    scanned: &mut Option<u64>,
+) -> anyhow::Result<usize> {
+    let head = rollup.l1.head().await?;
+    let target = head.number.saturating_sub(config.confirmations);
+    let from = scanned.map_or(0, |b| b + 1);
+    if from > target {
+        return Ok(0);
+    }
+    let messages = rollup.messages(from, target).await?;
+    let n = lock(s).apply_messages(&messages)?;
+    *scanned = Some(target);
+    Ok(n)
+}
+
+async fn poster<L: L1>(s: Shared, rollup: RollupL1<L>, config: ServiceConfig) {
+    let mut last = Instant::now();
+    let check = config.batch_interval.min(Duration::from_millis(50));
+    loop {
+        tokio::time::sleep(check).await;
+        let waiting = lock(&s).unbatched();
+        let due = last.elapsed() >= config.batch_interval;
+        if waiting == 0 && !due {
+            continue;
+        }
+        if !due && waiting * BYTES_PER_TX < config.batch_bytes {
+            continue;
+        }
+        last = Instant::now();
+        if let Err(e) = post_once(&s, &rollup).await {
+            tracing::warn!(error = %e, "posting a batch (will retry)");
+        }
+    }
+}
+
+/// Posts the next batch, if any. A batch refused because the Inbox already holds its number
+/// landed earlier (a post whose answer was lost): the follower will record it.
+async fn post_once<L: L1>(s: &Shared, rollup: &RollupL1<L>) -> anyhow::Result<()> {
+    let Some((seq, rec)) = lock(s).batch_to_post()? else {
+        return Ok(());
+    };
+    match rollup.append_batch(rec.data.clone(), seq).await {
+        Ok(receipt) => {
+            lock(s).batch_posted(seq, receipt.tx_hash.0)?;
+            tracing::info!(seq, txs = rec.count, bytes = rec.data.len(), l1_tx = %receipt.tx_hash, "posted batch");
+            Ok(())
+        }
+        Err(e) if e.to_string().contains("WrongBatchSequence") => {
+            let next = rollup.next_batch_seq().await?;
+            if next > seq {
+                tracing::info!(seq, "batch already on L1; the follower records it");
+                Ok(())
+            } else {
+                anyhow::bail!("the Inbox expects batch {next}, this node has {seq} next")
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
