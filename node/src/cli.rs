@@ -16,6 +16,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a whole rollup in this process — embedded L1 with the contracts, sequencer, batch
+    /// poster, JSON-RPC — with funded dev accounts; prints what to do next.
+    Devnet(commands::devnet::Args),
+    /// A user's wallet against the sequencer's JSON-RPC: transfer, withdraw, status, balance.
+    #[command(subcommand)]
+    Wallet(commands::wallet::Wallet),
     /// Compute the machine hashes that open and close one block (the two ends of a level-2
     /// dispute) in Rust, and check them against the compiled L1 contract on an in-process EVM.
     Hashes(commands::hashes::Args),
@@ -43,6 +49,8 @@ pub fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Devnet(args) => commands::devnet::run(args),
+        Command::Wallet(w) => commands::wallet::run(w),
         Command::Hashes(args) => commands::hashes::run(args),
         Command::Wast(args) => commands::wast::run(args),
         Command::Guest(g) => commands::guest::run(g),

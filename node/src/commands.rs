@@ -1,6 +1,8 @@
 //! One module per `fuse-l2` subcommand.
 
+pub mod devnet;
 pub mod guest;
 pub mod hashes;
 pub mod vectors;
+pub mod wallet;
 pub mod wast;

@@ -1,0 +1,144 @@
+//! `fuse-l2 devnet`: a whole rollup in one process (embedded L1, contracts, sequencer, batch
+//! poster, JSON-RPC), with funded dev accounts, until Ctrl-C or `--exit-after`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use alloy::signers::local::PrivateKeySigner;
+use alloy_primitives::{U256, hex, keccak256};
+
+use crate::devnet::{Devnet, DevnetConfig};
+use crate::l1::EmbeddedClock;
+use crate::service::{ServiceConfig, lock};
+
+/// Arguments of `fuse-l2 devnet`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Where the L2 JSON-RPC server listens.
+    #[arg(long, env = "FUSE_RPC_ADDR", default_value = "127.0.0.1:8547")]
+    pub rpc_addr: SocketAddr,
+    /// The sequencer's data directory. The devnet's L1 lives in memory and starts empty on
+    /// every run, so the directory must be new or empty; by default a fresh temporary one.
+    #[arg(long, env = "FUSE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Seconds between batches posted to L1.
+    #[arg(long, default_value_t = 2)]
+    pub batch_interval: u64,
+    /// Dev accounts to fund on L2 (100 ETH each, deposited through the Inbox at start).
+    #[arg(long, default_value_t = 3)]
+    pub accounts: u64,
+    /// Stop after this many seconds (default: run until Ctrl-C).
+    #[arg(long)]
+    pub exit_after: Option<u64>,
+}
+
+/// The `i`-th dev key: `keccak256("fuse-l2 devnet key" ‖ i)`, the same on every run.
+pub fn dev_key(i: u64) -> PrivateKeySigner {
+    let seed = keccak256([b"fuse-l2 devnet key".as_slice(), &i.to_be_bytes()].concat());
+    PrivateKeySigner::from_bytes(&seed).expect("a keccak output is a valid key")
+}
+
+const DEV_DEPOSIT_WEI: u128 = 100_000_000_000_000_000_000;
+
+/// Runs the command.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Runtime::new()?.block_on(run_async(args))
+}
+
+async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
+    let (data_dir, _temp) = match args.data_dir {
+        Some(dir) => {
+            if dir.exists() && std::fs::read_dir(&dir)?.next().is_some() {
+                anyhow::bail!(
+                    "--data-dir {} is not empty; the devnet's L1 starts empty on every run, so \
+                     its sequencer must too (give a new directory, or none for a temporary one)",
+                    dir.display()
+                );
+            }
+            (dir, None)
+        }
+        None => {
+            // Removed when the devnet stops.
+            let t = tempfile::Builder::new()
+                .prefix("fuse-l2-devnet-")
+                .tempdir()?;
+            (t.path().to_path_buf(), Some(t))
+        }
+    };
+    eprintln!("fuse-l2 devnet: deploying the rollup on the embedded L1…");
+    let d = Devnet::start(DevnetConfig {
+        data_dir: data_dir.clone(),
+        rpc_addr: args.rpc_addr,
+        clock: EmbeddedClock::System,
+        service: ServiceConfig {
+            batch_interval: Duration::from_secs(args.batch_interval.max(1)),
+            poll_interval: Duration::from_millis(200),
+            ..ServiceConfig::default()
+        },
+        force_delay: 60,
+        challenge_period: 60,
+    })
+    .await?;
+
+    let keys: Vec<PrivateKeySigner> = (0..args.accounts).map(dev_key).collect();
+    for k in &keys {
+        d.rollup
+            .deposit(k.address(), U256::from(DEV_DEPOSIT_WEI))
+            .await?;
+    }
+    eprintln!("fuse-l2 devnet: waiting for the deposits to reach L2…");
+    for k in &keys {
+        let address: [u8; 20] = k.address().into();
+        let mut waited = 0;
+        while lock(&d.service.sequencer).account(&address, true)?.balance < DEV_DEPOSIT_WEI {
+            waited += 1;
+            anyhow::ensure!(waited < 300, "the dev deposits did not reach L2 in 30 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    let i = &d.info;
+    let rpc = format!("http://{}", d.rpc_addr);
+    println!("fuse-l2 devnet is running");
+    println!("  L2 JSON-RPC       {rpc}  (docs/spec/rpc.md)");
+    println!("  chain id          {}", i.chain_id);
+    println!("  Inbox             {}", i.inbox);
+    println!("  Outbox            {}", i.outbox);
+    println!("  Rollup            {}", i.rollup);
+    println!("  ChallengeManager  {}", i.challenge_manager);
+    println!("  OneStepProver     {}", i.one_step_prover);
+    println!("  module root       {}", i.module_root);
+    println!("  data directory    {}", data_dir.display());
+    println!("  dev accounts (100 ETH each on L2):");
+    for k in &keys {
+        println!("    {}  key 0x{}", k.address(), hex::encode(k.to_bytes()));
+    }
+    if let (Some(a), Some(b)) = (keys.first(), keys.get(1)) {
+        println!("next, in another terminal:");
+        println!("  fuse-l2 wallet balance {} --rpc {rpc}", a.address());
+        println!(
+            "  fuse-l2 wallet transfer --key 0x{} --to {} --amount 1000000000000000000 --rpc {rpc}",
+            hex::encode(a.to_bytes()),
+            b.address()
+        );
+        println!("  fuse-l2 wallet status <tx id printed by transfer> --rpc {rpc}");
+    }
+    println!(
+        "batches go to the embedded L1 every {} s; Ctrl-C stops.",
+        args.batch_interval
+    );
+
+    match args.exit_after {
+        Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
+        None => tokio::signal::ctrl_c().await?,
+    }
+    let s = lock(&d.service.sequencer);
+    eprintln!(
+        "fuse-l2 devnet: stopping ({} messages executed from L1, {} transactions not yet on L1)",
+        s.canonical().inbox_position,
+        s.pending_count()
+    );
+    Ok(ExitCode::SUCCESS)
+}

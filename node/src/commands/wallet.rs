@@ -1,0 +1,208 @@
+//! `fuse-l2 wallet`: a user's side of the rollup over the sequencer's JSON-RPC
+//! (docs/spec/rpc.md). `transfer` and `withdraw` sign locally (EIP-712, docs/spec/tx.md) with
+//! the chain's domain read from `fuse_chainInfo` and the sender's next nonce from its soft
+//! state; `status` and `balance` read.
+//!
+//! The L1 side of a wallet (`deposit`, `claim`, `force`) comes with the node's L1 JSON-RPC
+//! (docs/node.md, "Next").
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use alloy::signers::local::PrivateKeySigner;
+use alloy_primitives::{Address, hex};
+use anyhow::Context as _;
+use fuse_arbos::tx::{Domain, KIND_TRANSFER, KIND_WITHDRAW};
+use jsonrpsee::core::client::ClientT;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::rpc_params;
+use serde_json::{Value, json};
+
+use crate::rpc::ChainInfo;
+use crate::wallet::sign;
+
+/// What to do.
+#[derive(Debug, clap::Subcommand)]
+pub enum Wallet {
+    /// Send an L2 transfer through the sequencer and follow it until it is posted to L1.
+    Transfer(TxArgs),
+    /// Withdraw to an L1 address (an L2 transaction; it is paid on L1 after finality).
+    Withdraw(TxArgs),
+    /// Print a transaction's status.
+    Status(StatusArgs),
+    /// Print an account's balance and nonce, soft and canonical.
+    Balance(BalanceArgs),
+}
+
+/// The sequencer to talk to.
+#[derive(Debug, clap::Args)]
+pub struct Rpc {
+    /// The sequencer's JSON-RPC URL.
+    #[arg(long, env = "FUSE_RPC", default_value = "http://127.0.0.1:8547")]
+    pub rpc: String,
+}
+
+/// Arguments of `transfer` and `withdraw`.
+#[derive(Debug, clap::Args)]
+pub struct TxArgs {
+    #[command(flatten)]
+    pub rpc: Rpc,
+    /// The sender's private key (hex).
+    #[arg(long, env = "FUSE_KEY")]
+    pub key: String,
+    /// The recipient (an L2 address for a transfer, an L1 address for a withdrawal).
+    #[arg(long)]
+    pub to: Address,
+    /// The amount in wei.
+    #[arg(long)]
+    pub amount: u128,
+    /// The nonce (default: the sender's next nonce in the soft state).
+    #[arg(long)]
+    pub nonce: Option<u64>,
+    /// Return once accepted instead of following the transaction until it is on L1.
+    #[arg(long)]
+    pub no_follow: bool,
+}
+
+/// Arguments of `status`.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub rpc: Rpc,
+    /// The transaction id (`0x` and 64 hex digits).
+    pub id: String,
+}
+
+/// Arguments of `balance`.
+#[derive(Debug, clap::Args)]
+pub struct BalanceArgs {
+    #[command(flatten)]
+    pub rpc: Rpc,
+    /// The L2 account.
+    pub address: Address,
+}
+
+/// A JSON-RPC error as a person reads it: the node's message and code, or where the node
+/// could not be reached.
+fn readable(url: &str) -> impl Fn(jsonrpsee::core::client::Error) -> anyhow::Error + '_ {
+    move |e| match e {
+        jsonrpsee::core::client::Error::Call(e) => {
+            anyhow::anyhow!("{} (JSON-RPC error {})", e.message(), e.code())
+        }
+        other => anyhow::anyhow!(
+            "cannot reach the sequencer at {url}: {other} (is `fuse-l2 devnet` running? --rpc)"
+        ),
+    }
+}
+
+fn client(rpc: &Rpc) -> anyhow::Result<HttpClient> {
+    HttpClientBuilder::default()
+        .request_timeout(Duration::from_secs(30))
+        .build(&rpc.rpc)
+        .with_context(|| format!("bad --rpc URL {:?}", rpc.rpc))
+}
+
+/// Runs the command.
+pub fn run(w: Wallet) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Runtime::new()?.block_on(async {
+        match w {
+            Wallet::Transfer(a) => send(a, KIND_TRANSFER).await,
+            Wallet::Withdraw(a) => send(a, KIND_WITHDRAW).await,
+            Wallet::Status(a) => {
+                let c = client(&a.rpc)?;
+                let v: Value = c
+                    .request("fuse_getTransactionStatus", rpc_params![a.id])
+                    .await
+                    .map_err(readable(&a.rpc.rpc))?;
+                println!("{}", serde_json::to_string_pretty(&v)?);
+                Ok(ExitCode::SUCCESS)
+            }
+            Wallet::Balance(a) => {
+                let c = client(&a.rpc)?;
+                let v: Value = c
+                    .request("fuse_getAccount", rpc_params![a.address])
+                    .await
+                    .map_err(readable(&a.rpc.rpc))?;
+                println!("account    {}", a.address);
+                for view in ["soft", "canonical"] {
+                    println!(
+                        "{view:<10} balance {} wei, nonce {}",
+                        v[view]["balance"].as_str().unwrap_or("?"),
+                        v[view]["nonce"]
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    })
+}
+
+async fn send(a: TxArgs, kind: u8) -> anyhow::Result<ExitCode> {
+    let key: PrivateKeySigner = a
+        .key
+        .trim_start_matches("0x")
+        .parse()
+        .context("--key is not a private key (64 hex digits)")?;
+    let c = client(&a.rpc)?;
+    let info: ChainInfo = c
+        .request("fuse_chainInfo", rpc_params![])
+        .await
+        .map_err(readable(&a.rpc.rpc))?;
+    let nonce = match a.nonce {
+        Some(n) => n,
+        None => {
+            let v: Value = c
+                .request("fuse_getAccount", rpc_params![key.address()])
+                .await
+                .map_err(readable(&a.rpc.rpc))?;
+            v["soft"]["nonce"]
+                .as_u64()
+                .context("no nonce in the answer")?
+        }
+    };
+    let domain = Domain {
+        chain_id: info.chain_id,
+        inbox: info.inbox.into(),
+    };
+    let tx = sign(&key, &domain, kind, a.to.into(), a.amount, nonce).expect("a known kind");
+    let encoded = format!("0x{}", hex::encode(tx.encode()));
+    let opts = json!({ "from": key.address(), "wait": true });
+    let v: Value = c
+        .request("fuse_sendTransaction", rpc_params![encoded, opts])
+        .await
+        .map_err(readable(&a.rpc.rpc))
+        .context("the sequencer refused the transaction")?;
+    let id = v["id"].as_str().unwrap_or_default().to_string();
+    println!("tx {id}");
+    println!("  {}", v["status"].as_str().unwrap_or_default());
+    if a.no_follow {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let start = Instant::now();
+    let mut last = v["status"].as_str().unwrap_or_default().to_string();
+    while start.elapsed() < Duration::from_secs(120) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let s: Value = c
+            .request("fuse_getTransactionStatus", rpc_params![&id])
+            .await
+            .map_err(readable(&a.rpc.rpc))?;
+        let status = s["status"].as_str().unwrap_or_default().to_string();
+        if status != last {
+            match status.as_str() {
+                "POSTED" => println!(
+                    "  POSTED in batch {} (L1 tx {}) after {:.1} s",
+                    s["batch"],
+                    s["l1Tx"].as_str().unwrap_or("?"),
+                    start.elapsed().as_secs_f64()
+                ),
+                other => println!("  {other}"),
+            }
+            last = status;
+        }
+        if matches!(last.as_str(), "POSTED" | "FINALIZED" | "REJECTED") {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    println!("  still {last} after 120 s; follow it with `fuse-l2 wallet status {id}`");
+    Ok(ExitCode::FAILURE)
+}
