@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use crate::sequencer::Rejection;
+use crate::sequencer::{ClaimError, Rejection};
 use crate::service::{Shared, lock};
 use crate::store::TxStatus;
 
@@ -20,6 +20,8 @@ use crate::store::TxStatus;
 pub const TX_REJECTED: i32 = -32000;
 /// No transaction with that id is known.
 pub const UNKNOWN_TX: i32 = -32001;
+/// The withdrawal exists but no confirmed assertion covers it yet.
+pub const NOT_FINAL: i32 = -32002;
 /// The node could not answer (its store failed); retry later.
 pub const INTERNAL: i32 = -32603;
 /// Parameters that do not parse.
@@ -179,10 +181,12 @@ fn account(params: Params<'_>, ctx: &RpcContext) -> Result<Value, ErrorObjectOwn
     let mut seq = lock(&ctx.sequencer);
     let soft = seq.account(&address.into(), true).map_err(internal)?;
     let canonical = seq.account(&address.into(), false).map_err(internal)?;
+    let finalized = seq.finalized_account(&address.into()).map_err(internal)?;
     Ok(json!({
         "address": address,
         "soft": { "balance": soft.balance.to_string(), "nonce": soft.nonce },
         "canonical": { "balance": canonical.balance.to_string(), "nonce": canonical.nonce },
+        "finalized": { "balance": finalized.balance.to_string(), "nonce": finalized.nonce },
     }))
 }
 
@@ -203,6 +207,23 @@ pub fn module(ctx: RpcContext) -> RpcModule<RpcContext> {
     .expect("unique method name");
     m.register_method("fuse_getAccount", |params, ctx, _| account(params, ctx))
         .expect("unique method name");
+    m.register_method("fuse_getWithdrawalProof", |params, ctx, _| {
+        let (id,): (String,) = params
+            .parse()
+            .map_err(|e| invalid(format!("expected [\"0x<tx id>\"]: {e}")))?;
+        let id = parse_hex::<32>("tx id", &id)?;
+        match lock(&ctx.sequencer).withdrawal_claim(&id) {
+            Ok(claim) => Ok(serde_json::to_value(claim).expect("serializable")),
+            Err(ClaimError::Unknown) => Err(error(
+                UNKNOWN_TX,
+                format!("no withdrawal by transaction {} is on L1", B256::from(id)),
+                None,
+            )),
+            Err(e @ ClaimError::NotFinal { .. }) => Err(error(NOT_FINAL, e.to_string(), None)),
+            Err(ClaimError::Sequencer(e)) => Err(internal(e)),
+        }
+    })
+    .expect("unique method name");
     m.register_method("fuse_chainInfo", |_, ctx, _| {
         Ok::<_, ErrorObjectOwned>(serde_json::to_value(&ctx.info).expect("serializable"))
     })

@@ -7,7 +7,9 @@ use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolError, SolEvent, SolInterface};
 use fuse_arbos::message::{Header, message};
 use fuse_contracts::deploy::{Deployment, RollupConfig};
+use fuse_contracts::rollup::rollup_contract::Hashing;
 use fuse_contracts::rollup::{ChallengeManager, Inbox, Outbox, Rollup};
+use fuse_vm::GlobalState;
 
 use super::{L1, L1Error, L1Receipt, L1Tx};
 
@@ -207,5 +209,128 @@ impl<L: L1> RollupL1<L> {
             });
         }
         Ok(out)
+    }
+
+    /// Claims `gs` after the blocks of `parent`'s range, staking `bond` (a new stake) or
+    /// moving the sender's stake (`bond` zero). Returns the new assertion's id.
+    pub async fn create_assertion(
+        &self,
+        parent: u64,
+        gs: &GlobalState,
+        bond: U256,
+    ) -> Result<u64, L1Error> {
+        let call = Rollup::createAssertionCall {
+            parentId: U256::from(parent),
+            afterState: Hashing::GlobalState {
+                stateRoot: gs.state_root,
+                outboxRoot: gs.outbox_root,
+                inboxPosition: gs.inbox_position,
+                blockNumber: gs.block_number,
+            },
+        };
+        let receipt = self.send(self.contracts.rollup, call, bond).await?;
+        receipt
+            .logs
+            .iter()
+            .filter(|l| l.log.address == self.contracts.rollup)
+            .find_map(|l| Rollup::AssertionCreated::decode_log(&l.log).ok())
+            .map(|e| e.id.saturating_to())
+            .ok_or_else(|| L1Error::Transport("createAssertion emitted no AssertionCreated".into()))
+    }
+
+    /// Confirms assertion `id`.
+    pub async fn confirm(&self, id: u64) -> Result<L1Receipt, L1Error> {
+        let call = Rollup::confirmCall { id: U256::from(id) };
+        self.send(self.contracts.rollup, call, U256::ZERO).await
+    }
+
+    /// Assertion `id` as the Rollup stores it.
+    pub async fn assertion(&self, id: u64) -> Result<Rollup::Assertion, L1Error> {
+        let call = Rollup::getAssertionCall { id: U256::from(id) };
+        self.view(self.contracts.rollup, call).await
+    }
+
+    /// When the children of `parent` can be decided (zero if it has none).
+    pub async fn deadline(&self, parent: u64) -> Result<u64, L1Error> {
+        let call = Rollup::deadlineCall {
+            parentId: U256::from(parent),
+        };
+        Ok(self
+            .view(self.contracts.rollup, call)
+            .await?
+            .saturating_to())
+    }
+
+    /// The latest confirmed assertion.
+    pub async fn latest_confirmed(&self) -> Result<u64, L1Error> {
+        let n = self
+            .view(self.contracts.rollup, Rollup::latestConfirmedCall {})
+            .await?;
+        Ok(n.saturating_to())
+    }
+
+    /// The bond a new stake pays.
+    pub async fn bond(&self) -> Result<U256, L1Error> {
+        self.view(self.contracts.rollup, Rollup::bondCall {}).await
+    }
+
+    /// Whether `who` has a live stake.
+    pub async fn is_staked(&self, who: Address) -> Result<bool, L1Error> {
+        let s = self
+            .view(self.contracts.rollup, Rollup::stakersCall(who))
+            .await?;
+        Ok(s.staked)
+    }
+
+    /// The assertion `who`'s stake is on.
+    pub async fn staker(&self, who: Address) -> Result<u64, L1Error> {
+        let s = self
+            .view(self.contracts.rollup, Rollup::stakersCall(who))
+            .await?;
+        Ok(s.current)
+    }
+
+    /// Pays a withdrawal on L1 against a confirmed outbox root.
+    pub async fn withdraw(&self, w: &WithdrawalClaim) -> Result<L1Receipt, L1Error> {
+        let call = Outbox::withdrawCall {
+            index: w.index,
+            l2Sender: w.l2_sender,
+            l1Recipient: w.l1_recipient,
+            amount: w.amount,
+            txId: w.tx_id,
+            outboxRoot: w.outbox_root,
+            proof: w.proof,
+        };
+        self.send(self.contracts.outbox, call, U256::ZERO).await
+    }
+}
+
+/// Everything `Outbox.withdraw` needs (docs/spec/outbox.md), as `fuse_getWithdrawalProof`
+/// answers it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WithdrawalClaim {
+    pub index: u64,
+    pub l2_sender: Address,
+    pub l1_recipient: Address,
+    #[serde(with = "u128_string")]
+    pub amount: u128,
+    pub tx_id: B256,
+    pub outbox_root: B256,
+    pub proof: [B256; 32],
+    /// The confirmed assertion whose outbox root this is.
+    pub assertion: u64,
+}
+
+/// Amounts travel as decimal strings (JSON numbers lose precision past 2^53).
+mod u128_string {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+        String::deserialize(d)?.parse().map_err(D::Error::custom)
     }
 }

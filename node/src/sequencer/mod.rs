@@ -16,6 +16,7 @@
 //!   transactions not yet in it (DESIGN.md rule 6).
 
 mod batches;
+mod finality;
 mod follow;
 
 use alloy_primitives::B256;
@@ -28,6 +29,7 @@ use crate::env::NodeEnv;
 use crate::store::{Changes, Store, StoreError, TxRecord, TxStatus};
 
 pub use batches::BatchCaps;
+pub use finality::ClaimError;
 
 /// Why the sequencer could not go on.
 #[derive(Debug, thiserror::Error)]
@@ -217,6 +219,15 @@ impl Sequencer {
     /// The account of `address` in the soft or the canonical state.
     pub fn account(&mut self, address: &[u8; 20], soft: bool) -> Result<Account, SequencerError> {
         let gs = if soft { self.soft } else { self.canonical };
+        self.account_in(&gs, address)
+    }
+
+    /// The account of `address` in global state `gs`.
+    pub fn account_in(
+        &mut self,
+        gs: &GlobalState,
+        address: &[u8; 20],
+    ) -> Result<Account, SequencerError> {
         match State::load(&mut self.env, &gs.state_root)? {
             None => Ok(Account::default()),
             Some(state) => Ok(state.account(&mut self.env, address)?),

@@ -9,7 +9,7 @@ use fuse_arbos::tx::{Domain, KIND_TRANSFER, KIND_WITHDRAW, SignedTx};
 use fuse_contracts::deploy::{DEFAULT_DEGREE, RollupConfig};
 use fuse_contracts::rollup::InboxConfig;
 
-use super::{BatchCaps, Rejection, Sequencer};
+use super::{BatchCaps, ClaimError, Rejection, Sequencer};
 use crate::l1::rollup::RollupL1;
 use crate::l1::{EmbeddedClock, EmbeddedL1, L1};
 use crate::store::{Store, TxStatus};
@@ -245,6 +245,42 @@ async fn batches_post_once_and_become_canonical_with_their_withdrawals() {
     );
     assert_eq!(w.l2_sender, <[u8; 20]>::from(a));
     assert_eq!(s.store().batch(1).unwrap().unwrap().message, Some(3));
+
+    // Claimable once an assertion past the batch's message is confirmed, with a proof the
+    // Outbox's own function accepts.
+    assert!(matches!(
+        s.withdrawal_claim(&ids[1]),
+        Err(ClaimError::NotFinal {
+            message: 3,
+            finalized: 0
+        })
+    ));
+    assert_eq!(s.finalize(7, 4).unwrap(), 3);
+    assert_eq!(
+        s.status(&ids[0]).unwrap(),
+        Some(TxStatus::Finalized {
+            batch: 1,
+            message: 3
+        })
+    );
+    let claim = s.withdrawal_claim(&ids[1]).unwrap();
+    assert_eq!((claim.assertion, claim.amount), (7, 2_000));
+    let root = fuse_arbos::append_tree::root_from_proof(
+        |d| alloy_primitives::keccak256(d).0,
+        fuse_arbos::append_tree::OUTBOX_TAG,
+        claim.index as u32,
+        &w.leaf,
+        &claim.proof.map(|p| p.0),
+    );
+    assert_eq!(B256::from(root), claim.outbox_root);
+    assert_eq!(
+        s.finalized_account(&a.into()).unwrap().balance,
+        10_000 - 700 - 2_000 + 1_200
+    );
+    assert!(matches!(
+        s.withdrawal_claim(&ids[0]),
+        Err(ClaimError::Unknown)
+    ));
 }
 
 #[tokio::test]
