@@ -35,6 +35,16 @@ impl InboxMessage {
     }
 }
 
+/// A global state as the contracts' ABI carries it (`Hashing.GlobalState`).
+pub fn sol_global_state(gs: &GlobalState) -> Hashing::GlobalState {
+    Hashing::GlobalState {
+        stateRoot: gs.state_root,
+        outboxRoot: gs.outbox_root,
+        inboxPosition: gs.inbox_position,
+        blockNumber: gs.block_number,
+    }
+}
+
 /// Why a deployment failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
@@ -221,12 +231,7 @@ impl<L: L1> RollupL1<L> {
     ) -> Result<u64, L1Error> {
         let call = Rollup::createAssertionCall {
             parentId: U256::from(parent),
-            afterState: Hashing::GlobalState {
-                stateRoot: gs.state_root,
-                outboxRoot: gs.outbox_root,
-                inboxPosition: gs.inbox_position,
-                blockNumber: gs.block_number,
-            },
+            afterState: sol_global_state(gs),
         };
         let receipt = self.send(self.contracts.rollup, call, bond).await?;
         receipt

@@ -14,13 +14,13 @@ use alloy_sol_types::SolCall;
 use anyhow::Context as _;
 use fuse_contracts::deploy::{DEFAULT_BOND_WEI, Deployment, RollupConfig};
 use fuse_contracts::evm::Evm;
-use fuse_contracts::rollup::rollup_contract::Hashing;
 use fuse_contracts::rollup::{ChallengeManager, Inbox, InboxConfig, Outbox, Rollup};
 use fuse_prover::osp_vectors::Vector;
 use fuse_vm::hash::{global_state_hash, initial_machine_hash};
 use fuse_vm::{GlobalState, MAX_STEPS};
 
 use super::{BLOCKS, CLOCK, LIE_AT_BLOCK, LIE_AT_STEP, MODULE_ROOT};
+use crate::l1::rollup::sol_global_state;
 
 const PERIOD: u64 = 3_600;
 const T0: u64 = 1_700_000_000;
@@ -87,15 +87,6 @@ impl Side {
 
 fn points(start: u64, length: u64, k: u64) -> Vec<u64> {
     (0..=k).map(|i| start + i * length / k).collect()
-}
-
-fn sol(gs: &GlobalState) -> Hashing::GlobalState {
-    Hashing::GlobalState {
-        stateRoot: gs.state_root,
-        outboxRoot: gs.outbox_root,
-        inboxPosition: gs.inbox_position,
-        blockNumber: gs.block_number,
-    }
 }
 
 /// An [`Evm`] with the rollup deployed, recording each named transaction's gas.
@@ -234,7 +225,7 @@ pub fn dispute(degree: u64, honest_challenges: bool, proof: &Vector) -> anyhow::
     let create = |parent_id: u64, gs: &GlobalState| {
         Rollup::createAssertionCall {
             parentId: U256::from(parent_id),
-            afterState: sol(gs),
+            afterState: sol_global_state(gs),
         }
         .abi_encode()
     };
