@@ -1,21 +1,18 @@
-//! A whole rollup in one process: the embedded L1 with the contracts deployed, the sequencer
-//! with its store, the loops that drive it, and the JSON-RPC server. `fuse-l2 devnet` runs
-//! this; the node's integration tests start the same thing.
+//! A whole rollup in one process: the embedded L1 with the contracts deployed and a [`Node`]
+//! over it (the sequencer with its store, the loops, the JSON-RPC server). `fuse-l2 devnet`
+//! runs this; the node's integration tests start the same thing.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use alloy_primitives::{Address, U256};
-use fuse_contracts::deploy::{DEFAULT_BOND_WEI, DEFAULT_DEGREE, Deployment, RollupConfig};
+use fuse_contracts::deploy::{DEFAULT_BOND_WEI, DEFAULT_DEGREE, RollupConfig};
 use fuse_contracts::rollup::InboxConfig;
-use jsonrpsee::server::ServerHandle;
 
 use crate::l1::rollup::RollupL1;
 use crate::l1::{EmbeddedClock, EmbeddedL1, L1};
-use crate::rpc::{ChainInfo, RpcContext, serve};
-use crate::sequencer::{BatchCaps, Sequencer};
-use crate::service::{Service, ServiceConfig};
-use crate::store::Store;
+use crate::node::{Node, NodeConfig};
+use crate::service::ServiceConfig;
 
 /// The L2 chain id of the devnet.
 pub const DEVNET_CHAIN_ID: u64 = 412_346;
@@ -35,19 +32,16 @@ pub struct DevnetConfig {
     pub challenge_period: u64,
 }
 
-/// A running devnet; dropping it stops everything.
+/// A running devnet: the embedded L1 and a node over it; dropping it stops everything.
 pub struct Devnet {
     pub l1: EmbeddedL1,
-    pub rollup: RollupL1<EmbeddedL1>,
-    pub service: Service<EmbeddedL1>,
-    pub rpc_addr: SocketAddr,
-    pub info: ChainInfo,
-    rpc: ServerHandle,
+    pub node: Node<EmbeddedL1>,
 }
 
-impl Drop for Devnet {
-    fn drop(&mut self) {
-        let _ = self.rpc.stop();
+impl std::ops::Deref for Devnet {
+    type Target = Node<EmbeddedL1>;
+    fn deref(&self) -> &Node<EmbeddedL1> {
+        &self.node
     }
 }
 
@@ -56,7 +50,6 @@ impl Devnet {
     pub async fn start(config: DevnetConfig) -> anyhow::Result<Devnet> {
         let l1 = EmbeddedL1::new(config.clock);
         let owner = l1.signer();
-        let module_root = fuse_prover::guest::module().root;
         let rollup = RollupL1::deploy(
             l1.clone(),
             RollupConfig {
@@ -67,7 +60,7 @@ impl Devnet {
                     force_delay: config.force_delay,
                     min_deposit: U256::from(1),
                 },
-                module_root,
+                module_root: fuse_prover::guest::module().root,
                 bond: U256::from(DEFAULT_BOND_WEI),
                 challenge_period: config.challenge_period,
                 escrow: Address::repeat_byte(0xee),
@@ -76,41 +69,15 @@ impl Devnet {
             },
         )
         .await?;
-        let Deployment {
-            inbox,
-            outbox,
-            rollup: rollup_address,
-            challenges,
-            osp,
-        } = rollup.contracts;
-        let info = ChainInfo {
-            chain_id: DEVNET_CHAIN_ID,
-            inbox,
-            outbox,
-            rollup: rollup_address,
-            challenge_manager: challenges,
-            one_step_prover: osp,
-            module_root,
-        };
-        let store = Store::open(&config.data_dir)?;
-        let sequencer = Sequencer::open(store, BatchCaps::default())?;
-        let service = Service::start(sequencer, rollup.clone(), config.service);
-        let (rpc_addr, rpc) = serve(
-            config.rpc_addr,
-            RpcContext {
-                sequencer: service.sequencer.clone(),
-                durable: service.durable.clone(),
-                info: info.clone(),
+        let node = Node::start(
+            rollup,
+            NodeConfig {
+                data_dir: config.data_dir,
+                rpc_addr: config.rpc_addr,
+                service: config.service,
             },
         )
         .await?;
-        Ok(Devnet {
-            l1,
-            rollup,
-            service,
-            rpc_addr,
-            info,
-            rpc,
-        })
+        Ok(Devnet { l1, node })
     }
 }

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod devnet;
 pub mod env;
 pub mod l1;
+pub mod node;
 pub mod rpc;
 pub mod sequencer;
 pub mod service;

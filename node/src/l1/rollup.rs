@@ -274,6 +274,17 @@ impl<L: L1> RollupL1<L> {
         Ok(n.saturating_to())
     }
 
+    /// The L2 chain id (the Inbox's, in message 0).
+    pub async fn chain_id(&self) -> Result<u64, L1Error> {
+        self.view(self.contracts.inbox, Inbox::chainIdCall {}).await
+    }
+
+    /// The module root new assertions' children run.
+    pub async fn module_root(&self) -> Result<B256, L1Error> {
+        self.view(self.contracts.rollup, Rollup::moduleRootCall {})
+            .await
+    }
+
     /// The bond a new stake pays.
     pub async fn bond(&self) -> Result<U256, L1Error> {
         self.view(self.contracts.rollup, Rollup::bondCall {}).await

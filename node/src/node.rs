@@ -1,0 +1,74 @@
+//! A node over any L1 with the rollup deployed: the sequencer and its store, the loops that
+//! drive it (service.rs) and the JSON-RPC server. `Devnet` starts one on the embedded L1;
+//! `fuse-l2 node` and the anvil tests start one on a JSON-RPC L1.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use jsonrpsee::server::ServerHandle;
+
+use crate::l1::L1;
+use crate::l1::rollup::RollupL1;
+use crate::rpc::{ChainInfo, RpcContext, serve};
+use crate::sequencer::{BatchCaps, Sequencer};
+use crate::service::{Service, ServiceConfig};
+use crate::store::Store;
+
+/// Where a node keeps its state and serves its API, and how its loops pace themselves.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    pub data_dir: PathBuf,
+    /// Port 0: any free port.
+    pub rpc_addr: SocketAddr,
+    pub service: ServiceConfig,
+}
+
+/// A running node; dropping it stops the loops and the server.
+pub struct Node<L> {
+    pub rollup: RollupL1<L>,
+    pub service: Service<L>,
+    pub rpc_addr: SocketAddr,
+    pub info: ChainInfo,
+    rpc: ServerHandle,
+}
+
+impl<L> Drop for Node<L> {
+    fn drop(&mut self) {
+        let _ = self.rpc.stop();
+    }
+}
+
+impl<L: L1 + Clone + 'static> Node<L> {
+    /// Opens the store and starts the node over the deployed `rollup`.
+    pub async fn start(rollup: RollupL1<L>, config: NodeConfig) -> anyhow::Result<Node<L>> {
+        let c = rollup.contracts;
+        let info = ChainInfo {
+            chain_id: rollup.chain_id().await?,
+            inbox: c.inbox,
+            outbox: c.outbox,
+            rollup: c.rollup,
+            challenge_manager: c.challenges,
+            one_step_prover: c.osp,
+            module_root: rollup.module_root().await?,
+        };
+        let store = Store::open(&config.data_dir)?;
+        let sequencer = Sequencer::open(store, BatchCaps::default())?;
+        let service = Service::start(sequencer, rollup.clone(), config.service);
+        let (rpc_addr, rpc) = serve(
+            config.rpc_addr,
+            RpcContext {
+                sequencer: service.sequencer.clone(),
+                durable: service.durable.clone(),
+                info: info.clone(),
+            },
+        )
+        .await?;
+        Ok(Node {
+            rollup,
+            service,
+            rpc_addr,
+            info,
+            rpc,
+        })
+    }
+}
