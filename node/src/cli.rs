@@ -19,6 +19,9 @@ pub enum Command {
     /// Run a whole rollup in this process — embedded L1 with the contracts, sequencer, batch
     /// poster, JSON-RPC — with funded dev accounts; prints what to do next.
     Devnet(commands::devnet::Args),
+    /// The node against an Ethereum JSON-RPC L1 (`--l1-rpc`): sequencer, batch poster, honest
+    /// validator, JSON-RPC; `--deploy` deploys a fresh rollup first.
+    Node(commands::node::Args),
     /// A user's wallet against the sequencer's JSON-RPC: transfer, withdraw, status, balance.
     #[command(subcommand)]
     Wallet(commands::wallet::Wallet),
@@ -51,6 +54,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Devnet(args) => commands::devnet::run(args),
         Command::Wallet(w) => commands::wallet::run(w),
+        Command::Node(args) => commands::node::run(args),
         Command::Hashes(args) => commands::hashes::run(args),
         Command::Wast(args) => commands::wast::run(args),
         Command::Guest(g) => commands::guest::run(g),

@@ -3,6 +3,7 @@
 pub mod devnet;
 pub mod guest;
 pub mod hashes;
+pub mod node;
 pub mod vectors;
 pub mod wallet;
 pub mod wast;

@@ -1,0 +1,182 @@
+//! `fuse-l2 node`: the node (sequencer, batch poster, honest validator, JSON-RPC) against an
+//! Ethereum JSON-RPC L1. `--deploy` deploys a fresh rollup first and records its addresses in
+//! `<data-dir>/deployment.json`; later starts read them from there.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use alloy::signers::local::PrivateKeySigner;
+use alloy_primitives::{Address, U256};
+use anyhow::Context as _;
+use fuse_contracts::deploy::{DEFAULT_BOND_WEI, DEFAULT_DEGREE, Deployment, RollupConfig};
+use fuse_contracts::rollup::InboxConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::l1::rollup::RollupL1;
+use crate::l1::{L1, RpcL1};
+use crate::node::{Node, NodeConfig};
+use crate::service::ServiceConfig;
+
+/// Arguments of `fuse-l2 node`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The L1's JSON-RPC URL.
+    #[arg(long, env = "FUSE_L1_RPC")]
+    pub l1_rpc: String,
+    /// The node's L1 key (hex): it posts batches and assertions and pays their gas.
+    #[arg(long, env = "FUSE_L1_KEY")]
+    pub key: String,
+    /// The node's data directory.
+    #[arg(long, env = "FUSE_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Where the L2 JSON-RPC server listens.
+    #[arg(long, env = "FUSE_RPC_ADDR", default_value = "127.0.0.1:8547")]
+    pub rpc_addr: SocketAddr,
+    /// Deploy a fresh rollup (the key becomes its owner and sequencer) instead of using the
+    /// one recorded in the data directory.
+    #[arg(long)]
+    pub deploy: bool,
+    /// With --deploy: the L2 chain id.
+    #[arg(long, default_value_t = 412_346)]
+    pub chain_id: u64,
+    /// With --deploy: seconds before an unchallenged assertion can be confirmed.
+    #[arg(long, default_value_t = 3_600)]
+    pub challenge_period: u64,
+    /// With --deploy: seconds a forced transaction waits.
+    #[arg(long, default_value_t = 3_600)]
+    pub force_delay: u64,
+    /// L1 blocks a message waits before it is executed.
+    #[arg(long, default_value_t = 0)]
+    pub confirmations: u64,
+    /// Milliseconds between batches.
+    #[arg(long, default_value_t = 2_000)]
+    pub batch_interval_ms: u64,
+    /// Milliseconds between looks at L1.
+    #[arg(long, default_value_t = 500)]
+    pub poll_ms: u64,
+}
+
+/// `<data-dir>/deployment.json`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Recorded {
+    inbox: Address,
+    outbox: Address,
+    rollup: Address,
+    challenge_manager: Address,
+    one_step_prover: Address,
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Runtime::new()?.block_on(run_async(args))
+}
+
+async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
+    let key: PrivateKeySigner = args
+        .key
+        .trim_start_matches("0x")
+        .parse()
+        .context("--key is not a private key (64 hex digits)")?;
+    let owner = key.address();
+    let l1 = RpcL1::connect(&args.l1_rpc, key)?;
+    l1.head()
+        .await
+        .with_context(|| format!("cannot reach the L1 at {}", args.l1_rpc))?;
+    std::fs::create_dir_all(&args.data_dir)?;
+    let record = args.data_dir.join("deployment.json");
+    let rollup = if args.deploy {
+        anyhow::ensure!(
+            !record.exists(),
+            "{} exists: this data directory belongs to a deployed rollup (drop --deploy)",
+            record.display()
+        );
+        eprintln!("fuse-l2 node: deploying the rollup on {}…", args.l1_rpc);
+        let rollup = RollupL1::deploy(
+            l1,
+            RollupConfig {
+                inbox: InboxConfig {
+                    owner,
+                    sequencer: owner,
+                    chain_id: args.chain_id,
+                    force_delay: args.force_delay,
+                    min_deposit: U256::from(1),
+                },
+                module_root: fuse_prover::guest::module().root,
+                bond: U256::from(DEFAULT_BOND_WEI),
+                challenge_period: args.challenge_period,
+                escrow: owner,
+                degree: DEFAULT_DEGREE,
+                clock: args.challenge_period,
+            },
+        )
+        .await?;
+        let c = rollup.contracts;
+        let r = Recorded {
+            inbox: c.inbox,
+            outbox: c.outbox,
+            rollup: c.rollup,
+            challenge_manager: c.challenges,
+            one_step_prover: c.osp,
+        };
+        // Written whole or not at all: a crash must not leave half a record.
+        let tmp = record.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(&r)?)?;
+        std::fs::rename(&tmp, &record)?;
+        rollup
+    } else {
+        let r: Recorded = serde_json::from_slice(&std::fs::read(&record).with_context(|| {
+            format!(
+                "no {} (start once with --deploy, or copy a deployment record there)",
+                record.display()
+            )
+        })?)
+        .with_context(|| format!("{} does not parse", record.display()))?;
+        RollupL1::at(
+            l1,
+            Deployment {
+                inbox: r.inbox,
+                outbox: r.outbox,
+                rollup: r.rollup,
+                challenges: r.challenge_manager,
+                osp: r.one_step_prover,
+            },
+        )
+    };
+    let node = Node::start(
+        rollup,
+        NodeConfig {
+            data_dir: args.data_dir.clone(),
+            rpc_addr: args.rpc_addr,
+            service: ServiceConfig {
+                confirmations: args.confirmations,
+                poll_interval: Duration::from_millis(args.poll_ms.max(10)),
+                batch_interval: Duration::from_millis(args.batch_interval_ms.max(10)),
+                ..ServiceConfig::default()
+            },
+        },
+    )
+    .await?;
+    let i = &node.info;
+    // Written without `println!`: a closed stdout (a supervisor that stopped reading) must not
+    // bring the node down.
+    let banner = format!(
+        "fuse-l2 node is running\n  L2 JSON-RPC  http://{}\n  L1           {}\n  chain id     {}\n  \
+         Inbox        {}\n  Rollup       {}\n  Outbox       {}\n  data         {}\n",
+        node.rpc_addr,
+        args.l1_rpc,
+        i.chain_id,
+        i.inbox,
+        i.rollup,
+        i.outbox,
+        args.data_dir.display()
+    );
+    let mut out = std::io::stdout();
+    let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
+    tokio::signal::ctrl_c().await?;
+    eprintln!("fuse-l2 node: stopping");
+    Ok(ExitCode::SUCCESS)
+}
