@@ -3,6 +3,7 @@
 pub mod dispute_cost;
 pub mod osp;
 pub mod profile;
+pub mod sequencer;
 pub mod stf;
 mod stf_chain;
 pub mod vm;
@@ -21,6 +22,9 @@ pub enum Bench {
     /// The L1 cost model: gas of the bridge entry points, and L1 transactions and gas per
     /// party of a dispute over 2^10 blocks for bisection degrees 2, 4, 16, 64.
     DisputeCost(dispute_cost::Args),
+    /// The sequencer over loopback JSON-RPC: sustained transfers/s acknowledged durable,
+    /// soft-confirmation latency p50/p99 at a fixed offered load, L1 batch bytes per transfer.
+    Sequencer(sequencer::Args),
 }
 
 /// Runs a benchmark.
@@ -30,6 +34,7 @@ pub fn run(b: Bench) -> anyhow::Result<()> {
         Bench::Osp(a) => osp::run(a),
         Bench::Stf(a) => stf::run(a),
         Bench::DisputeCost(a) => dispute_cost::run(a),
+        Bench::Sequencer(a) => sequencer::run(a),
     }
 }
 

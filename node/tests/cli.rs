@@ -1,7 +1,8 @@
-//! The README's main job from the outside: `fuse-l2 devnet` starts and says what to do next,
-//! and the wallet commands it prints work against it from another process — a transfer is
-//! accepted and posted to L1, the recipient's balance shows it, a bad transaction fails with
-//! the sequencer's reason and a non-zero exit. Every command answers `--help`.
+//! The binary from the outside: `fuse-l2 devnet` starts and says what to do next, and the
+//! wallet commands it prints work against it from another process — a transfer is accepted
+//! and posted to L1, the recipient's balance shows it, a bad transaction fails with the
+//! sequencer's reason and a non-zero exit; `fuse-l2 node` on anvil with the wallet's L1
+//! commands (deposit, withdraw, proof, claim, force). Every command answers `--help`.
 
 mod common;
 
@@ -94,6 +95,11 @@ fn every_command_answers_help() {
         &["wallet", "withdraw"],
         &["wallet", "status"],
         &["wallet", "balance"],
+        &["wallet", "proof"],
+        &["wallet", "deposit"],
+        &["wallet", "claim"],
+        &["wallet", "force"],
+        &["node"],
         &["wast"],
         &["hashes"],
         &["guest"],
@@ -107,4 +113,129 @@ fn every_command_answers_help() {
         assert!(out.status.success(), "{c:?} --help failed");
         assert!(text.contains("Usage:"), "{c:?}: {text}");
     }
+}
+
+/// The wallet's L1 commands against `fuse-l2 node` on anvil: deposit, withdraw, the proof once
+/// final, the claim on L1 (her balance rises by the amount; a second claim fails), and a
+/// transfer forced through the Inbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wallet_l1_commands_against_a_node_on_anvil() {
+    use alloy::node_bindings::Anvil;
+    use alloy::signers::local::PrivateKeySigner;
+    use alloy_primitives::hex;
+    use fuse_node::l1::{DevClock, L1, RpcL1};
+
+    let anvil = Anvil::at(common::anvil_path())
+        .port(common::free_port())
+        .try_spawn()
+        .expect("anvil starts (./scripts/test installs it)");
+    let l1_url = anvil.endpoint();
+    let key = |i: usize| format!("0x{}", hex::encode(anvil.keys()[i].to_bytes()));
+    let alice = PrivateKeySigner::from(anvil.keys()[1].clone()).address();
+    let dir = tempfile::tempdir().unwrap();
+    let addr = format!("127.0.0.1:{}", common::free_port());
+    let rpc = format!("http://{addr}");
+    let mut child = Command::new(BIN)
+        .args(["node", "--deploy", "--l1-rpc", &l1_url, "--key", &key(0)])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--rpc-addr", &addr, "--challenge-period", "60"])
+        .args([
+            "--force-delay",
+            "60",
+            "--batch-interval-ms",
+            "200",
+            "--poll-ms",
+            "50",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _guard = Killed(child);
+    let mut lines = BufReader::new(stdout).lines();
+    assert!(
+        lines
+            .by_ref()
+            .any(|l| l.unwrap().starts_with("fuse-l2 node is running")),
+        "the node did not start"
+    );
+    std::thread::spawn(move || lines.for_each(drop));
+    let clock = RpcL1::connect(&l1_url, PrivateKeySigner::from(anvil.keys()[3].clone())).unwrap();
+    let l1 = |args: &[&str], k: usize| -> (bool, String) {
+        let mut all = args.to_vec();
+        let k = key(k);
+        all.extend(["--rpc", &rpc, "--l1-rpc", &l1_url, "--key", &k]);
+        wallet(&all)
+    };
+
+    let (ok, out) = l1(&["deposit", "--amount", "1000000000000000000"], 1);
+    assert!(ok, "{out}");
+    let mut credited = false;
+    for _ in 0..200 {
+        let (_, out) = wallet(&["balance", &alice.to_string(), "--rpc", &rpc]);
+        if out.contains("soft       balance 1000000000000000000 wei") {
+            credited = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(credited, "the deposit never reached L2");
+
+    let (ok, out) = wallet(&[
+        "withdraw",
+        "--key",
+        &key(1),
+        "--to",
+        &alice.to_string(),
+        "--amount",
+        "250000",
+        "--rpc",
+        &rpc,
+    ]);
+    assert!(ok && out.contains("POSTED in batch"), "{out}");
+    let id = out
+        .lines()
+        .next()
+        .unwrap()
+        .trim_start_matches("tx ")
+        .to_string();
+    let (ok, out) = wallet(&["proof", &id, "--rpc", &rpc]);
+    assert!(!ok && out.contains("not final yet"), "{out}");
+    let mut final_ = false;
+    for _ in 0..200 {
+        clock.advance(31).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        if wallet(&["proof", &id, "--rpc", &rpc]).0 {
+            final_ = true;
+            break;
+        }
+    }
+    assert!(final_, "the withdrawal never became final");
+    let before = clock.balance(alice).await.unwrap();
+    let (ok, out) = l1(&["claim", &id], 2);
+    assert!(ok && out.contains("paid 250000 wei"), "{out}");
+    let after = clock.balance(alice).await.unwrap();
+    assert_eq!(after - before, alloy_primitives::U256::from(250_000));
+    let (ok, out) = l1(&["claim", &id], 2);
+    assert!(!ok && out.contains("AlreadySpent"), "{out}");
+
+    // The escape hatch: a transfer forced through the Inbox is seen by the node.
+    let bob = PrivateKeySigner::from(anvil.keys()[4].clone())
+        .address()
+        .to_string();
+    let (ok, out) = l1(&["force", "--to", &bob, "--amount", "7"], 1);
+    assert!(ok && out.contains("forced tx 0x"), "{out}");
+    let forced = out.split_whitespace().nth(2).unwrap().to_string();
+    let mut seen = false;
+    for _ in 0..200 {
+        let (ok, out) = wallet(&["status", &forced, "--rpc", &rpc]);
+        if ok && out.contains("FORCED") {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(seen, "the forced transaction never showed up");
 }

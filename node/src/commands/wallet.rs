@@ -3,8 +3,10 @@
 //! the chain's domain read from `fuse_chainInfo` and the sender's next nonce from its soft
 //! state; `status` and `balance` read.
 //!
-//! The L1 side of a wallet (`deposit`, `claim`, `force`) comes with the node's L1 JSON-RPC
-//! (docs/node.md, "Next").
+//! `proof` fetches a withdrawal's proof once final; `deposit`, `claim` and `force` are L1
+//! transactions sent to `--l1-rpc` with the same key (the contract addresses come from the
+//! sequencer's `fuse_chainInfo`). The devnet's embedded L1 has no JSON-RPC endpoint yet, so
+//! these three work against `fuse-l2 node` on a JSON-RPC L1 (docs/node.md, "Next").
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -13,11 +15,14 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, hex};
 use anyhow::Context as _;
 use fuse_arbos::tx::{Domain, KIND_TRANSFER, KIND_WITHDRAW};
+use fuse_contracts::deploy::Deployment;
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use serde_json::{Value, json};
 
+use crate::l1::RpcL1;
+use crate::l1::rollup::RollupL1;
 use crate::rpc::ChainInfo;
 use crate::wallet::sign;
 
@@ -32,6 +37,74 @@ pub enum Wallet {
     Status(StatusArgs),
     /// Print an account's balance and nonce, soft and canonical.
     Balance(BalanceArgs),
+    /// Print a withdrawal's proof (once a confirmed assertion covers it).
+    Proof(StatusArgs),
+    /// Deposit ETH from L1 to an L2 account (an L1 transaction to the Inbox).
+    Deposit(DepositArgs),
+    /// Claim a final withdrawal on L1 (an L1 transaction to the Outbox; anyone may send it).
+    Claim(ClaimArgs),
+    /// The escape hatch: send a signed L2 transfer or withdrawal through
+    /// `Inbox.forceTransaction` on L1; it executes after the force delay even if the
+    /// sequencer ignores it.
+    Force(ForceArgs),
+}
+
+/// The L1 and the key that signs there.
+#[derive(Debug, clap::Args)]
+pub struct L1Args {
+    /// The L1's JSON-RPC URL.
+    #[arg(long, env = "FUSE_L1_RPC")]
+    pub l1_rpc: String,
+    /// The L1 key (hex).
+    #[arg(long, env = "FUSE_KEY")]
+    pub key: String,
+}
+
+/// Arguments of `deposit`.
+#[derive(Debug, clap::Args)]
+pub struct DepositArgs {
+    #[command(flatten)]
+    pub rpc: Rpc,
+    #[command(flatten)]
+    pub l1: L1Args,
+    /// The L2 account credited (default: the key's own address).
+    #[arg(long)]
+    pub to: Option<Address>,
+    /// Wei to deposit.
+    #[arg(long)]
+    pub amount: u128,
+}
+
+/// Arguments of `claim`.
+#[derive(Debug, clap::Args)]
+pub struct ClaimArgs {
+    #[command(flatten)]
+    pub rpc: Rpc,
+    #[command(flatten)]
+    pub l1: L1Args,
+    /// The withdrawal's transaction id.
+    pub id: String,
+}
+
+/// Arguments of `force`.
+#[derive(Debug, clap::Args)]
+pub struct ForceArgs {
+    #[command(flatten)]
+    pub rpc: Rpc,
+    #[command(flatten)]
+    pub l1: L1Args,
+    /// `transfer` or `withdraw`.
+    #[arg(long, default_value = "transfer")]
+    pub kind: String,
+    /// The recipient.
+    #[arg(long)]
+    pub to: Address,
+    /// Wei.
+    #[arg(long)]
+    pub amount: u128,
+    /// The L2 nonce (default: the sender's next nonce in the soft state).
+    #[arg(long)]
+    pub nonce: Option<u64>,
 }
 
 /// The sequencer to talk to.
@@ -95,6 +168,42 @@ fn readable(url: &str) -> impl Fn(jsonrpsee::core::client::Error) -> anyhow::Err
     }
 }
 
+/// The rollup's contracts (addresses from the sequencer) on the L1 at `--l1-rpc`, signing
+/// with `--key`.
+async fn l1_rollup(rpc: &Rpc, l1: &L1Args) -> anyhow::Result<(PrivateKeySigner, RollupL1<RpcL1>)> {
+    let key = parse_key(&l1.key)?;
+    let c = client(rpc)?;
+    let info: ChainInfo = c
+        .request("fuse_chainInfo", rpc_params![])
+        .await
+        .map_err(readable(&rpc.rpc))?;
+    let handle = RpcL1::connect(&l1.l1_rpc, key.clone())?;
+    let contracts = Deployment {
+        inbox: info.inbox,
+        outbox: info.outbox,
+        rollup: info.rollup,
+        challenges: info.challenge_manager,
+        osp: info.one_step_prover,
+    };
+    Ok((key, RollupL1::at(handle, contracts)))
+}
+
+fn parse_key(s: &str) -> anyhow::Result<PrivateKeySigner> {
+    s.trim_start_matches("0x")
+        .parse()
+        .context("--key is not a private key (64 hex digits)")
+}
+
+async fn soft_nonce(c: &HttpClient, url: &str, who: Address) -> anyhow::Result<u64> {
+    let v: Value = c
+        .request("fuse_getAccount", rpc_params![who])
+        .await
+        .map_err(readable(url))?;
+    v["soft"]["nonce"]
+        .as_u64()
+        .context("no nonce in the answer")
+}
+
 fn client(rpc: &Rpc) -> anyhow::Result<HttpClient> {
     HttpClientBuilder::default()
         .request_timeout(Duration::from_secs(30))
@@ -115,6 +224,74 @@ pub fn run(w: Wallet) -> anyhow::Result<ExitCode> {
                     .await
                     .map_err(readable(&a.rpc.rpc))?;
                 println!("{}", serde_json::to_string_pretty(&v)?);
+                Ok(ExitCode::SUCCESS)
+            }
+            Wallet::Proof(a) => {
+                let c = client(&a.rpc)?;
+                let v: Value = c
+                    .request("fuse_getWithdrawalProof", rpc_params![a.id])
+                    .await
+                    .map_err(readable(&a.rpc.rpc))?;
+                println!("{}", serde_json::to_string_pretty(&v)?);
+                Ok(ExitCode::SUCCESS)
+            }
+            Wallet::Deposit(a) => {
+                let (key, rollup) = l1_rollup(&a.rpc, &a.l1).await?;
+                let to = a.to.unwrap_or(key.address());
+                let r = rollup
+                    .deposit(to, alloy_primitives::U256::from(a.amount))
+                    .await?;
+                println!(
+                    "deposited {} wei for {to} in L1 tx {} (block {})",
+                    a.amount, r.tx_hash, r.block_number
+                );
+                println!(
+                    "  credited on L2 once the sequencer reads it: fuse-l2 wallet balance {to}"
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Wallet::Claim(a) => {
+                let (_, rollup) = l1_rollup(&a.rpc, &a.l1).await?;
+                let c = client(&a.rpc)?;
+                let claim: crate::l1::rollup::WithdrawalClaim = c
+                    .request("fuse_getWithdrawalProof", rpc_params![a.id])
+                    .await
+                    .map_err(readable(&a.rpc.rpc))?;
+                let r = rollup.withdraw(&claim).await?;
+                println!(
+                    "paid {} wei to {} on L1 (tx {}, against assertion {})",
+                    claim.amount, claim.l1_recipient, r.tx_hash, claim.assertion
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Wallet::Force(a) => {
+                let (key, rollup) = l1_rollup(&a.rpc, &a.l1).await?;
+                let kind = match a.kind.as_str() {
+                    "transfer" => KIND_TRANSFER,
+                    "withdraw" => KIND_WITHDRAW,
+                    other => anyhow::bail!("--kind {other:?}: expected transfer or withdraw"),
+                };
+                let c = client(&a.rpc)?;
+                let info: ChainInfo = c
+                    .request("fuse_chainInfo", rpc_params![])
+                    .await
+                    .map_err(readable(&a.rpc.rpc))?;
+                let nonce = match a.nonce {
+                    Some(n) => n,
+                    None => soft_nonce(&c, &a.rpc.rpc, key.address()).await?,
+                };
+                let domain = Domain {
+                    chain_id: info.chain_id,
+                    inbox: info.inbox.into(),
+                };
+                let tx =
+                    sign(&key, &domain, kind, a.to.into(), a.amount, nonce).expect("a known kind");
+                let r = rollup.force_transaction(tx.encode()).await?;
+                println!(
+                    "forced tx {} through the Inbox (L1 tx {}); it runs after the force delay",
+                    alloy_primitives::B256::from(alloy_primitives::keccak256(tx.encode())),
+                    r.tx_hash
+                );
                 Ok(ExitCode::SUCCESS)
             }
             Wallet::Balance(a) => {
@@ -138,11 +315,7 @@ pub fn run(w: Wallet) -> anyhow::Result<ExitCode> {
 }
 
 async fn send(a: TxArgs, kind: u8) -> anyhow::Result<ExitCode> {
-    let key: PrivateKeySigner = a
-        .key
-        .trim_start_matches("0x")
-        .parse()
-        .context("--key is not a private key (64 hex digits)")?;
+    let key = parse_key(&a.key)?;
     let c = client(&a.rpc)?;
     let info: ChainInfo = c
         .request("fuse_chainInfo", rpc_params![])
