@@ -269,10 +269,19 @@ impl Store {
 
     /// Accepted tx ids from acceptance number `from` on, in order.
     pub fn accepted_from(&self, from: u64) -> Result<Vec<(u64, [u8; 32])>, StoreError> {
+        self.accepted_range(from, u64::MAX)
+    }
+
+    /// At most `count` accepted tx ids from acceptance number `from` on, in order.
+    pub fn accepted_range(
+        &self,
+        from: u64,
+        count: u64,
+    ) -> Result<Vec<(u64, [u8; 32])>, StoreError> {
         let r = self.db.begin_read()?;
         let t = r.open_table(ACCEPTED)?;
         let mut out = Vec::new();
-        for e in t.range(from..)? {
+        for e in t.range(from..from.saturating_add(count))? {
             let (k, v) = e?;
             out.push((k.value(), v.value()));
         }

@@ -103,8 +103,7 @@ impl Sequencer {
         rec: &BatchRecord,
         status: TxStatus,
     ) -> Result<(), SequencerError> {
-        let ids = self.store.accepted_from(rec.first)?;
-        for (_, id) in ids.into_iter().take(rec.count as usize) {
+        for (_, id) in self.store.accepted_range(rec.first, rec.count)? {
             if let Some(mut t) = self.store.tx(&id)? {
                 t.status = status.clone();
                 self.unsaved.txs.push((id, t));
