@@ -31,6 +31,10 @@ pub const INVALID_PARAMS: i32 = -32602;
 /// for any legitimate call and refuses floods.
 pub const MAX_REQUEST_BYTES: u32 = 64 * 1024;
 
+/// Open connections served at once (jsonrpsee's default, 100, refuses a busy wallet
+/// backend's pool with HTTP 429).
+pub const MAX_CONNECTIONS: u32 = 2_048;
+
 /// What `fuse_chainInfo` answers.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -238,6 +242,7 @@ pub async fn serve(
 ) -> std::io::Result<(SocketAddr, ServerHandle)> {
     let config = ServerConfig::builder()
         .max_request_body_size(MAX_REQUEST_BYTES)
+        .max_connections(MAX_CONNECTIONS)
         .build();
     let server = Server::builder().set_config(config).build(addr).await?;
     let bound = server.local_addr()?;
