@@ -173,10 +173,7 @@ fn readable(url: &str) -> impl Fn(jsonrpsee::core::client::Error) -> anyhow::Err
 async fn l1_rollup(rpc: &Rpc, l1: &L1Args) -> anyhow::Result<(PrivateKeySigner, RollupL1<RpcL1>)> {
     let key = parse_key(&l1.key)?;
     let c = client(rpc)?;
-    let info: ChainInfo = c
-        .request("fuse_chainInfo", rpc_params![])
-        .await
-        .map_err(readable(&rpc.rpc))?;
+    let info = chain_info(&c, &rpc.rpc).await?;
     let handle = RpcL1::connect(&l1.l1_rpc, key.clone())?;
     let contracts = Deployment {
         inbox: info.inbox,
@@ -204,6 +201,23 @@ async fn soft_nonce(c: &HttpClient, url: &str, who: Address) -> anyhow::Result<u
         .context("no nonce in the answer")
 }
 
+/// Prints the answer of `method(id)` as JSON.
+async fn print_by_id(a: &StatusArgs, method: &str) -> anyhow::Result<ExitCode> {
+    let v: Value = client(&a.rpc)?
+        .request(method, rpc_params![&a.id])
+        .await
+        .map_err(readable(&a.rpc.rpc))?;
+    println!("{}", serde_json::to_string_pretty(&v)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The chain the sequencer serves (chain id, contract addresses).
+async fn chain_info(c: &HttpClient, url: &str) -> anyhow::Result<ChainInfo> {
+    c.request("fuse_chainInfo", rpc_params![])
+        .await
+        .map_err(readable(url))
+}
+
 fn client(rpc: &Rpc) -> anyhow::Result<HttpClient> {
     HttpClientBuilder::default()
         .request_timeout(Duration::from_secs(30))
@@ -217,24 +231,8 @@ pub fn run(w: Wallet) -> anyhow::Result<ExitCode> {
         match w {
             Wallet::Transfer(a) => send(a, KIND_TRANSFER).await,
             Wallet::Withdraw(a) => send(a, KIND_WITHDRAW).await,
-            Wallet::Status(a) => {
-                let c = client(&a.rpc)?;
-                let v: Value = c
-                    .request("fuse_getTransactionStatus", rpc_params![a.id])
-                    .await
-                    .map_err(readable(&a.rpc.rpc))?;
-                println!("{}", serde_json::to_string_pretty(&v)?);
-                Ok(ExitCode::SUCCESS)
-            }
-            Wallet::Proof(a) => {
-                let c = client(&a.rpc)?;
-                let v: Value = c
-                    .request("fuse_getWithdrawalProof", rpc_params![a.id])
-                    .await
-                    .map_err(readable(&a.rpc.rpc))?;
-                println!("{}", serde_json::to_string_pretty(&v)?);
-                Ok(ExitCode::SUCCESS)
-            }
+            Wallet::Status(a) => print_by_id(&a, "fuse_getTransactionStatus").await,
+            Wallet::Proof(a) => print_by_id(&a, "fuse_getWithdrawalProof").await,
             Wallet::Deposit(a) => {
                 let (key, rollup) = l1_rollup(&a.rpc, &a.l1).await?;
                 let to = a.to.unwrap_or(key.address());
@@ -272,17 +270,14 @@ pub fn run(w: Wallet) -> anyhow::Result<ExitCode> {
                     other => anyhow::bail!("--kind {other:?}: expected transfer or withdraw"),
                 };
                 let c = client(&a.rpc)?;
-                let info: ChainInfo = c
-                    .request("fuse_chainInfo", rpc_params![])
-                    .await
-                    .map_err(readable(&a.rpc.rpc))?;
                 let nonce = match a.nonce {
                     Some(n) => n,
                     None => soft_nonce(&c, &a.rpc.rpc, key.address()).await?,
                 };
+                // The domain as L1 has it: the Inbox the transaction is forced through.
                 let domain = Domain {
-                    chain_id: info.chain_id,
-                    inbox: info.inbox.into(),
+                    chain_id: rollup.chain_id().await?,
+                    inbox: rollup.contracts.inbox.into(),
                 };
                 let tx =
                     sign(&key, &domain, kind, a.to.into(), a.amount, nonce).expect("a known kind");
@@ -317,10 +312,7 @@ pub fn run(w: Wallet) -> anyhow::Result<ExitCode> {
 async fn send(a: TxArgs, kind: u8) -> anyhow::Result<ExitCode> {
     let key = parse_key(&a.key)?;
     let c = client(&a.rpc)?;
-    let info: ChainInfo = c
-        .request("fuse_chainInfo", rpc_params![])
-        .await
-        .map_err(readable(&a.rpc.rpc))?;
+    let info = chain_info(&c, &a.rpc.rpc).await?;
     let nonce = match a.nonce {
         Some(n) => n,
         None => {
