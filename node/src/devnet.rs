@@ -9,6 +9,10 @@ use alloy_primitives::{Address, U256};
 use fuse_contracts::deploy::{DEFAULT_BOND_WEI, DEFAULT_DEGREE, RollupConfig};
 use fuse_contracts::rollup::InboxConfig;
 
+use anyhow::Context as _;
+use jsonrpsee::server::ServerHandle;
+
+use crate::l1::eth_rpc;
 use crate::l1::rollup::RollupL1;
 use crate::l1::{EmbeddedClock, EmbeddedL1, L1};
 use crate::node::{Node, NodeConfig};
@@ -30,12 +34,26 @@ pub struct DevnetConfig {
     pub force_delay: u64,
     /// Seconds before an unchallenged assertion can be confirmed.
     pub challenge_period: u64,
+    /// Where the embedded L1 is served over Ethereum JSON-RPC (port 0: any free port), for
+    /// wallets in other processes; `None` keeps it in process only.
+    pub l1_rpc_addr: Option<SocketAddr>,
 }
 
 /// A running devnet: the embedded L1 and a node over it; dropping it stops everything.
 pub struct Devnet {
     pub l1: EmbeddedL1,
     pub node: Node<EmbeddedL1>,
+    /// Where the embedded L1's JSON-RPC endpoint listens, if it is served.
+    pub l1_rpc_addr: Option<SocketAddr>,
+    l1_rpc: Option<ServerHandle>,
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        if let Some(h) = &self.l1_rpc {
+            let _ = h.stop();
+        }
+    }
 }
 
 impl std::ops::Deref for Devnet {
@@ -78,6 +96,20 @@ impl Devnet {
             },
         )
         .await?;
-        Ok(Devnet { l1, node })
+        let (l1_rpc_addr, l1_rpc) = match config.l1_rpc_addr {
+            Some(addr) => {
+                let (bound, handle) = eth_rpc::serve(l1.clone(), addr)
+                    .await
+                    .with_context(|| format!("serving the embedded L1 on {addr}"))?;
+                (Some(bound), Some(handle))
+            }
+            None => (None, None),
+        };
+        Ok(Devnet {
+            l1,
+            node,
+            l1_rpc_addr,
+            l1_rpc,
+        })
     }
 }

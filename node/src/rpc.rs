@@ -223,7 +223,9 @@ pub fn module(ctx: RpcContext) -> RpcModule<RpcContext> {
                 format!("no withdrawal by transaction {} is on L1", B256::from(id)),
                 None,
             )),
-            Err(e @ ClaimError::NotFinal { .. }) => Err(error(NOT_FINAL, e.to_string(), None)),
+            Err(e @ (ClaimError::NotFinal { .. } | ClaimError::NotExecuted { .. })) => {
+                Err(error(NOT_FINAL, e.to_string(), None))
+            }
             Err(ClaimError::Sequencer(e)) => Err(internal(e)),
         }
     })

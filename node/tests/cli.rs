@@ -38,6 +38,7 @@ fn devnet_and_wallet_from_another_process() {
     let rpc = format!("http://{addr}");
     let mut child = Command::new(BIN)
         .args(["devnet", "--rpc-addr", &addr, "--batch-interval", "1"])
+        .args(["--l1-rpc-addr", "127.0.0.1:0"])
         .args(["--exit-after", "120"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -115,15 +116,115 @@ fn every_command_answers_help() {
     }
 }
 
-/// The wallet's L1 commands against `fuse-l2 node` on anvil: deposit, withdraw, the proof once
-/// final, the claim on L1 (her balance rises by the amount; a second claim fails), and a
-/// transfer forced through the Inbox.
+/// Where the wallet's L1 flow runs: the sequencer, the L1, and three funded L1 keys (the
+/// depositor, who also withdraws; a claimer who moves the clock; the forcer is the depositor).
+struct L1Setup {
+    rpc: String,
+    l1_url: String,
+    keys: [String; 2],
+}
+
+/// An account's soft L2 balance as `wallet balance` prints it.
+fn soft_balance(rpc: &str, who: &str) -> Option<u128> {
+    let (ok, out) = wallet(&["balance", who, "--rpc", rpc]);
+    if !ok {
+        return None;
+    }
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix("soft"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// The wallet's L1 commands: deposit (her L2 balance rises by the amount), withdraw, the proof
+/// once final, the claim on L1 (her L1 balance rises by the amount; a second claim fails), and
+/// a transfer forced through the Inbox.
+async fn wallet_l1_flow(s: &L1Setup) {
+    use alloy::signers::local::PrivateKeySigner;
+    use fuse_node::l1::{DevClock, L1, RpcL1};
+
+    let signer = |k: &str| {
+        k.trim_start_matches("0x")
+            .parse::<PrivateKeySigner>()
+            .unwrap()
+    };
+    let alice = signer(&s.keys[0]).address();
+    let alice_s = alice.to_string();
+    let clock = RpcL1::connect(&s.l1_url, signer(&s.keys[1])).unwrap();
+    let (rpc, l1_url) = (s.rpc.as_str(), s.l1_url.as_str());
+    let l1 = |args: &[&str], k: usize| -> (bool, String) {
+        let mut all = args.to_vec();
+        all.extend(["--rpc", rpc, "--l1-rpc", l1_url, "--key", &s.keys[k]]);
+        wallet(&all)
+    };
+
+    let before = soft_balance(rpc, &alice_s).expect("balance answers");
+    let (ok, out) = l1(&["deposit", "--amount", "1000000000000000000"], 0);
+    assert!(ok, "{out}");
+    let mut credited = false;
+    for _ in 0..200 {
+        if soft_balance(rpc, &alice_s) == Some(before + 1_000_000_000_000_000_000) {
+            credited = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(credited, "the deposit never reached L2");
+
+    let (ok, out) = wallet(&[
+        "withdraw", "--key", &s.keys[0], "--to", &alice_s, "--amount", "250000", "--rpc", rpc,
+    ]);
+    assert!(ok && out.contains("POSTED in batch"), "{out}");
+    let id = out
+        .lines()
+        .next()
+        .unwrap()
+        .trim_start_matches("tx ")
+        .to_string();
+    let (ok, out) = wallet(&["proof", &id, "--rpc", rpc]);
+    assert!(!ok && out.contains("not final yet"), "{out}");
+    let mut final_ = false;
+    for _ in 0..200 {
+        clock.advance(31).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        if wallet(&["proof", &id, "--rpc", rpc]).0 {
+            final_ = true;
+            break;
+        }
+    }
+    assert!(final_, "the withdrawal never became final");
+    let before = clock.balance(alice).await.unwrap();
+    let (ok, out) = l1(&["claim", &id], 1);
+    assert!(ok && out.contains("paid 250000 wei"), "{out}");
+    let after = clock.balance(alice).await.unwrap();
+    assert_eq!(after - before, alloy_primitives::U256::from(250_000));
+    let (ok, out) = l1(&["claim", &id], 1);
+    assert!(!ok && out.contains("AlreadySpent"), "{out}");
+
+    // The escape hatch: a transfer forced through the Inbox is seen by the node.
+    let bob = alloy_primitives::Address::repeat_byte(0xb0).to_string();
+    let (ok, out) = l1(&["force", "--to", &bob, "--amount", "7"], 0);
+    assert!(ok && out.contains("forced tx 0x"), "{out}");
+    let forced = out.split_whitespace().nth(2).unwrap().to_string();
+    let mut seen = false;
+    for _ in 0..200 {
+        let (ok, out) = wallet(&["status", &forced, "--rpc", rpc]);
+        if ok && out.contains("FORCED") {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(seen, "the forced transaction never showed up");
+}
+
+/// The wallet's L1 commands against `fuse-l2 node` on anvil.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wallet_l1_commands_against_a_node_on_anvil() {
     use alloy::node_bindings::Anvil;
-    use alloy::signers::local::PrivateKeySigner;
     use alloy_primitives::hex;
-    use fuse_node::l1::{DevClock, L1, RpcL1};
 
     let anvil = Anvil::at(common::anvil_path())
         .port(common::free_port())
@@ -131,7 +232,6 @@ async fn wallet_l1_commands_against_a_node_on_anvil() {
         .expect("anvil starts (./scripts/test installs it)");
     let l1_url = anvil.endpoint();
     let key = |i: usize| format!("0x{}", hex::encode(anvil.keys()[i].to_bytes()));
-    let alice = PrivateKeySigner::from(anvil.keys()[1].clone()).address();
     let dir = tempfile::tempdir().unwrap();
     let addr = format!("127.0.0.1:{}", common::free_port());
     let rpc = format!("http://{addr}");
@@ -162,80 +262,53 @@ async fn wallet_l1_commands_against_a_node_on_anvil() {
         "the node did not start"
     );
     std::thread::spawn(move || lines.for_each(drop));
-    let clock = RpcL1::connect(&l1_url, PrivateKeySigner::from(anvil.keys()[3].clone())).unwrap();
-    let l1 = |args: &[&str], k: usize| -> (bool, String) {
-        let mut all = args.to_vec();
-        let k = key(k);
-        all.extend(["--rpc", &rpc, "--l1-rpc", &l1_url, "--key", &k]);
-        wallet(&all)
-    };
+    wallet_l1_flow(&L1Setup {
+        rpc,
+        l1_url,
+        keys: [key(1), key(2)],
+    })
+    .await;
+}
 
-    let (ok, out) = l1(&["deposit", "--amount", "1000000000000000000"], 1);
-    assert!(ok, "{out}");
-    let mut credited = false;
-    for _ in 0..200 {
-        let (_, out) = wallet(&["balance", &alice.to_string(), "--rpc", &rpc]);
-        if out.contains("soft       balance 1000000000000000000 wei") {
-            credited = true;
-            break;
+/// The same wallet L1 commands against `fuse-l2 devnet`: its embedded L1 served over
+/// Ethereum JSON-RPC, with the dev keys it prints.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wallet_l1_commands_against_the_devnet() {
+    let addr = format!("127.0.0.1:{}", common::free_port());
+    let l1_addr = format!("127.0.0.1:{}", common::free_port());
+    let mut child = Command::new(BIN)
+        .args(["devnet", "--rpc-addr", &addr, "--l1-rpc-addr", &l1_addr])
+        .args(["--batch-interval", "1", "--exit-after", "300"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _guard = Killed(child);
+    let mut keys = Vec::new();
+    let mut l1_url = None;
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some((_, key)) = line.trim().split_once("  key ") {
+            keys.push(key.to_string());
         }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert!(credited, "the deposit never reached L2");
-
-    let (ok, out) = wallet(&[
-        "withdraw",
-        "--key",
-        &key(1),
-        "--to",
-        &alice.to_string(),
-        "--amount",
-        "250000",
-        "--rpc",
-        &rpc,
-    ]);
-    assert!(ok && out.contains("POSTED in batch"), "{out}");
-    let id = out
-        .lines()
-        .next()
-        .unwrap()
-        .trim_start_matches("tx ")
-        .to_string();
-    let (ok, out) = wallet(&["proof", &id, "--rpc", &rpc]);
-    assert!(!ok && out.contains("not final yet"), "{out}");
-    let mut final_ = false;
-    for _ in 0..200 {
-        clock.advance(31).await.unwrap();
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        if wallet(&["proof", &id, "--rpc", &rpc]).0 {
-            final_ = true;
+        if let Some(rest) = line.trim().strip_prefix("L1 JSON-RPC") {
+            l1_url = rest.split_whitespace().next().map(str::to_string);
+        }
+        if line.starts_with("batches go to the embedded L1") {
             break;
         }
     }
-    assert!(final_, "the withdrawal never became final");
-    let before = clock.balance(alice).await.unwrap();
-    let (ok, out) = l1(&["claim", &id], 2);
-    assert!(ok && out.contains("paid 250000 wei"), "{out}");
-    let after = clock.balance(alice).await.unwrap();
-    assert_eq!(after - before, alloy_primitives::U256::from(250_000));
-    let (ok, out) = l1(&["claim", &id], 2);
-    assert!(!ok && out.contains("AlreadySpent"), "{out}");
-
-    // The escape hatch: a transfer forced through the Inbox is seen by the node.
-    let bob = PrivateKeySigner::from(anvil.keys()[4].clone())
-        .address()
-        .to_string();
-    let (ok, out) = l1(&["force", "--to", &bob, "--amount", "7"], 1);
-    assert!(ok && out.contains("forced tx 0x"), "{out}");
-    let forced = out.split_whitespace().nth(2).unwrap().to_string();
-    let mut seen = false;
-    for _ in 0..200 {
-        let (ok, out) = wallet(&["status", &forced, "--rpc", &rpc]);
-        if ok && out.contains("FORCED") {
-            seen = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert!(seen, "the forced transaction never showed up");
+    std::thread::spawn(move || lines.for_each(drop));
+    assert_eq!(
+        l1_url.as_deref(),
+        Some(format!("http://{l1_addr}").as_str())
+    );
+    wallet_l1_flow(&L1Setup {
+        rpc: format!("http://{addr}"),
+        l1_url: l1_url.unwrap(),
+        keys: [keys[0].clone(), keys[1].clone()],
+    })
+    .await;
 }

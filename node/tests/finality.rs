@@ -176,6 +176,7 @@ async fn the_story_on_the_embedded_l1() {
         service: service(),
         force_delay: 600,
         challenge_period: PERIOD,
+        l1_rpc_addr: None,
     })
     .await
     .unwrap();

@@ -1,6 +1,7 @@
 //! The node's two L1 back ends run the same rollup code (the node issue, point 1): on the
-//! embedded L1 and on anvil (started here from the npm package on 127.0.0.1 and a free port,
-//! stopped on drop), the whole contract set deploys from one plan; deposits, batches, forced
+//! embedded L1, on anvil (started here from the npm package on 127.0.0.1 and a free port,
+//! stopped on drop), and on the embedded L1 served over Ethereum JSON-RPC (what the devnet
+//! gives wallets in other processes) through the JSON-RPC back end, the whole contract set deploys from one plan; deposits, batches, forced
 //! txs and ticks land; the messages rebuilt from the Inbox's events give, in Rust, the
 //! accumulators the Inbox stores; a retried batch is refused with a decoded reason; the clock
 //! moves.
@@ -123,4 +124,19 @@ async fn the_rollup_runs_on_anvil() {
     let key = PrivateKeySigner::from(anvil.keys()[0].clone());
     let l1 = RpcL1::connect(&anvil.endpoint(), key).unwrap();
     exercise(l1, "anvil").await;
+}
+
+#[tokio::test]
+async fn the_rollup_runs_on_the_embedded_l1_over_json_rpc() {
+    let chain = EmbeddedL1::new(EmbeddedClock::Manual(1_700_000_000));
+    let key = PrivateKeySigner::random();
+    chain
+        .fund(key.address(), U256::from(10u128.pow(24)))
+        .await
+        .unwrap();
+    let (addr, _server) = fuse_node::l1::eth_rpc::serve(chain, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let l1 = RpcL1::connect(&format!("http://{addr}"), key).unwrap();
+    exercise(l1, "embedded over JSON-RPC").await;
 }

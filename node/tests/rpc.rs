@@ -34,6 +34,7 @@ async fn devnet(dir: &std::path::Path) -> Devnet {
         },
         force_delay: 60,
         challenge_period: 60,
+        l1_rpc_addr: None,
     })
     .await
     .expect("the devnet starts")

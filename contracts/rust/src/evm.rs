@@ -9,9 +9,10 @@ use revm::{
     context::{BlockEnv, CfgEnv, TxEnv, result::ExecutionResult},
     database::{CacheDB, EmptyDB},
     handler::MainnetContext,
-    primitives::TxKind,
     state::AccountInfo,
 };
+
+pub use revm::primitives::TxKind;
 
 type Ctx = MainnetContext<CacheDB<EmptyDB>>;
 
@@ -81,12 +82,12 @@ impl Evm {
             .modify_cfg_chained(|cfg: &mut CfgEnv| {
                 *cfg = CfgEnv::<revm::primitives::hardfork::SpecId>::default()
                     .with_spec_and_mainnet_gas_params(crate::spec_id());
-                cfg.chain_id = 31337;
+                cfg.chain_id = Self::CHAIN_ID;
             })
             .modify_block_chained(|b: &mut BlockEnv| {
                 b.number = U256::from(1);
                 b.timestamp = U256::from(1_700_000_000u64);
-                b.gas_limit = 60_000_000;
+                b.gas_limit = Self::BLOCK_GAS_LIMIT;
             });
         Self {
             inner: ctx.build_mainnet(),
@@ -140,18 +141,15 @@ impl Evm {
         self.account(who).nonce
     }
 
-    fn tx(&mut self, from: Address, kind: TxKind, data: Bytes, value: U256) -> TxEnv {
-        let nonce = self.nonce(from);
-        TxEnv::builder()
-            .caller(from)
-            .kind(kind)
-            .data(data)
-            .value(value)
-            .nonce(nonce)
-            .chain_id(Some(31337))
-            .gas_limit(16_000_000)
-            .build_fill()
-    }
+    /// The gas limit of the transactions this EVM builds itself (below EIP-7825's cap of
+    /// 2^24 per transaction).
+    pub const TX_GAS_LIMIT: u64 = 16_000_000;
+
+    /// The chain id of this EVM (anvil's, so wallets configured for a local chain sign for it).
+    pub const CHAIN_ID: u64 = 31337;
+
+    /// The gas limit of every block.
+    pub const BLOCK_GAS_LIMIT: u64 = 60_000_000;
 
     fn outcome(result: ExecutionResult) -> Result<(CallOutcome, Option<Address>), EvmError> {
         match result {
@@ -193,17 +191,12 @@ impl Evm {
         from: Address,
         creation_code: &[u8],
     ) -> Result<(Address, CallOutcome), EvmError> {
-        let tx = self.tx(
+        let (outcome, address) = self.transact(Transact::commit(
             from,
             TxKind::Create,
-            Bytes::copy_from_slice(creation_code),
+            creation_code,
             U256::ZERO,
-        );
-        let result = self
-            .inner
-            .transact_commit(tx)
-            .map_err(|e| EvmError::Invalid(format!("{e:?}")))?;
-        let (outcome, address) = Self::outcome(result)?;
+        ))?;
         Ok((address.ok_or(EvmError::NoAddress)?, outcome))
     }
 
@@ -215,28 +208,66 @@ impl Evm {
         data: &[u8],
         value: U256,
     ) -> Result<CallOutcome, EvmError> {
-        let tx = self.tx(from, TxKind::Call(to), Bytes::copy_from_slice(data), value);
-        let result = self
-            .inner
-            .transact_commit(tx)
-            .map_err(|e| EvmError::Invalid(format!("{e:?}")))?;
-        Ok(Self::outcome(result)?.0)
+        let tx = Transact::commit(from, TxKind::Call(to), data, value);
+        Ok(self.transact(tx)?.0)
     }
 
     /// Runs a call without committing it (like `eth_call`), reporting what it would cost as a
     /// transaction.
     pub fn call(&mut self, to: Address, data: &[u8]) -> Result<CallOutcome, EvmError> {
-        let tx = self.tx(
-            self.sender,
-            TxKind::Call(to),
-            Bytes::copy_from_slice(data),
-            U256::ZERO,
-        );
-        let result = self
-            .inner
-            .transact(tx)
-            .map_err(|e| EvmError::Invalid(format!("{e:?}")))?
-            .result;
-        Ok(Self::outcome(result)?.0)
+        let mut tx = Transact::commit(self.sender, TxKind::Call(to), data, U256::ZERO);
+        tx.commit = false;
+        Ok(self.transact(tx)?.0)
+    }
+
+    /// Runs one transaction at the sender's current nonce; committed or not as `tx` says. A
+    /// committed revert or halt still spends the nonce, as on a real chain.
+    pub fn transact(
+        &mut self,
+        tx: Transact<'_>,
+    ) -> Result<(CallOutcome, Option<Address>), EvmError> {
+        let env = TxEnv::builder()
+            .caller(tx.from)
+            .kind(tx.kind)
+            .data(Bytes::copy_from_slice(tx.data))
+            .value(tx.value)
+            .nonce(self.nonce(tx.from))
+            .chain_id(Some(Self::CHAIN_ID))
+            .gas_limit(tx.gas_limit)
+            .build_fill();
+        let invalid = |e| EvmError::Invalid(format!("{e:?}"));
+        let result = if tx.commit {
+            self.inner.transact_commit(env).map_err(invalid)?
+        } else {
+            self.inner.transact(env).map_err(invalid)?.result
+        };
+        Self::outcome(result)
+    }
+}
+
+/// One transaction for [`Evm::transact`]. Gas is free on this chain (base fee and gas price
+/// are zero), so there are no fee fields.
+#[derive(Clone, Copy, Debug)]
+pub struct Transact<'a> {
+    pub from: Address,
+    pub kind: TxKind,
+    pub data: &'a [u8],
+    pub value: U256,
+    pub gas_limit: u64,
+    /// Keep the state change (a transaction) or drop it (a call, a gas estimate).
+    pub commit: bool,
+}
+
+impl<'a> Transact<'a> {
+    /// A committed transaction at [`Evm::TX_GAS_LIMIT`].
+    pub fn commit(from: Address, kind: TxKind, data: &'a [u8], value: U256) -> Transact<'a> {
+        Transact {
+            from,
+            kind,
+            data,
+            value,
+            gas_limit: Evm::TX_GAS_LIMIT,
+            commit: true,
+        }
     }
 }

@@ -2,12 +2,14 @@
 //! poster, JSON-RPC), with funded dev accounts, until Ctrl-C or `--exit-after`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{U256, hex, keccak256};
+
+use fuse_contracts::evm::Evm;
 
 use crate::devnet::{Devnet, DevnetConfig};
 use crate::l1::EmbeddedClock;
@@ -19,6 +21,10 @@ pub struct Args {
     /// Where the L2 JSON-RPC server listens.
     #[arg(long, env = "FUSE_RPC_ADDR", default_value = "127.0.0.1:8547")]
     pub rpc_addr: SocketAddr,
+    /// Where the embedded L1 is served over Ethereum JSON-RPC (for `fuse-l2 wallet deposit |
+    /// claim | force`, cast, any wallet).
+    #[arg(long, env = "FUSE_L1_RPC_ADDR", default_value = "127.0.0.1:8545")]
+    pub l1_rpc_addr: SocketAddr,
     /// The sequencer's data directory. The devnet's L1 lives in memory and starts empty on
     /// every run, so the directory must be new or empty; by default a fresh temporary one.
     #[arg(long, env = "FUSE_DATA_DIR")]
@@ -26,7 +32,15 @@ pub struct Args {
     /// Seconds between batches posted to L1.
     #[arg(long, default_value_t = 2)]
     pub batch_interval: u64,
-    /// Dev accounts to fund on L2 (100 ETH each, deposited through the Inbox at start).
+    /// Seconds before an unchallenged assertion can be confirmed (and its withdrawals
+    /// claimed).
+    #[arg(long, default_value_t = 60)]
+    pub challenge_period: u64,
+    /// Seconds a transaction forced through the Inbox waits before anyone may include it.
+    #[arg(long, default_value_t = 60)]
+    pub force_delay: u64,
+    /// Dev accounts to fund on L1 and L2 (100 ETH each on L2, deposited through the Inbox at
+    /// start, and 100 ETH each on L1).
     #[arg(long, default_value_t = 3)]
     pub accounts: u64,
     /// Stop after this many seconds (default: run until Ctrl-C).
@@ -41,6 +55,7 @@ pub fn dev_key(i: u64) -> PrivateKeySigner {
 }
 
 const DEV_DEPOSIT_WEI: u128 = 100_000_000_000_000_000_000;
+const DEV_L1_WEI: u128 = 100_000_000_000_000_000_000;
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -48,7 +63,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
-    let (data_dir, _temp) = match args.data_dir {
+    let (data_dir, _temp) = match args.data_dir.clone() {
         Some(dir) => {
             if dir.exists() && std::fs::read_dir(&dir)?.next().is_some() {
                 anyhow::bail!(
@@ -77,13 +92,15 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             poll_interval: Duration::from_millis(200),
             ..ServiceConfig::default()
         },
-        force_delay: 60,
-        challenge_period: 60,
+        force_delay: args.force_delay,
+        challenge_period: args.challenge_period,
+        l1_rpc_addr: Some(args.l1_rpc_addr),
     })
     .await?;
 
     let keys: Vec<PrivateKeySigner> = (0..args.accounts).map(dev_key).collect();
     for k in &keys {
+        d.l1.fund(k.address(), U256::from(DEV_L1_WEI)).await?;
         d.rollup
             .deposit(k.address(), U256::from(DEV_DEPOSIT_WEI))
             .await?;
@@ -99,36 +116,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
 
-    let i = &d.info;
-    let rpc = format!("http://{}", d.rpc_addr);
-    println!("fuse-l2 devnet is running");
-    println!("  L2 JSON-RPC       {rpc}  (docs/spec/rpc.md)");
-    println!("  chain id          {}", i.chain_id);
-    println!("  Inbox             {}", i.inbox);
-    println!("  Outbox            {}", i.outbox);
-    println!("  Rollup            {}", i.rollup);
-    println!("  ChallengeManager  {}", i.challenge_manager);
-    println!("  OneStepProver     {}", i.one_step_prover);
-    println!("  module root       {}", i.module_root);
-    println!("  data directory    {}", data_dir.display());
-    println!("  dev accounts (100 ETH each on L2):");
-    for k in &keys {
-        println!("    {}  key 0x{}", k.address(), hex::encode(k.to_bytes()));
-    }
-    if let (Some(a), Some(b)) = (keys.first(), keys.get(1)) {
-        println!("next, in another terminal:");
-        println!("  fuse-l2 wallet balance {} --rpc {rpc}", a.address());
-        println!(
-            "  fuse-l2 wallet transfer --key 0x{} --to {} --amount 1000000000000000000 --rpc {rpc}",
-            hex::encode(a.to_bytes()),
-            b.address()
-        );
-        println!("  fuse-l2 wallet status <tx id printed by transfer> --rpc {rpc}");
-    }
-    println!(
-        "batches go to the embedded L1 every {} s; Ctrl-C stops.",
-        args.batch_interval
-    );
+    print_banner(&d, &keys, &data_dir, &args);
 
     match args.exit_after {
         Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
@@ -141,4 +129,71 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         s.pending_count()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the devnet is and what to type next. Written with `writeln!` and errors ignored: a
+/// closed stdout must not kill the devnet.
+fn print_banner(d: &Devnet, keys: &[PrivateKeySigner], data_dir: &Path, args: &Args) {
+    use std::io::Write as _;
+    let i = &d.info;
+    let rpc = format!("http://{}", d.rpc_addr);
+    let l1 = d
+        .l1_rpc_addr
+        .map(|a| format!("http://{a}"))
+        .unwrap_or_default();
+    let mut t = String::new();
+    let mut line = |s: String| {
+        t.push_str(&s);
+        t.push('\n');
+    };
+    line("fuse-l2 devnet is running".into());
+    line(format!("  L2 JSON-RPC       {rpc}  (docs/spec/rpc.md)"));
+    line(format!(
+        "  L1 JSON-RPC       {l1}  (the embedded L1, chain id {})",
+        Evm::CHAIN_ID
+    ));
+    line(format!("  L2 chain id       {}", i.chain_id));
+    line(format!("  Inbox             {}", i.inbox));
+    line(format!("  Outbox            {}", i.outbox));
+    line(format!("  Rollup            {}", i.rollup));
+    line(format!("  ChallengeManager  {}", i.challenge_manager));
+    line(format!("  OneStepProver     {}", i.one_step_prover));
+    line(format!("  module root       {}", i.module_root));
+    line(format!("  data directory    {}", data_dir.display()));
+    line("  dev accounts (100 ETH each on L1 and on L2):".into());
+    for k in keys {
+        line(format!(
+            "    {}  key 0x{}",
+            k.address(),
+            hex::encode(k.to_bytes())
+        ));
+    }
+    if let (Some(a), Some(b)) = (keys.first(), keys.get(1)) {
+        let key = format!("0x{}", hex::encode(a.to_bytes()));
+        line("next, in another terminal:".into());
+        line(format!("  export FUSE_RPC={rpc} FUSE_L1_RPC={l1}"));
+        line(format!("  fuse-l2 wallet balance {}", a.address()));
+        line(format!(
+            "  fuse-l2 wallet transfer --key {key} --to {} --amount 1000000000000000000",
+            b.address()
+        ));
+        line("  fuse-l2 wallet status <tx id printed by transfer>".into());
+        line(format!(
+            "  fuse-l2 wallet deposit --key {key} --amount 1000000000000000000"
+        ));
+        line(format!(
+            "  fuse-l2 wallet withdraw --key {key} --to {} --amount 1000",
+            a.address()
+        ));
+        line(format!(
+            "  fuse-l2 wallet claim --key {key} <withdrawal tx id>   (after the {} s challenge \
+             period; `wallet proof <id>` shows when it is final)",
+            args.challenge_period
+        ));
+    }
+    line(format!(
+        "batches go to the embedded L1 every {} s; Ctrl-C stops.",
+        args.batch_interval
+    ));
+    let _ = std::io::stdout().lock().write_all(t.as_bytes());
 }

@@ -5,8 +5,8 @@
 //!
 //! `proof` fetches a withdrawal's proof once final; `deposit`, `claim` and `force` are L1
 //! transactions sent to `--l1-rpc` with the same key (the contract addresses come from the
-//! sequencer's `fuse_chainInfo`). The devnet's embedded L1 has no JSON-RPC endpoint yet, so
-//! these three work against `fuse-l2 node` on a JSON-RPC L1 (docs/node.md, "Next").
+//! sequencer's `fuse_chainInfo`): the devnet's embedded L1, which it serves over Ethereum
+//! JSON-RPC, or the chain a `fuse-l2 node` runs on.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};

@@ -11,12 +11,18 @@
 //! on its own thread and handles send it jobs; each answer comes back on a oneshot channel, and
 //! the chain executes one transaction at a time, like a real one.
 
+mod eth;
+
+pub use eth::{BlockSel, RawTxError, Simulation};
+
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use alloy::consensus::Header;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use fuse_contracts::evm::{CallOutcome, Evm, EvmError};
+use fuse_contracts::evm::{Evm, EvmError, Transact, TxKind};
 
 use super::{DevClock, L1, L1Error, L1Head, L1Log, L1Receipt, L1Tx};
 
@@ -35,6 +41,37 @@ struct Chain {
     clock: EmbeddedClock,
     head: L1Head,
     logs: Vec<L1Log>,
+    /// Every block, by number (block 0 is genesis).
+    blocks: Vec<EmbeddedBlock>,
+    /// Lookups only (never iterated), so the map's order cannot leak anywhere.
+    block_numbers: HashMap<B256, u64>,
+    mined: HashMap<B256, Mined>,
+}
+
+/// A block of the embedded chain. Its header is a real Ethereum header (hashed as one) with
+/// the fields this chain has: parent, number, timestamp, gas limit and used, a zero base fee;
+/// the state, transaction and receipt roots are left empty — the chain keeps no tries.
+#[derive(Clone, Debug)]
+pub struct EmbeddedBlock {
+    pub header: Header,
+    pub hash: B256,
+    /// At most one: every transaction is mined in its own block.
+    pub txs: Vec<B256>,
+}
+
+/// A mined transaction (succeeded or not), as a receipt reports it.
+#[derive(Clone, Debug)]
+pub struct Mined {
+    pub hash: B256,
+    pub from: Address,
+    pub to: Option<Address>,
+    pub block_number: u64,
+    pub success: bool,
+    pub gas_used: u64,
+    pub contract_address: Option<Address>,
+    pub logs: Vec<alloy_primitives::Log>,
+    /// The EIP-2718 type of the signed transaction (2 for the chain's own unsigned sends).
+    pub tx_type: u8,
 }
 
 impl Chain {
@@ -51,31 +88,113 @@ impl Chain {
     /// Opens the next block, at least `min_step` seconds after the last.
     fn next_block(&mut self, min_step: u64) {
         let time = (self.head.timestamp + min_step).max(self.now());
+        let parent_hash = self.blocks.last().map(|b| b.hash).unwrap_or_default();
         self.head = L1Head {
             number: self.head.number + 1,
             timestamp: time,
         };
+        self.push_block(parent_hash);
+    }
+
+    fn push_block(&mut self, parent_hash: B256) {
+        let header = Header {
+            parent_hash,
+            number: self.head.number,
+            timestamp: self.head.timestamp,
+            gas_limit: Evm::BLOCK_GAS_LIMIT,
+            base_fee_per_gas: Some(0),
+            ..Header::default()
+        };
+        let hash = header.hash_slow();
+        self.block_numbers.insert(hash, header.number);
+        self.blocks.push(EmbeddedBlock {
+            header,
+            hash,
+            txs: Vec::new(),
+        });
         self.evm.set_block(self.head.number, self.head.timestamp);
     }
 
-    fn receipt(&mut self, from: Address, nonce: u64, out: CallOutcome) -> L1Receipt {
-        let tx_hash = embedded_tx_hash(from, nonce);
-        let logs: Vec<L1Log> = out
+    /// Drops the block just opened for a transaction that turned out invalid (never mined).
+    fn drop_block(&mut self) {
+        if let Some(b) = self.blocks.pop() {
+            self.block_numbers.remove(&b.hash);
+        }
+        let last = &self.blocks.last().expect("genesis stays").header;
+        self.head = L1Head {
+            number: last.number,
+            timestamp: last.timestamp,
+        };
+        self.evm.set_block(self.head.number, self.head.timestamp);
+    }
+
+    /// Mines `tx` under `hash` in a block of its own. An invalid transaction (nonce, funds,
+    /// gas) is not mined; a reverted one is, with a failed receipt, as on a real chain.
+    fn mine(&mut self, hash: B256, tx: Transact<'_>, tx_type: u8) -> Result<L1Receipt, L1Error> {
+        self.next_block(1);
+        let result = self.evm.transact(tx);
+        let (success, gas_used, contract_address, logs, error) = match result {
+            Ok((out, address)) => (true, out.gas_used, address, out.logs, None),
+            Err(EvmError::Revert { output, gas_used }) => (
+                false,
+                gas_used,
+                None,
+                Vec::new(),
+                Some(L1Error::Reverted { data: output }),
+            ),
+            Err(EvmError::Halt { reason, gas_used }) => (
+                false,
+                gas_used,
+                None,
+                Vec::new(),
+                Some(L1Error::Rejected(format!("halted: {reason}"))),
+            ),
+            Err(e) => {
+                self.drop_block();
+                return Err(map_err(e));
+            }
+        };
+        let block = self.blocks.last_mut().expect("just opened");
+        self.block_numbers.remove(&block.hash);
+        block.header.gas_used = gas_used;
+        block.txs.push(hash);
+        block.hash = block.header.hash_slow();
+        self.block_numbers.insert(block.hash, block.header.number);
+        let to = match tx.kind {
+            TxKind::Call(to) => Some(to),
+            TxKind::Create => None,
+        };
+        let mined = Mined {
+            hash,
+            from: tx.from,
+            to,
+            block_number: self.head.number,
+            success,
+            gas_used,
+            contract_address,
+            logs,
+            tx_type,
+        };
+        let l1_logs: Vec<L1Log> = mined
             .logs
-            .into_iter()
+            .iter()
             .map(|log| L1Log {
-                log,
+                log: log.clone(),
                 block_number: self.head.number,
-                tx_hash,
+                tx_hash: hash,
             })
             .collect();
-        self.logs.extend(logs.iter().cloned());
-        L1Receipt {
-            tx_hash,
-            block_number: self.head.number,
-            gas_used: out.gas_used,
-            contract_address: None,
-            logs,
+        self.logs.extend(l1_logs.iter().cloned());
+        self.mined.insert(hash, mined);
+        match error {
+            Some(e) => Err(e),
+            None => Ok(L1Receipt {
+                tx_hash: hash,
+                block_number: self.head.number,
+                gas_used,
+                contract_address,
+                logs: l1_logs,
+            }),
         }
     }
 }
@@ -119,7 +238,11 @@ impl EmbeddedL1 {
                         timestamp: start,
                     },
                     logs: Vec::new(),
+                    blocks: Vec::new(),
+                    block_numbers: HashMap::new(),
+                    mined: HashMap::new(),
                 };
+                chain.push_block(B256::ZERO);
                 chain.next_block(0);
                 while let Ok(job) = rx.recv() {
                     // A job that panics loses only its own answer (its caller sees the L1
@@ -171,23 +294,16 @@ impl L1 for EmbeddedL1 {
     async fn send(&self, tx: L1Tx) -> Result<L1Receipt, L1Error> {
         let from = self.from;
         self.with(move |chain| {
-            chain.next_block(1);
-            let nonce = chain.evm.nonce(from);
-            match tx.to {
-                Some(to) => {
-                    let out = chain
-                        .evm
-                        .send(from, to, &tx.data, tx.value)
-                        .map_err(map_err)?;
-                    Ok(chain.receipt(from, nonce, out))
-                }
-                None => {
-                    let (address, out) = chain.evm.deploy_from(from, &tx.data).map_err(map_err)?;
-                    let mut receipt = chain.receipt(from, nonce, out);
-                    receipt.contract_address = Some(address);
-                    Ok(receipt)
-                }
+            let hash = embedded_tx_hash(from, chain.evm.nonce(from));
+            let kind = match tx.to {
+                Some(to) => TxKind::Call(to),
+                None => TxKind::Create,
+            };
+            let receipt = chain.mine(hash, Transact::commit(from, kind, &tx.data, tx.value), 2)?;
+            if tx.to.is_none() && receipt.contract_address.is_none() {
+                return Err(L1Error::Rejected("deployment returned no address".into()));
             }
+            Ok(receipt)
         })
         .await?
     }

@@ -9,6 +9,7 @@
 //! so a back end is small and the contract logic is not duplicated per back end.
 
 mod embedded;
+pub mod eth_rpc;
 pub mod rollup;
 mod rpc;
 
@@ -16,7 +17,7 @@ use std::future::Future;
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 
-pub use embedded::{EmbeddedClock, EmbeddedL1};
+pub use embedded::{BlockSel, EmbeddedBlock, EmbeddedClock, EmbeddedL1, Mined, RawTxError};
 pub use rpc::RpcL1;
 
 /// The latest L1 block.

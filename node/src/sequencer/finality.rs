@@ -7,6 +7,7 @@ use alloy_primitives::{Address, B256};
 use fuse_arbos::append_tree::AppendTree;
 use fuse_arbos::state::Account;
 use fuse_arbos::stf::GlobalState;
+use fuse_arbos::tx::{KIND_WITHDRAW, SignedTx};
 
 use super::{Sequencer, SequencerError, gs_from};
 use crate::l1::rollup::WithdrawalClaim;
@@ -20,6 +21,9 @@ const META_FINALIZED_BATCH: &str = "finalized_batch";
 pub enum ClaimError {
     #[error("no withdrawal with this transaction id is on L1 yet")]
     Unknown,
+    /// Our sequencer accepted the withdrawal; its batch is not yet executed from L1.
+    #[error("not final yet: the withdrawal is {status:?}; its batch is not yet executed from L1")]
+    NotExecuted { status: TxStatus },
     #[error(
         "not final yet: the withdrawal is in inbox message {message}; the latest confirmed \
          assertion covers messages before {finalized}"
@@ -98,11 +102,21 @@ impl Sequencer {
     /// What `Outbox.withdraw` needs to pay the withdrawal made by transaction `id`, against
     /// the latest confirmed outbox root.
     pub fn withdrawal_claim(&mut self, id: &[u8; 32]) -> Result<WithdrawalClaim, ClaimError> {
-        let w = self
-            .store
-            .withdrawal(id)
-            .map_err(SequencerError::from)?
-            .ok_or(ClaimError::Unknown)?;
+        let Some(w) = self.store.withdrawal(id).map_err(SequencerError::from)? else {
+            // One we accepted is on its way (a wallet asks right after `POSTED`, before the
+            // follower has executed the batch): say so rather than "unknown".
+            let ours = self.store.tx(id).map_err(SequencerError::from)?;
+            return Err(match ours {
+                Some(rec)
+                    if !matches!(rec.status, TxStatus::Rejected { .. })
+                        && SignedTx::decode(&rec.encoding)
+                            .is_ok_and(|(t, _)| t.kind == KIND_WITHDRAW) =>
+                {
+                    ClaimError::NotExecuted { status: rec.status }
+                }
+                _ => ClaimError::Unknown,
+            });
+        };
         let (assertion, position) = self.finalized()?.unwrap_or((0, 0));
         if w.message >= position {
             return Err(ClaimError::NotFinal {

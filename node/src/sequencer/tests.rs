@@ -221,6 +221,18 @@ async fn batches_post_once_and_become_canonical_with_their_withdrawals() {
     }
     // A retried post of the same batch is refused by the Inbox.
     assert!(f.rollup.append_batch(rec.data, seq).await.is_err());
+    // Asked before the follower executed the batch: on its way, not unknown; a transfer has
+    // no withdrawal at all.
+    assert!(matches!(
+        s.withdrawal_claim(&ids[1]),
+        Err(ClaimError::NotExecuted {
+            status: TxStatus::Posted { batch: 1 }
+        })
+    ));
+    assert!(matches!(
+        s.withdrawal_claim(&ids[0]),
+        Err(ClaimError::Unknown)
+    ));
 
     assert_eq!(f.follow(&mut s).await, 1);
     assert_eq!(s.pending_count(), 0);
