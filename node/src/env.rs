@@ -1,11 +1,14 @@
 //! The node's host for the native state transition ([`Env`]): preimages in memory (every
-//! keccak input is kept, rule 8, and the ones not yet on disk are listed for the store's next
-//! commit), the current inbox message, and ecrecover through the same precompile code the EVM
+//! keccak input is kept, rule 8) and, for the store's next commit, the ones canonical execution
+//! produced that are not on disk yet — speculative (soft-state) execution's preimages stay in
+//! memory only: the soft state is rebuilt from the canonical one after a restart, and
+//! persisting its intermediate trie nodes was most of a group commit's write (docs/node.md,
+//! "Preimages"), the current inbox message, and ecrecover through the same precompile code the EVM
 //! runs (`fuse_vm::host::ecrecover`) behind a cache the sequencer fills at ingress — so a
 //! transaction's signature is recovered once when it arrives, not again each time the soft
 //! state is rebuilt.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 
 use fuse_arbos::env::{Buf, Env, MAX_PREIMAGE, Word, fill_words};
@@ -20,8 +23,13 @@ type Map<V> = HashMap<[u8; 32], V, BuildHasherDefault<KeyHasher>>;
 #[derive(Default)]
 pub struct NodeEnv {
     preimages: Map<Vec<u8>>,
-    /// Hashes whose preimages the store has not persisted yet.
+    /// Hashes whose preimages the store has not persisted yet (from canonical execution).
     fresh: Vec<[u8; 32]>,
+    /// Hashes first computed by speculative execution and not (yet) by canonical execution:
+    /// in memory only. Lookups only.
+    soft_only: HashSet<[u8; 32], BuildHasherDefault<KeyHasher>>,
+    /// Whether the STF runs canonically now (an L1 message), so its preimages are persisted.
+    pub canonical: bool,
     /// The message [`Env::inbox_word`] serves.
     pub inbox: Vec<u8>,
     recovered: HashMap<[u8; 128], [u8; 32]>,
@@ -72,9 +80,21 @@ impl Env for NodeEnv {
     fn keccak(&mut self, data: &[u8]) -> [u8; 32] {
         assert!(data.len() <= MAX_PREIMAGE, "keccak input over MAX_PREIMAGE");
         let hash = alloy_primitives::keccak256(data).0;
-        if let std::collections::hash_map::Entry::Vacant(e) = self.preimages.entry(hash) {
-            e.insert(data.to_vec());
-            self.fresh.push(hash);
+        match self.preimages.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(data.to_vec());
+                if self.canonical {
+                    self.fresh.push(hash);
+                } else {
+                    self.soft_only.insert(hash);
+                }
+            }
+            // Computed speculatively first, canonically now: it must reach the store.
+            std::collections::hash_map::Entry::Occupied(_) => {
+                if self.canonical && self.soft_only.remove(&hash) {
+                    self.fresh.push(hash);
+                }
+            }
         }
         hash
     }

@@ -59,6 +59,7 @@ impl<L: L1 + Clone + 'static> Node<L> {
             RpcContext {
                 sequencer: service.sequencer.clone(),
                 durable: service.durable.clone(),
+                wake: service.wake.clone(),
                 info: info.clone(),
             },
         )

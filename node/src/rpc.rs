@@ -53,6 +53,8 @@ pub struct ChainInfo {
 pub struct RpcContext {
     pub sequencer: Shared,
     pub durable: watch::Receiver<u64>,
+    /// Tells the committer there is something to write.
+    pub wake: std::sync::Arc<tokio::sync::Notify>,
     pub info: ChainInfo,
 }
 
@@ -101,6 +103,9 @@ fn status_json(ctx: &RpcContext, id: &[u8; 32]) -> Result<Value, ErrorObjectOwne
     let seq = lock(&ctx.sequencer);
     if seq.is_unsaved(id) {
         return Ok(json!({ "id": B256::from(*id), "status": "PENDING" }));
+    }
+    if let Some(reason) = seq.unsaved_rejection(id) {
+        return Ok(json!({ "id": B256::from(*id), "status": "REJECTED", "reason": reason }));
     }
     let rec = seq.store().tx(id).map_err(internal)?;
     let Some(rec) = rec else {
@@ -154,10 +159,13 @@ async fn send_transaction(
         .map_err(|e| invalid(format!("options: {e}")))?;
     let opts = opts.unwrap_or_default();
     let bytes = hex::decode(&tx).map_err(|e| invalid(format!("transaction: not hex ({e})")))?;
-    let (id, flushes) = {
+    let (id, taken) = {
         let mut seq = lock(&ctx.sequencer);
         match seq.submit(&bytes, opts.from.map(Into::into)) {
-            Ok(id) => (id, seq.flushes()),
+            Ok(id) => {
+                ctx.wake.notify_one();
+                (id, seq.taken())
+            }
             Err((id, r)) => {
                 if let Some(id) = id {
                     seq.record_rejection(id, &bytes, &r);
@@ -169,10 +177,10 @@ async fn send_transaction(
     if !opts.wait {
         return Ok(json!({ "id": B256::from(id), "status": "PENDING" }));
     }
-    // Durable once a flush after the submission has completed.
+    // It joined group `taken + 1` (sequencer/commit.rs): durable once that group landed.
     let mut durable = ctx.durable.clone();
     durable
-        .wait_for(|&n| n > flushes)
+        .wait_for(|&n| n > taken)
         .await
         .map_err(|_| internal("the node is shutting down"))?;
     status_json(ctx, &id)

@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use alloy_primitives::U256;
@@ -18,7 +18,7 @@ use fuse_arbos::message::KIND_TICK;
 
 use crate::l1::L1;
 use crate::l1::rollup::RollupL1;
-use crate::sequencer::Sequencer;
+use crate::sequencer::{Sequencer, StoreFail};
 
 /// Roughly what one transfer adds to a batch on L1 (docs/benchmarks.md, `bench stf`).
 const BYTES_PER_TX: usize = 90;
@@ -34,7 +34,7 @@ pub struct ServiceConfig {
     pub batch_interval: Duration,
     /// Post sooner once about this many batch bytes wait.
     pub batch_bytes: usize,
-    /// Longest an acceptance waits for its group commit.
+    /// Longest the committer sleeps with nothing to write (ingress wakes it sooner).
     pub commit_interval: Duration,
 }
 
@@ -64,8 +64,11 @@ pub fn lock(s: &Shared) -> MutexGuard<'_, Sequencer> {
 pub struct Service<L> {
     pub sequencer: Shared,
     pub rollup: RollupL1<L>,
-    /// The number of completed flushes, for waiters on durability.
+    /// Every commit group up to this number is on disk (see sequencer/commit.rs), for
+    /// waiters on durability.
     pub durable: watch::Receiver<u64>,
+    /// Wakes the committer (ingress calls it after an acceptance).
+    pub wake: Arc<Notify>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -80,11 +83,16 @@ impl<L> Drop for Service<L> {
 impl<L: L1 + Clone + 'static> Service<L> {
     /// Starts the loops over `sequencer` and the rollup on `rollup`.
     pub fn start(sequencer: Sequencer, rollup: RollupL1<L>, config: ServiceConfig) -> Service<L> {
-        let flushes = sequencer.flushes();
         let sequencer = Arc::new(Mutex::new(sequencer));
-        let (tx, durable) = watch::channel(flushes);
+        let (tx, durable) = watch::channel(0);
+        let wake = Arc::new(Notify::new());
         let tasks = vec![
-            tokio::spawn(committer(sequencer.clone(), tx, config.commit_interval)),
+            tokio::spawn(committer(
+                sequencer.clone(),
+                tx,
+                config.commit_interval,
+                wake.clone(),
+            )),
             tokio::spawn(follower(sequencer.clone(), rollup.clone(), config.clone())),
             tokio::spawn(poster(sequencer.clone(), rollup.clone(), config.clone())),
             tokio::spawn(validator(sequencer.clone(), rollup.clone(), config)),
@@ -93,41 +101,79 @@ impl<L: L1 + Clone + 'static> Service<L> {
             sequencer,
             rollup,
             durable,
+            wake,
             tasks,
         }
     }
 }
 
-async fn committer(s: Shared, durable: watch::Sender<u64>, every: Duration) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+/// Group commit as soon as the previous write is done: what arrived during a write is the
+/// next group. With nothing to write it sleeps until ingress wakes it (or `every` passes,
+/// for changes that do not wake it).
+async fn committer(s: Shared, durable: watch::Sender<u64>, every: Duration, wake: Arc<Notify>) {
     loop {
-        tick.tick().await;
-        let done = {
-            let mut seq = lock(&s);
-            if !seq.has_unsaved() {
-                continue;
+        // The write blocks on an fsync: off the async workers, and outside the sequencer's
+        // lock so ingress goes on meanwhile.
+        let shared = s.clone();
+        let mut idle = true;
+        match tokio::task::spawn_blocking(move || commit_group(&shared)).await {
+            Ok(Ok(count)) if count > 0 => {
+                tracing::debug!(count, "accepted in L2 (durable)");
+                idle = false;
             }
-            match seq.flush() {
-                Ok(ids) => {
-                    if !ids.is_empty() {
-                        tracing::debug!(count = ids.len(), "accepted in L2 (durable)");
-                    }
-                    seq.flushes()
-                }
-                Err(e) => {
-                    // Nothing was acknowledged; the same group is retried next tick.
-                    tracing::error!(error = %e, "group commit failed");
-                    continue;
-                }
+            Ok(Ok(_)) => {}
+            // Nothing was acknowledged; the group waits on the line for the next tick.
+            Ok(Err(e)) => tracing::error!(error = %e, "group commit failed"),
+            Err(e) => tracing::error!(error = %e, "the committer's write panicked"),
+        }
+        // Also covers groups the sequencer's own flushes made durable.
+        let done = lock(&s).durable();
+        durable.send_if_modified(|d| std::mem::replace(d, done) != done);
+        if idle {
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(every) => {}
             }
-        };
-        durable.send_replace(done);
+        }
     }
 }
 
+/// Takes the next group under the sequencer's lock and writes it outside, holding the commit
+/// line throughout (sequencer/commit.rs); returns how many acceptances became durable.
+fn commit_group(s: &Shared) -> Result<usize, StoreFail> {
+    let (line, store) = lock(s).commit_handles();
+    // The line is taken with the sequencer locked (the lock order), but never waited for
+    // under that lock here: a long write on the line (a batch's canonical state) must not
+    // stall ingress. Busy: let go and look again shortly.
+    let (group, mut held) = loop {
+        let mut seq = lock(s);
+        match line.try_lock() {
+            Ok(mut held) => match seq.take_group(&mut held) {
+                Some(group) => break (group, held),
+                None => return Ok(0),
+            },
+            Err(std::sync::TryLockError::WouldBlock) => {
+                drop(seq);
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            Err(std::sync::TryLockError::Poisoned(_)) => {
+                panic!("the commit line was poisoned by an earlier panic")
+            }
+        }
+    };
+    let group = Sequencer::write_group(&store, &mut held, group)?;
+    drop(held);
+    lock(s).group_landed(&group);
+    Ok(group.ids().len())
+}
+
 async fn follower<L: L1>(s: Shared, rollup: RollupL1<L>, config: ServiceConfig) {
-    let mut scanned: Option<u64> = None;
+    // Where the last run stopped (a missing record, or a failed read, means from the start:
+    // executed messages are skipped, so rescanning is only slower).
+    let mut scanned: Option<u64> = lock(&s).l1_scanned().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "reading the followed L1 position; rescanning from 0");
+        None
+    });
     loop {
         match follow_once(&s, &rollup, &config, &mut scanned).await {
             Ok(0) => {}
@@ -152,7 +198,15 @@ async fn follow_once<L: L1>(
         return Ok(0);
     }
     let messages = rollup.messages(from, target).await?;
-    let n = lock(s).apply_messages(&messages)?;
+    let n = {
+        let mut seq = lock(s);
+        let n = seq.execute_messages(&messages)?;
+        seq.record_scanned(target);
+        n
+    };
+    // What they did is written outside the lock, like an ingress group.
+    let shared = s.clone();
+    tokio::task::spawn_blocking(move || commit_group(&shared)).await??;
     *scanned = Some(target);
     Ok(n)
 }

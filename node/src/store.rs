@@ -20,8 +20,15 @@ const BATCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("batches");
 const MESSAGES: TableDefinition<u64, &[u8]> = TableDefinition::new("messages");
 /// inbox position → the 80-byte global state after executing the messages before it.
 const STATES: TableDefinition<u64, &[u8]> = TableDefinition::new("states");
-/// keccak → preimage: every state-tree and outbox node the STF has hashed.
+/// keccak → preimage: the preimages of data directories written before the log below; read
+/// at start, no longer written.
 const PREIMAGES: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("preimages");
+/// commit number → the preimages that commit added (postcard `Vec<Preimage>`): every
+/// state-tree and outbox node canonical execution hashed. The node reads them all into memory
+/// at start and never looks one up on disk, so an append-only log serves: one insert at the
+/// end of the table per commit instead of thousands at random keys (a batch's canonical state
+/// was most of a commit's time when each node was its own key).
+const PREIMAGE_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("preimage_log");
 /// tx id → [`WithdrawalRecord`].
 const WITHDRAWALS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("withdrawals");
 /// name → value: small singletons (the deployment, scan positions).
@@ -143,6 +150,19 @@ pub struct Changes {
 }
 
 impl Changes {
+    /// Appends `later`'s writes after these (a later write to the same key wins, as it would
+    /// in a later commit).
+    pub fn append(&mut self, mut later: Changes) {
+        self.txs.append(&mut later.txs);
+        self.accepted.append(&mut later.accepted);
+        self.batches.append(&mut later.batches);
+        self.messages.append(&mut later.messages);
+        self.states.append(&mut later.states);
+        self.preimages.append(&mut later.preimages);
+        self.withdrawals.append(&mut later.withdrawals);
+        self.meta.append(&mut later.meta);
+    }
+
     /// Whether there is nothing to write.
     pub fn is_empty(&self) -> bool {
         self.txs.is_empty()
@@ -178,6 +198,7 @@ impl Store {
         w.open_table(MESSAGES)?;
         w.open_table(STATES)?;
         w.open_table(PREIMAGES)?;
+        w.open_table(PREIMAGE_LOG)?;
         w.open_table(WITHDRAWALS)?;
         w.open_table(META)?;
         w.commit()?;
@@ -211,9 +232,10 @@ impl Store {
             for (k, v) in &c.states {
                 t.insert(k, v.as_slice())?;
             }
-            let mut t = w.open_table(PREIMAGES)?;
-            for (k, v) in &c.preimages {
-                t.insert(k, v.as_slice())?;
+            if !c.preimages.is_empty() {
+                let mut t = w.open_table(PREIMAGE_LOG)?;
+                let next = t.last()?.map_or(0, |(k, _)| k.value() + 1);
+                t.insert(next, enc(&c.preimages).as_slice())?;
             }
             let mut t = w.open_table(WITHDRAWALS)?;
             for (k, v) in &c.withdrawals {
@@ -328,6 +350,10 @@ impl Store {
         for e in t.iter()? {
             let (k, v) = e?;
             out.push((k.value(), v.value().to_vec()));
+        }
+        for e in r.open_table(PREIMAGE_LOG)?.iter()? {
+            let (_, v) = e?;
+            out.extend(postcard::from_bytes::<Vec<Preimage>>(v.value())?);
         }
         Ok(out)
     }

@@ -3,12 +3,16 @@
 //! global state after it, withdrawal leaves with the fields the Outbox needs, which batch of
 //! ours it was — and the soft state is rebuilt on the new canonical state.
 
+use std::collections::HashMap;
+
 use fuse_arbos::batch;
 use fuse_arbos::message::{KIND_BATCH, KIND_FORCED_TX};
 use fuse_arbos::stf::execute_block;
 use fuse_arbos::tx::{KIND_WITHDRAW, SignedTx};
 
 use super::{META_INCLUDED, Sequencer, SequencerError, gs_bytes};
+
+const META_SCANNED: &str = "l1_scanned";
 use crate::l1::rollup::InboxMessage;
 use crate::store::{StoredMessage, TxRecord, TxStatus, WithdrawalRecord};
 
@@ -17,6 +21,34 @@ impl Sequencer {
     /// overlapping ranges is harmless), records what they did, rebuilds the soft state and
     /// commits. Returns how many were executed.
     pub fn apply_messages(&mut self, messages: &[InboxMessage]) -> Result<usize, SequencerError> {
+        let executed = self.execute_messages(messages)?;
+        if executed > 0 {
+            self.flush()?;
+        }
+        Ok(executed)
+    }
+
+    /// The last L1 block whose messages are executed and stored, where the follower resumes
+    /// after a restart (`None`: from the start).
+    pub fn l1_scanned(&self) -> Result<Option<u64>, SequencerError> {
+        Ok(self
+            .store
+            .meta(META_SCANNED)?
+            .and_then(|v| v.try_into().ok())
+            .map(u64::from_be_bytes))
+    }
+
+    /// Records that L1 blocks up to `block` are followed; durable with the same group as the
+    /// messages executed from them.
+    pub fn record_scanned(&mut self, block: u64) {
+        self.unsaved
+            .meta
+            .push((META_SCANNED, block.to_be_bytes().to_vec()));
+    }
+
+    /// [`Sequencer::apply_messages`] without the commit: what they did joins the next group
+    /// (the follower commits it outside the sequencer's lock, sequencer/commit.rs).
+    pub fn execute_messages(&mut self, messages: &[InboxMessage]) -> Result<usize, SequencerError> {
         let mut executed = 0;
         for m in messages {
             let expected = self.canonical.inbox_position;
@@ -34,7 +66,6 @@ impl Sequencer {
         }
         if executed > 0 {
             self.rebuild()?;
-            self.flush()?;
         }
         Ok(executed)
     }
@@ -42,7 +73,10 @@ impl Sequencer {
     fn execute_message(&mut self, m: &InboxMessage) -> Result<(), SequencerError> {
         let bytes = m.bytes();
         self.env.inbox = bytes.clone();
-        let (gs, report) = execute_block(&mut self.env, self.canonical)?;
+        self.env.canonical = true;
+        let executed = execute_block(&mut self.env, self.canonical);
+        self.env.canonical = false;
+        let (gs, report) = executed?;
         self.canonical = gs;
         self.unsaved.messages.push((
             m.index,
@@ -65,8 +99,9 @@ impl Sequencer {
                 }
             }
             KIND_FORCED_TX => {
-                if let Ok((_, [])) = SignedTx::decode(&m.data) {
+                if let Ok((tx, [])) = SignedTx::decode(&m.data) {
                     let id = alloy_primitives::keccak256(&m.data).0;
+                    self.forced.insert(id, tx);
                     self.unsaved.txs.push((
                         id,
                         TxRecord {
@@ -80,15 +115,17 @@ impl Sequencer {
             }
             _ => {}
         }
+        // Each id hashed once (a lookup per receipt, not a scan: a batch holds thousands).
+        let by_id: HashMap<[u8; 32], &SignedTx> = batch_txs
+            .iter()
+            .map(|t| (alloy_primitives::keccak256(t.encode()).0, t))
+            .collect();
         let mut withdrawals = report.withdrawals.iter();
         for r in report.receipts.iter().filter(|r| r.result.is_ok()) {
             let tx = if r.forced {
                 self.find_forced(&r.id)?
             } else {
-                batch_txs
-                    .iter()
-                    .find(|t| alloy_primitives::keccak256(t.encode()).0 == r.id)
-                    .cloned()
+                by_id.get(&r.id).map(|t| (*t).clone())
             };
             let Some(tx) = tx.filter(|t| t.kind == KIND_WITHDRAW) else {
                 continue;
@@ -109,12 +146,13 @@ impl Sequencer {
         Ok(())
     }
 
-    /// A forced transaction by id: recorded by this run or a previous one.
-    fn find_forced(&self, id: &[u8; 32]) -> Result<Option<SignedTx>, SequencerError> {
-        let rec = match self.unsaved.txs.iter().rev().find(|(k, _)| k == id) {
-            Some((_, r)) => Some(r.clone()),
-            None => self.store.tx(id)?,
-        };
+    /// A forced transaction by id: queued in this run (its record may not be on disk yet) or
+    /// recorded by a previous one.
+    fn find_forced(&mut self, id: &[u8; 32]) -> Result<Option<SignedTx>, SequencerError> {
+        if let Some(tx) = self.forced.remove(id) {
+            return Ok(Some(tx));
+        }
+        let rec = self.store.tx(id)?;
         Ok(rec.and_then(|r| SignedTx::decode(&r.encoding).ok().map(|(t, _)| t)))
     }
 

@@ -6,8 +6,9 @@
 //!   (the soft state moves on) or rejected with the reason the STF would skip it — so nothing
 //!   enters that the chain would skip. Its signature is recovered there, once; the host keeps
 //!   the recovery for every re-execution.
-//! - **Durability** ([`Sequencer::flush`]): acceptances are written in groups, one commit for
-//!   many; a transaction is `ACCEPTED_IN_L2` only once its group is on disk.
+//! - **Durability** (`commit.rs`): acceptances are written in groups, one commit for many,
+//!   in the order the groups were taken; a transaction is `ACCEPTED_IN_L2` only once its
+//!   group is on disk. The committer loop writes a group outside the sequencer's lock.
 //! - **Batches** (`batches.rs`): accepted transactions in acceptance order become `Batch`
 //!   messages with consecutive sequence numbers, recorded before they are posted so a retry
 //!   after a crash sends the same bytes under the same number.
@@ -16,8 +17,13 @@
 //!   transactions not yet in it (DESIGN.md rule 6).
 
 mod batches;
+mod commit;
 mod finality;
 mod follow;
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 
 use alloy_primitives::B256;
 use fuse_arbos::env::Env;
@@ -29,6 +35,7 @@ use crate::env::NodeEnv;
 use crate::store::{Changes, Store, StoreError, TxRecord, TxStatus};
 
 pub use batches::BatchCaps;
+pub use commit::{Group, Line, StoreFail, hold};
 pub use finality::ClaimError;
 
 /// Why the sequencer could not go on.
@@ -94,7 +101,7 @@ struct Pending {
 
 /// The sequencer.
 pub struct Sequencer {
-    store: Store,
+    store: Arc<Store>,
     env: NodeEnv,
     /// After every canonical message executed so far.
     canonical: GlobalState,
@@ -109,10 +116,21 @@ pub struct Sequencer {
     next_batch: u64,
     caps: BatchCaps,
     unsaved: Changes,
-    /// Ids that become durable with the next flush.
+    /// Ids that join the next group, in acceptance order.
     unsaved_ids: Vec<[u8; 32]>,
-    /// Successful flushes so far (a waiter for durability compares against it).
-    flushes: u64,
+    /// Ids whose record may not have landed yet, with the group it joins: accepted (`None`)
+    /// or rejected (`Some(reason)`). Lookups only.
+    undurable: HashMap<[u8; 32], (u64, Option<String>)>,
+    /// Ids rejected since the last group was taken.
+    unsaved_rejections: Vec<[u8; 32]>,
+    /// Groups taken so far; a transaction accepted now joins group `taken + 1`.
+    taken: u64,
+    /// Every group up to this number is on disk (set by whoever writes one).
+    landed: Arc<AtomicU64>,
+    /// Held from taking a group until it is committed, so groups land in order.
+    line: Arc<Mutex<Line>>,
+    /// Forced transactions queued by L1 messages this run, until they execute.
+    forced: HashMap<[u8; 32], SignedTx>,
 }
 
 fn gs_bytes(gs: &GlobalState) -> [u8; 80] {
@@ -162,8 +180,9 @@ impl Sequencer {
         let (next_batch, batched_upto) = batches
             .last()
             .map_or((1, 0), |(seq, b)| (seq + 1, b.first + b.count));
+        let landed = Arc::new(AtomicU64::new(0));
         let mut s = Sequencer {
-            store,
+            store: Arc::new(store),
             env,
             canonical,
             soft: canonical,
@@ -174,7 +193,12 @@ impl Sequencer {
             caps,
             unsaved: Changes::default(),
             unsaved_ids: Vec::new(),
-            flushes: 0,
+            undurable: HashMap::new(),
+            unsaved_rejections: Vec::new(),
+            taken: 0,
+            landed: landed.clone(),
+            line: Arc::new(Mutex::new(Line::new(landed))),
+            forced: HashMap::new(),
         };
         for (accepted, id) in s.store.accepted_from(included)? {
             let rec = s.store.tx(&id)?.ok_or(SequencerError::Corrupt)?;
@@ -242,7 +266,15 @@ impl Sequencer {
 
     /// Whether `id` was accepted but its group is not on disk yet (`PENDING`).
     pub fn is_unsaved(&self, id: &[u8; 32]) -> bool {
-        self.unsaved_ids.contains(id)
+        matches!(self.undurable.get(id), Some((joins, None)) if *joins > self.durable())
+    }
+
+    /// Why `id` was just rejected, while that record is not on disk yet.
+    pub fn unsaved_rejection(&self, id: &[u8; 32]) -> Option<&str> {
+        match self.undurable.get(id)? {
+            (joins, Some(reason)) if *joins > self.durable() => Some(reason),
+            _ => None,
+        }
     }
 
     /// Takes one transaction at ingress: executes it on the soft state and accepts it, or says
@@ -261,6 +293,14 @@ impl Sequencer {
             return fail(Rejection::Malformed("trailing bytes after the transaction"));
         }
         let id = self.env.keccak(encoding);
+        if self.is_unsaved(&id) {
+            return Err((
+                Some(id),
+                Rejection::Known {
+                    status: "PENDING".into(),
+                },
+            ));
+        }
         let known = self
             .store
             .tx(&id)
@@ -271,14 +311,6 @@ impl Sequencer {
                 Some(id),
                 Rejection::Known {
                     status: format!("{:?}", rec.status),
-                },
-            ));
-        }
-        if self.unsaved_ids.contains(&id) {
-            return Err((
-                Some(id),
-                Rejection::Known {
-                    status: "PENDING".into(),
                 },
             ));
         }
@@ -310,6 +342,7 @@ impl Sequencer {
                 ));
                 self.unsaved.accepted.push((accepted, id));
                 self.unsaved_ids.push(id);
+                self.undurable.insert(id, (self.taken + 1, None));
                 Ok(id)
             }
             Err(r) => Err((Some(id), r)),
@@ -388,38 +421,6 @@ impl Sequencer {
         Ok((sender, Err(r)))
     }
 
-    /// Makes everything accepted since the last flush durable, in one commit; returns the
-    /// ids now acknowledged `ACCEPTED_IN_L2`.
-    pub fn flush(&mut self) -> Result<Vec<[u8; 32]>, SequencerError> {
-        if !self.has_unsaved() {
-            return Ok(Vec::new());
-        }
-        self.unsaved.preimages.extend(self.env.take_fresh());
-        self.unsaved.meta.push((
-            META_NEXT_ACCEPTED,
-            self.next_accepted.to_be_bytes().to_vec(),
-        ));
-        let changes = std::mem::take(&mut self.unsaved);
-        if let Err(e) = self.store.commit(&changes) {
-            // Keep everything for the next attempt.
-            self.unsaved = changes;
-            return Err(e.into());
-        }
-        self.flushes += 1;
-        Ok(std::mem::take(&mut self.unsaved_ids))
-    }
-
-    /// Successful flushes so far: everything accepted before flush number `n` is durable once
-    /// this exceeds `n`.
-    pub fn flushes(&self) -> u64 {
-        self.flushes
-    }
-
-    /// Whether anything accepted or recorded awaits a flush.
-    pub fn has_unsaved(&self) -> bool {
-        !self.unsaved.is_empty() || !self.unsaved_ids.is_empty()
-    }
-
     /// Re-executes the pending transactions on the canonical state. Any that no longer
     /// applies is dropped and marked rejected (rule 6 makes this unreachable while batches
     /// are posted within the force delay; it is logged loudly if it happens).
@@ -472,6 +473,9 @@ impl Sequencer {
                 },
             },
         ));
+        self.undurable
+            .insert(id, (self.taken + 1, Some(r.to_string())));
+        self.unsaved_rejections.push(id);
     }
 }
 

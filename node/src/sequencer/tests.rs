@@ -362,4 +362,80 @@ async fn a_restart_keeps_what_was_acknowledged_and_reposts_the_same_batch() {
         assert_eq!(s.status(id).unwrap(), Some(TxStatus::Posted { batch: 1 }));
     }
     assert_eq!(s.account(&b.into(), false).unwrap().balance, 506);
+    // Reopened without following: the canonical state is read from stored preimages only.
+    // Its nodes were first hashed by speculative (soft) execution, which keeps them in memory
+    // only; canonical execution hashing them again is what must have persisted them.
+    drop(s);
+    let mut s = f.open();
+    assert_eq!(s.account(&b.into(), false).unwrap().balance, 506);
+    assert_eq!(
+        s.account(&f.alice.address().into(), false).unwrap().nonce,
+        3
+    );
+    // The follower resumes where it stopped rather than rescanning L1 from block 0.
+    assert_eq!(s.l1_scanned().unwrap(), None);
+    s.record_scanned(42);
+    s.flush().unwrap();
+    drop(s);
+    assert_eq!(f.open().l1_scanned().unwrap(), Some(42));
+}
+
+/// The committer writes a group outside the sequencer's lock while ingress goes on; a flush
+/// the sequencer makes meanwhile (say before a batch) waits for that group, so groups land in
+/// the order taken, and a waiter's ticket is released only by the group its transaction is in.
+#[tokio::test]
+async fn groups_land_in_the_order_taken_while_ingress_goes_on() {
+    use std::sync::{Arc, Mutex};
+
+    use super::hold;
+
+    let f = Fixture::new().await;
+    let mut s = f.open();
+    f.follow(&mut s).await;
+    let b = f.bob.address();
+    let first = s
+        .submit(&f.tx(&f.alice, KIND_TRANSFER, b, 10, 0).encode(), None)
+        .unwrap();
+    let ticket_first = s.taken();
+    let (line, store) = s.commit_handles();
+    let mut held = hold(&line);
+    let group = s.take_group(&mut held).expect("a group");
+    assert_eq!(group.ids(), [first]);
+
+    // While the group is being written (line held, sequencer free), ingress goes on.
+    let second = s
+        .submit(&f.tx(&f.alice, KIND_TRANSFER, b, 20, 1).encode(), None)
+        .unwrap();
+    let ticket_second = s.taken();
+    assert_eq!(
+        ticket_second,
+        ticket_first + 1,
+        "the second joins the next group"
+    );
+    assert!(s.is_unsaved(&first) && s.is_unsaved(&second));
+    assert_eq!(s.status(&first).unwrap(), None, "not on disk yet");
+
+    // The sequencer's own flush waits for the line.
+    let shared = Arc::new(Mutex::new(s));
+    let flusher = {
+        let shared = shared.clone();
+        std::thread::spawn(move || shared.lock().unwrap().flush().unwrap())
+    };
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert!(
+        !flusher.is_finished(),
+        "the flush waits for the group on the line"
+    );
+    let group = Sequencer::write_group(&store, &mut held, group).expect("written");
+    drop(held);
+    assert_eq!(flusher.join().unwrap(), vec![second]);
+    let mut s = Arc::into_inner(shared).unwrap().into_inner().unwrap();
+    assert_eq!(s.durable(), ticket_second + 1);
+    s.group_landed(&group);
+    assert_eq!(s.durable(), ticket_second + 1, "never goes back");
+    assert!(s.durable() > ticket_first && s.durable() > ticket_second);
+    for id in [first, second] {
+        assert!(!s.is_unsaved(&id));
+        assert_eq!(s.status(&id).unwrap(), Some(TxStatus::AcceptedInL2));
+    }
 }
