@@ -31,24 +31,37 @@ fn wallet(args: &[&str]) -> (bool, String) {
     (out.status.success(), text)
 }
 
-#[test]
-fn devnet_and_wallet_from_another_process() {
-    let port = common::free_port();
-    let addr = format!("127.0.0.1:{port}");
-    let rpc = format!("http://{addr}");
+/// A `fuse-l2 devnet` child (killed when dropped) and what its banner said.
+struct Devnet {
+    _child: Killed,
+    rpc: String,
+    l1_url: String,
+    banner: String,
+    /// (address, key) of each dev account.
+    keys: Vec<(String, String)>,
+}
+
+/// Starts `fuse-l2 devnet` on free ports and reads its banner up to its last line; the rest of
+/// its output is drained so it never blocks on a full pipe.
+fn start_devnet() -> Devnet {
+    let addr = format!("127.0.0.1:{}", common::free_port());
     let mut child = Command::new(BIN)
-        .args(["devnet", "--rpc-addr", &addr, "--batch-interval", "1"])
-        .args(["--l1-rpc-addr", "127.0.0.1:0"])
-        .args(["--exit-after", "120"])
+        .args([
+            "devnet",
+            "--rpc-addr",
+            &addr,
+            "--l1-rpc-addr",
+            "127.0.0.1:0",
+        ])
+        .args(["--batch-interval", "1", "--exit-after", "300"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let _guard = Killed(child);
-    let mut keys = Vec::new();
+    let child = Killed(child);
+    let (mut keys, mut l1_url, mut banner) = (Vec::new(), String::new(), String::new());
     let mut lines = BufReader::new(stdout).lines();
-    let mut banner = String::new();
     for line in lines.by_ref() {
         let line = line.unwrap();
         banner.push_str(&line);
@@ -56,10 +69,36 @@ fn devnet_and_wallet_from_another_process() {
         if let Some((address, key)) = line.trim().split_once("  key ") {
             keys.push((address.to_string(), key.to_string()));
         }
+        if let Some(rest) = line.trim().strip_prefix("L1 JSON-RPC") {
+            l1_url = rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+        }
         if line.starts_with("batches go to the embedded L1") {
             break;
         }
     }
+    std::thread::spawn(move || lines.for_each(drop));
+    Devnet {
+        _child: child,
+        rpc: format!("http://{addr}"),
+        l1_url,
+        banner,
+        keys,
+    }
+}
+
+#[test]
+fn devnet_and_wallet_from_another_process() {
+    let Devnet {
+        _child: _guard,
+        rpc,
+        banner,
+        keys,
+        ..
+    } = start_devnet();
     assert!(banner.contains("fuse-l2 devnet is running"), "{banner}");
     assert!(banner.contains("next, in another terminal"), "{banner}");
     assert!(banner.contains(&rpc), "{banner}");
@@ -274,41 +313,12 @@ async fn wallet_l1_commands_against_a_node_on_anvil() {
 /// Ethereum JSON-RPC, with the dev keys it prints.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wallet_l1_commands_against_the_devnet() {
-    let addr = format!("127.0.0.1:{}", common::free_port());
-    let l1_addr = format!("127.0.0.1:{}", common::free_port());
-    let mut child = Command::new(BIN)
-        .args(["devnet", "--rpc-addr", &addr, "--l1-rpc-addr", &l1_addr])
-        .args(["--batch-interval", "1", "--exit-after", "300"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let _guard = Killed(child);
-    let mut keys = Vec::new();
-    let mut l1_url = None;
-    let mut lines = BufReader::new(stdout).lines();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some((_, key)) = line.trim().split_once("  key ") {
-            keys.push(key.to_string());
-        }
-        if let Some(rest) = line.trim().strip_prefix("L1 JSON-RPC") {
-            l1_url = rest.split_whitespace().next().map(str::to_string);
-        }
-        if line.starts_with("batches go to the embedded L1") {
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    assert_eq!(
-        l1_url.as_deref(),
-        Some(format!("http://{l1_addr}").as_str())
-    );
+    let d = start_devnet();
+    assert!(d.l1_url.starts_with("http://127.0.0.1:"), "{}", d.banner);
     wallet_l1_flow(&L1Setup {
-        rpc: format!("http://{addr}"),
-        l1_url: l1_url.unwrap(),
-        keys: [keys[0].clone(), keys[1].clone()],
+        rpc: d.rpc.clone(),
+        l1_url: d.l1_url.clone(),
+        keys: [d.keys[0].1.clone(), d.keys[1].1.clone()],
     })
     .await;
 }

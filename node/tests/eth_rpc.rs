@@ -5,6 +5,8 @@
 //! transaction is mined with a failed receipt and spends its nonce; receipts and logs carry
 //! their block's hash, which names the block.
 
+mod common;
+
 use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy};
 use alloy::eips::eip2718::Encodable2718;
 use alloy::network::TxSignerSync;
@@ -12,7 +14,6 @@ use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::Filter;
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, Bytes, TxKind, U256};
-use fuse_contracts::deploy::RollupConfig;
 use fuse_node::l1::rollup::RollupL1;
 use fuse_node::l1::{EmbeddedClock, EmbeddedL1, L1};
 
@@ -127,7 +128,9 @@ async fn bad_transactions_and_queries_are_refused_and_the_server_keeps_serving()
     // A transaction that reverts (sent with its own gas limit, so nothing estimates it first)
     // is mined with a failed receipt and spends its nonce, as on any chain.
     let deployer = chain.as_account(me);
-    let rollup = RollupL1::deploy(deployer, rollup_config(me)).await.unwrap();
+    let rollup = RollupL1::deploy(deployer, common::rollup_config(me))
+        .await
+        .unwrap();
     let nonce = chain.nonce(me).await.unwrap();
     let below_minimum = fuse_contracts::rollup::Inbox::depositCall { to: bob };
     let input: Bytes = alloy_sol_types::SolCall::abi_encode(&below_minimum).into();
@@ -172,24 +175,4 @@ async fn bad_transactions_and_queries_are_refused_and_the_server_keeps_serving()
 
     // Still serving.
     assert!(p.get_block_number().await.unwrap() > head);
-}
-
-fn rollup_config(owner: Address) -> RollupConfig {
-    use fuse_contracts::deploy::DEFAULT_DEGREE;
-    use fuse_contracts::rollup::InboxConfig;
-    RollupConfig {
-        inbox: InboxConfig {
-            owner,
-            sequencer: owner,
-            chain_id: 412_346,
-            force_delay: 600,
-            min_deposit: U256::from(1_000),
-        },
-        module_root: alloy_primitives::B256::repeat_byte(0x4d),
-        bond: U256::from(10u128.pow(18)),
-        challenge_period: 3_600,
-        escrow: Address::repeat_byte(0xee),
-        degree: DEFAULT_DEGREE,
-        clock: 1_800,
-    }
 }

@@ -10,35 +10,15 @@ mod common;
 
 use alloy::node_bindings::Anvil;
 use alloy::signers::local::PrivateKeySigner;
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, U256};
 use fuse_arbos::message::{KIND_BATCH, KIND_CONFIG, KIND_DEPOSIT, KIND_FORCED_TX, KIND_TICK};
-use fuse_contracts::deploy::{DEFAULT_DEGREE, RollupConfig};
-use fuse_contracts::rollup::InboxConfig;
 use fuse_node::l1::rollup::RollupL1;
 use fuse_node::l1::{DevClock, EmbeddedClock, EmbeddedL1, L1, RpcL1};
-
-fn config(owner: Address) -> RollupConfig {
-    RollupConfig {
-        inbox: InboxConfig {
-            owner,
-            sequencer: owner,
-            chain_id: 412_346,
-            force_delay: 600,
-            min_deposit: U256::from(1_000),
-        },
-        module_root: B256::repeat_byte(0x4d),
-        bond: U256::from(10u128.pow(18)),
-        challenge_period: 3_600,
-        escrow: Address::repeat_byte(0xee),
-        degree: DEFAULT_DEGREE,
-        clock: 1_800,
-    }
-}
 
 /// The same script on any back end; `label` names it in failures.
 async fn exercise<L: L1 + DevClock + Clone>(l1: L, label: &str) {
     let owner = l1.signer();
-    let rollup = RollupL1::deploy(l1.clone(), config(owner))
+    let rollup = RollupL1::deploy(l1.clone(), common::rollup_config(owner))
         .await
         .unwrap_or_else(|e| panic!("{label}: deployment: {e}"));
     assert_eq!(rollup.message_count().await.unwrap(), 1, "{label}: Config");
