@@ -59,6 +59,14 @@ impl NodeEnv {
         self.preimages.get(hash).map(|v| &v[..])
     }
 
+    /// Remembers a recovery done elsewhere ([`recover_ahead`]).
+    pub fn remember(&mut self, (input, output): Recovery) {
+        if self.recovered.len() >= RECOVERY_CACHE {
+            self.recovered.clear();
+        }
+        self.recovered.insert(input, output);
+    }
+
     /// Precompile 0x01 on `input`, remembered for the next [`Env::ecrecover`] of the same
     /// input.
     pub fn recover_now(&mut self, input: &[u8; 128]) -> [u8; 32] {
@@ -72,6 +80,22 @@ impl NodeEnv {
         self.recovered.insert(*input, out);
         out
     }
+}
+
+/// A recovery done ahead of the sequencer's lock: the precompile's input and output.
+pub type Recovery = ([u8; 128], [u8; 32]);
+
+/// Recovers the signer of a signed transaction (its encoding) for the chain whose EIP-712
+/// domain separator is `separator`, the way the STF will — outside the sequencer's lock, so
+/// ingress on two cores recovers in parallel. The sequencer's host then remembers the result
+/// ([`NodeEnv::remember`]) and the STF finds it done. A transaction that does not decode, or a
+/// wrong domain, only means the STF recovers itself: the cache holds true results only.
+pub fn recover_ahead(encoding: &[u8], separator: &[u8; 32]) -> Option<Recovery> {
+    let (tx, _) = fuse_arbos::tx::SignedTx::decode(encoding).ok()?;
+    let mut env = NodeEnv::new();
+    let digest = fuse_arbos::tx::digest(&mut env, separator, &tx)?;
+    fuse_arbos::tx::recover_sender(&mut env, &digest, &tx);
+    env.recovered.into_iter().next()
 }
 
 impl Env for NodeEnv {
@@ -112,5 +136,42 @@ impl Env for NodeEnv {
     fn ecrecover(&mut self, input: &Buf<4>) -> [u8; 32] {
         let bytes: &[u8; 128] = input.bytes().try_into().expect("4 words");
         self.recover_now(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy::signers::local::PrivateKeySigner;
+    use alloy_primitives::B256;
+    use fuse_arbos::tx::{self, Domain, KIND_TRANSFER};
+
+    use super::{NodeEnv, recover_ahead};
+    use crate::wallet::sign;
+
+    #[test]
+    fn a_recovery_done_ahead_is_the_one_the_stf_makes() {
+        let key = PrivateKeySigner::from_bytes(&B256::repeat_byte(0x11)).unwrap();
+        let domain = Domain {
+            chain_id: 412_346,
+            inbox: [0x22; 20],
+        };
+        let t = sign(&key, &domain, KIND_TRANSFER, [0x33; 20], 5, 0).unwrap();
+        let separator = tx::domain_separator(&mut NodeEnv::new(), &domain);
+        let (input, output) = recover_ahead(&t.encode(), &separator).expect("recovered");
+        assert_eq!(&output[12..], key.address().as_slice());
+        // The STF's own path through a host that remembered it gets the same sender without
+        // recovering (an empty cache would recover; the entry is what it reads).
+        let mut env = NodeEnv::new();
+        env.remember((input, output));
+        let digest = tx::digest(&mut env, &separator, &t).unwrap();
+        assert_eq!(
+            tx::recover_sender(&mut env, &digest, &t),
+            Some(key.address().into())
+        );
+        assert_eq!(env.recovered.len(), 1, "no second entry: the input matched");
+        // Garbage and a wrong domain recover nothing useful, and nothing wrong.
+        assert!(recover_ahead(&[1, 2, 3], &separator).is_none());
+        let (_, other) = recover_ahead(&t.encode(), &[0; 32]).unwrap();
+        assert_ne!(&other[12..], key.address().as_slice());
     }
 }

@@ -60,6 +60,13 @@ impl<L: L1 + Clone + 'static> Node<L> {
                 sequencer: service.sequencer.clone(),
                 durable: service.durable.clone(),
                 wake: service.wake.clone(),
+                separator: fuse_arbos::tx::domain_separator(
+                    &mut crate::env::NodeEnv::new(),
+                    &fuse_arbos::tx::Domain {
+                        chain_id: info.chain_id,
+                        inbox: info.inbox.into(),
+                    },
+                ),
                 info: info.clone(),
             },
         )

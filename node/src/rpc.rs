@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
+use crate::env::recover_ahead;
 use crate::sequencer::{ClaimError, Rejection};
 use crate::service::{Shared, lock};
 use crate::store::TxStatus;
@@ -53,6 +54,8 @@ pub struct ChainInfo {
 pub struct RpcContext {
     pub sequencer: Shared,
     pub durable: watch::Receiver<u64>,
+    /// The chain's EIP-712 domain separator, for recovering signers before the lock.
+    pub separator: [u8; 32],
     /// Tells the committer there is something to write.
     pub wake: std::sync::Arc<tokio::sync::Notify>,
     pub info: ChainInfo,
@@ -159,8 +162,13 @@ async fn send_transaction(
         .map_err(|e| invalid(format!("options: {e}")))?;
     let opts = opts.unwrap_or_default();
     let bytes = hex::decode(&tx).map_err(|e| invalid(format!("transaction: not hex ({e})")))?;
+    // The costly part of ingress, done before taking the lock.
+    let recovery = recover_ahead(&bytes, &ctx.separator);
     let (id, taken) = {
         let mut seq = lock(&ctx.sequencer);
+        if let Some(r) = recovery {
+            seq.env_mut().remember(r);
+        }
         match seq.submit(&bytes, opts.from.map(Into::into)) {
             Ok(id) => {
                 ctx.wake.notify_one();
