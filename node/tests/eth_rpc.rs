@@ -172,6 +172,22 @@ async fn bad_transactions_and_queries_are_refused_and_the_server_keeps_serving()
         .await
         .unwrap();
     assert_eq!(same.first(), logs.first());
+    let earliest = p
+        .get_logs(
+            &Filter::new()
+                .address(rollup.contracts.inbox)
+                .from_block(alloy::eips::BlockNumberOrTag::Earliest),
+        )
+        .await
+        .unwrap();
+    assert_eq!(earliest, logs, "`earliest` is block 0");
+
+    // The dev clock refuses a jump that would take it near overflow.
+    let e = p
+        .raw_request::<_, serde_json::Value>("evm_increaseTime".into(), (u64::MAX,))
+        .await
+        .unwrap_err();
+    assert!(err(e).contains("at most a century"));
 
     // Still serving.
     assert!(p.get_block_number().await.unwrap() > head);

@@ -87,7 +87,7 @@ impl Chain {
 
     /// Opens the next block, at least `min_step` seconds after the last.
     fn next_block(&mut self, min_step: u64) {
-        let time = (self.head.timestamp + min_step).max(self.now());
+        let time = self.head.timestamp.saturating_add(min_step).max(self.now());
         let parent_hash = self.blocks.last().map(|b| b.hash).unwrap_or_default();
         self.head = L1Head {
             number: self.head.number + 1,

@@ -228,6 +228,7 @@ async fn fee_history(l1: &EmbeddedL1, params: Params<'_>) -> Answer {
     let head = l1.head().await.map_err(internal)?.number;
     let newest = match newest {
         BlockNumberOrTag::Number(n) => n.min(head),
+        BlockNumberOrTag::Earliest => 0,
         _ => head,
     };
     let count = count.to::<u64>().clamp(1, 1024).min(newest + 1);
@@ -350,6 +351,10 @@ fn module(l1: EmbeddedL1) -> RpcModule<EmbeddedL1> {
     m.register_async_method("evm_increaseTime", |params, l1, _| async move {
         let mut a = Args::new(&params, "evm_increaseTime");
         let seconds: U64 = a.next("seconds")?;
+        // A century at most: the clock must stay far from overflow.
+        if seconds > U64::from(100 * 365 * 86_400u64) {
+            return Err(invalid("evm_increaseTime: at most a century at a time"));
+        }
         l1.advance(seconds.to()).await.map_err(internal)?;
         Answer::Ok(to_json(seconds))
     })

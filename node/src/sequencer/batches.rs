@@ -39,12 +39,14 @@ impl Sequencer {
     /// nor seen on L1, else a new one over the accepted transactions not yet batched
     /// (flushed and recorded first), else `None`.
     pub fn batch_to_post(&mut self) -> Result<Option<(u64, BatchRecord)>, SequencerError> {
+        // Everything recorded lands first (groups may be written outside the lock), so the
+        // stored batches read below are current and the accepted transactions durable.
+        self.flush()?;
         for (seq, rec) in self.store.batches_from(0)? {
             if rec.l1_tx.is_none() && rec.message.is_none() {
                 return Ok(Some((seq, rec)));
             }
         }
-        self.flush()?;
         let txs: Vec<(u64, SignedTx, [u8; 32])> = self
             .pending
             .iter()
@@ -79,14 +81,20 @@ impl Sequencer {
             message: None,
         };
         self.unsaved.batches.push((seq, rec.clone()));
-        self.flush()?;
+        // The record is taken: if this write fails it stays on the commit line and goes with
+        // the next group, so the numbering moves on either way (a failed flush must not make
+        // the next call build the same number again over a record already posted).
         self.next_batch = seq + 1;
         self.batched_upto = rec.first + rec.count;
+        self.flush()?;
         Ok(Some((seq, rec)))
     }
 
     /// Batch `seq` was appended to L1 by transaction `l1_tx`: its transactions are `POSTED`.
     pub fn batch_posted(&mut self, seq: u64, l1_tx: [u8; 32]) -> Result<(), SequencerError> {
+        // The follower may have recorded this batch's inbox index in a group not yet written:
+        // land it before reading, or this record would overwrite it.
+        self.flush()?;
         let Some(mut rec) = self.store.batch(seq)? else {
             return Err(SequencerError::Corrupt);
         };

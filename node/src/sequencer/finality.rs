@@ -68,6 +68,8 @@ impl Sequencer {
         if self.finalized()?.is_some_and(|(_, p)| p >= position) {
             return Ok(0);
         }
+        // The batches' inbox indices recorded by the follower land before they are read.
+        self.flush()?;
         let from = self
             .store
             .meta(META_FINALIZED_BATCH)?

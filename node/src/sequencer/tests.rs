@@ -439,3 +439,31 @@ async fn groups_land_in_the_order_taken_while_ingress_goes_on() {
         assert_eq!(s.status(&id).unwrap(), Some(TxStatus::AcceptedInL2));
     }
 }
+
+/// The follower records a batch's inbox index in a group that may not be written yet when the
+/// poster records the batch's L1 transaction: neither may overwrite the other (both read
+/// the record and write it whole).
+#[tokio::test]
+async fn a_batch_keeps_both_its_l1_tx_and_its_inbox_index_whoever_writes_last() {
+    let f = Fixture::new().await;
+    let mut s = f.open();
+    f.follow(&mut s).await;
+    s.submit(
+        &f.tx(&f.alice, KIND_TRANSFER, f.bob.address(), 5, 0)
+            .encode(),
+        None,
+    )
+    .unwrap();
+    let (seq, rec) = s.batch_to_post().unwrap().expect("a batch");
+    let receipt = f.rollup.append_batch(rec.data, seq).await.unwrap();
+    // The follower executes the batch's message; its records are not written yet.
+    let head = f.rollup.l1.head().await.unwrap();
+    let messages = f.rollup.messages(0, head.number).await.unwrap();
+    assert_eq!(s.execute_messages(&messages).unwrap(), 1);
+    // Then the poster records the post.
+    s.batch_posted(seq, receipt.tx_hash.0).unwrap();
+    s.flush().unwrap();
+    let stored = s.store().batch(seq).unwrap().unwrap();
+    assert_eq!(stored.l1_tx, Some(receipt.tx_hash.0));
+    assert_eq!(stored.message, Some(messages.len() as u64 - 1));
+}

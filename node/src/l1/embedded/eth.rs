@@ -8,6 +8,7 @@
 
 use alloy::consensus::transaction::SignerRecoverable;
 use alloy::consensus::{Transaction as _, TxEnvelope};
+use alloy::eips::BlockNumberOrTag;
 use alloy::eips::eip2718::Decodable2718;
 use alloy::rpc::types::{Filter, FilterBlockOption, Log};
 use alloy_primitives::{Address, B256, Bytes, U256};
@@ -98,10 +99,18 @@ impl EmbeddedL1 {
                     Some(n) => (*n, *n),
                     None => return Err(format!("unknown block hash {h}")),
                 },
-                FilterBlockOption::Range { .. } => (
-                    filter.get_from_block().unwrap_or(c.head.number),
-                    filter.get_to_block().unwrap_or(c.head.number),
-                ),
+                FilterBlockOption::Range {
+                    from_block,
+                    to_block,
+                } => {
+                    // Tags name the head (every block is final at once), `earliest` block 0.
+                    let number = |b: Option<BlockNumberOrTag>| match b {
+                        Some(BlockNumberOrTag::Number(n)) => n,
+                        Some(BlockNumberOrTag::Earliest) => 0,
+                        _ => c.head.number,
+                    };
+                    (number(from_block), number(to_block))
+                }
             };
             let start = c.logs.partition_point(|l| l.block_number < from);
             let mut out = Vec::new();
