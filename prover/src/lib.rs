@@ -1,12 +1,22 @@
 //! fuse-prover — the dispute logic of fuse-l2.
 //!
-//! Traces and checkpoints of block executions, history commitments, the k-ary bisection
-//! strategy of both challenge levels, one-step proof assembly, and the dispute test vectors
-//! (write and replay). It drives [`fuse_vm`]; the node runs it as validator duties. Built by
-//! the validator issue; so far it holds the one-step proof vectors ([`osp_vectors`]).
+//! It drives [`fuse_vm`]; the node runs it as validator duties, the contract tests and the
+//! benchmarks play it against the L1 contracts.
+//! - [`block`]: one block in the stepping machine and in the wasmtime twin, over a chain's
+//!   inputs.
+//! - [`checkpoints`]: a block's trace with machine snapshots, so the hash or the proof at any
+//!   step is cheap.
+//! - [`dispute`]: segments, a party's claims (honest or lying), the challenge as a party
+//!   follows it, and the move to make on a turn.
+//! - [`osp_vectors`]: the one-step proof test vectors.
+//! - [`scenario`]: a chain's inbox messages built in process (signed transfers, deposits,
+//!   batches), for dispute tests, vectors and benchmarks.
 
 pub mod block;
+pub mod checkpoints;
+pub mod dispute;
 pub mod guest;
 pub mod osp_vectors;
+pub mod scenario;
 
 pub use fuse_vm;

@@ -12,7 +12,7 @@ mod common;
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolValue};
-use common::game::{End, Game, Lie, Party, Range, play, send};
+use common::game::{End, Party, play, range, send};
 use common::{CHAIN_ID, signed};
 use fuse_arbos::batch::{self, BatchHeader};
 use fuse_arbos::message::{
@@ -23,7 +23,7 @@ use fuse_arbos::tx::KIND_TRANSFER;
 use fuse_contracts::evm::Evm;
 use fuse_contracts::osp::Osp;
 use fuse_contracts::rollup::{ChallengeManager, ChallengeResultRecorder};
-use fuse_vm::hash::global_state_hash;
+use fuse_prover::dispute::{Game, History, Lie, Truth};
 
 const INBOX: [u8; 20] = [0x1b; 20];
 const DEGREE: u64 = 4;
@@ -31,7 +31,7 @@ const CLOCK: u64 = 3_600;
 
 /// The disputed range: messages 1 and 2 (a deposit and a batch of two transfers) from the
 /// state after message 0.
-fn range() -> Range {
+fn disputed_range() -> Truth {
     let alice = PrivateKeySigner::from_bytes(&B256::repeat_byte(3)).unwrap();
     let a: [u8; 20] = alice.address().into();
     let txs = vec![
@@ -70,26 +70,20 @@ fn range() -> Range {
             message(&header, data)
         })
         .collect();
-    Range::from_messages(&messages)
+    range(&messages)
 }
 
 fn dispute(lie: Lie, liar_is_challenger: bool) -> (Address, End, [u64; 2]) {
-    let mut range = range();
+    let range = disputed_range();
     let mut evm = Evm::new();
     evm.set_block(1_000, 1_800_000_000);
-    let honest = Party {
-        address: Address::repeat_byte(0xaa),
-        lie: None,
-    };
-    let liar = Party {
-        address: Address::repeat_byte(0xbb),
-        lie: Some(lie),
-    };
+    let mut honest = Party::new(Address::repeat_byte(0xaa), &range, None);
+    let mut liar = Party::new(Address::repeat_byte(0xbb), &range, Some(lie));
     for p in [&honest, &liar] {
         evm.fund(p.address, U256::from(10u128.pow(21)));
     }
     let osp = Osp::deploy(&mut evm).unwrap();
-    let accs = range.host.store().accumulators().to_vec();
+    let accs = range.host().store().accumulators().to_vec();
     let inbox = Osp::inbox(&mut evm, &accs).unwrap();
     let recorder = evm.deploy(&ChallengeResultRecorder::BYTECODE).unwrap();
     let mut code = ChallengeManager::BYTECODE.to_vec();
@@ -105,35 +99,36 @@ fn dispute(lie: Lie, liar_is_challenger: bool) -> (Address, End, [u64; 2]) {
     );
     let cm = evm.deploy(&code).unwrap();
 
+    let liar_address = liar.address;
     let (challenger, defender) = if liar_is_challenger {
-        (&liar, &honest)
+        (&mut liar, &mut honest)
     } else {
-        (&honest, &liar)
+        (&mut honest, &mut liar)
     };
-    let module_root = range.ex.module().root;
-    let start = global_state_hash(&range.states[0]);
-    let end = defender.level1(&range, range.blocks());
+    let module_root = range.module().root;
+    let blocks = range.blocks();
+    let start = range.states()[0].hash();
+    let end = defender.history.block_hash(blocks).unwrap();
     let open = ChallengeResultRecorder::createChallengeCall {
         manager: cm,
         challenger: challenger.address,
         defender: defender.address,
         startStateHash: start,
         endStateHash: end,
-        numBlocks: U256::from(range.blocks()),
+        numBlocks: U256::from(blocks),
         moduleRoot: module_root,
     }
     .abi_encode();
     let me = evm.sender;
     send(&mut evm, me, recorder, open).unwrap();
-    let game = Game::open(&range, end, DEGREE, CLOCK);
+    let game = Game::open(start, end, blocks, DEGREE, module_root);
     let (end, gas) = play(
         &mut evm,
         cm,
         U256::from(1),
-        &mut range,
         [challenger, defender],
         game,
-        module_root,
+        CLOCK,
     );
     let out = evm
         .call(
@@ -142,7 +137,7 @@ fn dispute(lie: Lie, liar_is_challenger: bool) -> (Address, End, [u64; 2]) {
         )
         .unwrap();
     let r = ChallengeManager::resultCall::abi_decode_returns(&out.output).unwrap();
-    assert_eq!(r.loser, liar.address);
+    assert_eq!(r.loser, liar_address);
     (r.winner, end, gas)
 }
 
@@ -151,13 +146,40 @@ fn the_honest_party_wins_real_two_level_disputes() {
     let honest = Address::repeat_byte(0xaa);
     let mut rows = Vec::new();
     let mut ends = Vec::new();
+    // The range has two blocks (a deposit, then a batch); the batch block runs ~40,000 steps.
     for (lie, liar_challenges) in [
-        (Lie::EndState, false),
-        (Lie::EndState, true),
-        (Lie::Step(1), false),
-        (Lie::Step(20_000), false),
-        (Lie::Step(20_001), true),
-        (Lie::Step(1 << 31), false),
+        (Lie::State { block: 1 }, false),
+        (Lie::State { block: 1 }, true),
+        (Lie::State { block: 0 }, false),
+        (Lie::Step { block: 1, step: 1 }, false),
+        (
+            Lie::Step {
+                block: 1,
+                step: 20_000,
+            },
+            false,
+        ),
+        (
+            Lie::Step {
+                block: 1,
+                step: 20_001,
+            },
+            true,
+        ),
+        (
+            Lie::Step {
+                block: 0,
+                step: 3_000,
+            },
+            true,
+        ),
+        (
+            Lie::Step {
+                block: 1,
+                step: 1 << 31,
+            },
+            false,
+        ),
     ] {
         let (winner, end, gas) = dispute(lie, liar_challenges);
         assert_eq!(

@@ -12,7 +12,7 @@ mod common;
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolInterface};
-use common::game::{End, Game, Lie, Party, Range, play};
+use common::game::{End, Party, play, range};
 use common::{CHAIN_ID, recover, signed};
 use fuse_arbos::append_tree::AppendTree;
 use fuse_arbos::batch::{self, BatchHeader};
@@ -27,6 +27,8 @@ use fuse_contracts::evm::{Evm, EvmError};
 use fuse_contracts::rollup::rollup_contract::Hashing;
 use fuse_contracts::rollup::{ChallengeManager, Inbox, InboxConfig, Outbox, Rollup};
 use fuse_prover::block::{Executor, to_vm};
+use fuse_prover::dispute::liar::falsify;
+use fuse_prover::dispute::{Game, History, Lie};
 use fuse_vm::GlobalState;
 
 const T0: u64 = 1_700_000_000;
@@ -72,18 +74,12 @@ fn scenario(lie: Lie, honest_challenges: bool) -> Outcome {
     let mut evm = Evm::new();
     evm.set_block(100, T0);
     let owner = evm.sender;
-    let honest = Party {
-        address: Address::repeat_byte(0xaa),
-        lie: None,
-    };
-    let liar = Party {
-        address: Address::repeat_byte(0xbb),
-        lie: Some(lie),
-    };
+    let honest_address = Address::repeat_byte(0xaa);
+    let liar_address = Address::repeat_byte(0xbb);
     let escrow = Address::repeat_byte(0xee);
     let bond = U256::from(DEFAULT_BOND_WEI);
-    for p in [&honest, &liar] {
-        evm.fund(p.address, U256::from(10u128.pow(20)));
+    for p in [honest_address, liar_address] {
+        evm.fund(p, U256::from(10u128.pow(20)));
     }
     let module_root = Executor::guest().unwrap().module().root;
     let d = Deployment::deploy(
@@ -157,8 +153,10 @@ fn scenario(lie: Lie, honest_challenges: bool) -> Outcome {
     // L2: the machine's states over the range, checked against the Inbox's accumulators
     // (so these are the messages on L1) and against the native STF (which keeps the
     // withdrawal tree the proof comes from).
-    let mut range = Range::from_messages(&messages);
-    for (i, acc) in range.host.store().accumulators().iter().enumerate() {
+    let range = range(&messages);
+    let mut honest = Party::new(honest_address, &range, None);
+    let mut liar = Party::new(liar_address, &range, Some(lie));
+    for (i, acc) in range.host().store().accumulators().iter().enumerate() {
         let on_l1 = view(
             &mut evm,
             d.inbox,
@@ -178,14 +176,14 @@ fn scenario(lie: Lie, honest_challenges: bool) -> Outcome {
         env.inbox = m.clone();
         let (next, report) = execute_block(&mut env, native).unwrap();
         native = next;
-        assert_eq!(to_vm(&native), range.states[i], "block {i}");
+        assert_eq!(to_vm(&native), range.states()[i], "block {i}");
         // The batch's second tx is the withdrawal.
         for &(index, leaf) in &report.withdrawals {
             withdrawals.push((index, leaf, report.receipts[1].id));
         }
     }
     assert_eq!(withdrawals.len(), 1, "the batch's one withdrawal");
-    let truth = *range.states.last().unwrap();
+    let truth = *range.states().last().unwrap();
 
     // Assertion 1 covers message 0 (genesis recorded a count of 1); it is confirmed after
     // the period, and its children cover messages 1 and 2.
@@ -197,8 +195,13 @@ fn scenario(lie: Lie, honest_challenges: bool) -> Outcome {
         .abi_encode()
     };
     evm.set_block(103, T0 + 36);
-    evm.send(honest.address, d.rollup, &create(0, &range.states[0]), bond)
-        .unwrap();
+    evm.send(
+        honest.address,
+        d.rollup,
+        &create(0, &range.states()[0]),
+        bond,
+    )
+    .unwrap();
     evm.set_block(104, T0 + 36 + PERIOD);
     let confirm = |id: u64| Rollup::confirmCall { id: U256::from(id) }.abi_encode();
     evm.send(owner, d.rollup, &confirm(1), U256::ZERO).unwrap();
@@ -208,19 +211,19 @@ fn scenario(lie: Lie, honest_challenges: bool) -> Outcome {
     let children_at = T0 + 48 + PERIOD;
     evm.send(honest.address, d.rollup, &create(1, &truth), U256::ZERO)
         .unwrap();
-    let mut fake = truth;
-    fake.state_root.0[0] ^= 1;
+    let fake = liar.history.global_state(range.blocks()).unwrap();
     assert_eq!(
-        fuse_vm::hash::global_state_hash(&fake),
-        Party::fake_end(&range)
+        fake,
+        falsify(truth),
+        "the liar's claim departs from the truth"
     );
     evm.send(liar.address, d.rollup, &create(1, &fake), bond)
         .unwrap();
 
     let (challenger, defender, x, y) = if honest_challenges {
-        (&honest, &liar, 3u64, 2u64)
+        (&mut honest, &mut liar, 3u64, 2u64)
     } else {
-        (&liar, &honest, 2, 3)
+        (&mut liar, &mut honest, 2, 3)
     };
     let open = Rollup::createChallengeCall {
         x: U256::from(x),
@@ -234,32 +237,29 @@ fn scenario(lie: Lie, honest_challenges: bool) -> Outcome {
         .unwrap();
     let id = Rollup::createChallengeCall::abi_decode_returns(&out.output).unwrap();
 
-    let game = Game::open(
-        &range,
-        defender.level1(&range, range.blocks()),
-        DEFAULT_DEGREE,
-        CLOCK,
-    );
+    let start = range.states()[0].hash();
+    let blocks = range.blocks();
+    let end = defender.history.block_hash(blocks).unwrap();
+    let game = Game::open(start, end, blocks, DEFAULT_DEGREE, module_root);
     let (end, gas) = play(
         &mut evm,
         d.challenges,
         id,
-        &mut range,
         [challenger, defender],
         game,
-        module_root,
+        CLOCK,
     );
     let r = view(&mut evm, d.challenges, ChallengeManager::resultCall { id });
-    assert_eq!((r.winner, r.loser), (honest.address, liar.address));
+    assert_eq!((r.winner, r.loser), (honest_address, liar_address));
 
     // Slashing: the liar is out, half its bond credited to the winner, half to the escrow.
     let half = bond / U256::from(2);
-    let s = view(&mut evm, d.rollup, Rollup::stakersCall(liar.address));
+    let s = view(&mut evm, d.rollup, Rollup::stakersCall(liar_address));
     assert!(!s.staked, "the liar's stake is removed");
     let credit = |evm: &mut Evm, who| view(evm, d.rollup, Rollup::creditsCall(who));
-    assert_eq!(credit(&mut evm, honest.address), half);
+    assert_eq!(credit(&mut evm, honest_address), half);
     assert_eq!(credit(&mut evm, escrow), bond - half);
-    assert_eq!(credit(&mut evm, liar.address), U256::ZERO);
+    assert_eq!(credit(&mut evm, liar_address), U256::ZERO);
 
     // Final states: the rival cannot be confirmed while the liar's assertion lives; once
     // past the deadline the unsupported liar's assertion is rejected and the honest one
@@ -287,13 +287,13 @@ fn scenario(lie: Lie, honest_challenges: bool) -> Outcome {
     );
 
     // Stakes settle: the honest bond and its winnings come back; the liar has nothing.
-    let before = evm.balance(honest.address);
+    let before = evm.balance(honest_address);
     let w = Rollup::withdrawStakeCall {}.abi_encode();
-    evm.send(honest.address, d.rollup, &w, U256::ZERO).unwrap();
+    evm.send(honest_address, d.rollup, &w, U256::ZERO).unwrap();
     let f = Rollup::withdrawFundsCall {}.abi_encode();
-    evm.send(honest.address, d.rollup, &f, U256::ZERO).unwrap();
-    assert_eq!(evm.balance(honest.address) - before, bond + half);
-    let e = rollup_error(evm.send(liar.address, d.rollup, &w, U256::ZERO));
+    evm.send(honest_address, d.rollup, &f, U256::ZERO).unwrap();
+    assert_eq!(evm.balance(honest_address) - before, bond + half);
+    let e = rollup_error(evm.send(liar_address, d.rollup, &w, U256::ZERO));
     assert!(matches!(e, Rollup::RollupErrors::NotStaked(_)), "{e:?}");
     evm.send(escrow, d.rollup, &f, U256::ZERO).unwrap();
     assert_eq!(evm.balance(escrow), bond - half);
@@ -336,7 +336,16 @@ fn scenario(lie: Lie, honest_challenges: bool) -> Outcome {
 #[test]
 fn a_full_dispute_through_the_rollup_slashes_the_liar_and_confirms_the_truth() {
     let mut rows = Vec::new();
-    for (lie, honest_challenges) in [(Lie::Step(5_000), true), (Lie::EndState, false)] {
+    for (lie, honest_challenges) in [
+        (
+            Lie::Step {
+                block: 1,
+                step: 5_000,
+            },
+            true,
+        ),
+        (Lie::State { block: 1 }, false),
+    ] {
         let o = scenario(lie, honest_challenges);
         rows.push(format!(
             "{lie:?} (honest {}): {:?}, gas [challenger, defender] {:?}",

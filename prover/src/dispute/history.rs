@@ -1,0 +1,150 @@
+//! What a party claims in a challenge over a range of blocks: the global state after each
+//! block (level 1) and the machine hash after each step of a block (level 2). [`Truth`] is
+//! the honest party's, computed by the stepping machine; [`super::Liar`] departs from it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use alloy_primitives::B256;
+use anyhow::{Context as _, bail};
+use fuse_vm::{GlobalState, Module, Status};
+
+use crate::block::ChainHost;
+use crate::checkpoints::{Budget, Trace};
+
+/// A party's claims over a range of `blocks()` blocks from the parent assertion's state.
+pub trait History {
+    /// Blocks in the range.
+    fn blocks(&self) -> u64;
+
+    /// The global state it claims after `i` blocks (`0 ≤ i ≤ blocks()`; 0 is the parent's).
+    fn global_state(&mut self, i: u64) -> anyhow::Result<GlobalState>;
+
+    /// The machine hashes it claims for block `b` (from state `b` to `b + 1`) after each of
+    /// `steps`, in order.
+    fn machine_hashes(&mut self, b: u64, steps: &[u64]) -> anyhow::Result<Vec<B256>>;
+
+    /// The one-step proof of step `t` of block `b` and the machine hash the prover computes
+    /// from it. Only the true machine yields proofs, whoever asks.
+    fn prove(&mut self, b: u64, t: u64) -> anyhow::Result<(Vec<u8>, B256)>;
+
+    /// The global-state hash it claims after `i` blocks.
+    fn block_hash(&mut self, i: u64) -> anyhow::Result<B256> {
+        Ok(self.global_state(i)?.hash())
+    }
+}
+
+/// The honest history: the real global states of the range and the stepping machine's hashes
+/// inside each block, from checkpointed traces recorded on first use.
+pub struct Truth {
+    module: Arc<Module>,
+    host: ChainHost,
+    states: Vec<GlobalState>,
+    budget: Budget,
+    traces: BTreeMap<u64, Trace>,
+}
+
+impl Truth {
+    /// The history of the range whose global states (after 0..=N blocks) are `states`, as
+    /// a validator that executed it knows them; `host` serves the blocks' inputs.
+    pub fn new(module: Arc<Module>, host: ChainHost, states: Vec<GlobalState>) -> Truth {
+        assert!(!states.is_empty(), "a range starts at a state");
+        Truth {
+            module,
+            host,
+            states,
+            budget: Budget::default(),
+            traces: BTreeMap::new(),
+        }
+    }
+
+    /// Runs `blocks` blocks from `start` in the stepping machine and keeps their states.
+    pub fn execute(
+        module: Arc<Module>,
+        host: ChainHost,
+        start: GlobalState,
+        blocks: u64,
+    ) -> anyhow::Result<Truth> {
+        let mut truth = Truth::new(module, host, vec![start]);
+        for b in 0..blocks {
+            let trace = truth.trace(b)?;
+            if trace.status() != Status::Finished {
+                bail!(
+                    "block {b} ended {:?} after {} steps",
+                    trace.status(),
+                    trace.steps()
+                );
+            }
+            let next = trace.global_state();
+            truth.states.push(next);
+        }
+        Ok(truth)
+    }
+
+    /// Sets how the traces of blocks not yet traced keep snapshots.
+    pub fn with_budget(mut self, budget: Budget) -> Truth {
+        self.budget = budget;
+        self
+    }
+
+    /// The host the blocks read from.
+    pub fn host(&self) -> &ChainHost {
+        &self.host
+    }
+
+    /// The module the blocks run.
+    pub fn module(&self) -> &Arc<Module> {
+        &self.module
+    }
+
+    /// The real global states after 0..=N blocks.
+    pub fn states(&self) -> &[GlobalState] {
+        &self.states
+    }
+
+    /// Block `b`'s trace, recorded on first use.
+    pub fn trace(&mut self, b: u64) -> anyhow::Result<&Trace> {
+        let start = *self
+            .states
+            .get(b as usize)
+            .with_context(|| format!("block {b} is not in the range"))?;
+        if !self.traces.contains_key(&b) {
+            let trace = Trace::record(self.module.clone(), self.host.clone(), start, self.budget)
+                .with_context(|| format!("running block {b}"))?;
+            // A validator's states come from the wasmtime twin; a machine that ends elsewhere
+            // would make it defend a claim it cannot prove.
+            if let Some(next) = self.states.get(b as usize + 1)
+                && (trace.status() != Status::Finished || trace.global_state() != *next)
+            {
+                bail!(
+                    "block {b}: the stepping machine ends {:?} at {:?}, not at the state the range holds",
+                    trace.status(),
+                    trace.global_state()
+                );
+            }
+            self.traces.insert(b, trace);
+        }
+        Ok(&self.traces[&b])
+    }
+}
+
+impl History for Truth {
+    fn blocks(&self) -> u64 {
+        self.states.len() as u64 - 1
+    }
+
+    fn global_state(&mut self, i: u64) -> anyhow::Result<GlobalState> {
+        self.states
+            .get(i as usize)
+            .copied()
+            .with_context(|| format!("no state after {i} blocks: the range has {}", self.blocks()))
+    }
+
+    fn machine_hashes(&mut self, b: u64, steps: &[u64]) -> anyhow::Result<Vec<B256>> {
+        Ok(self.trace(b)?.hashes_at(steps)?)
+    }
+
+    fn prove(&mut self, b: u64, t: u64) -> anyhow::Result<(Vec<u8>, B256)> {
+        Ok(self.trace(b)?.prove_at(t)?)
+    }
+}

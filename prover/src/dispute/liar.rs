@@ -1,0 +1,123 @@
+//! A party that departs from the truth at a chosen point and defends that claim to the end:
+//! the lying validator of tests, demos and dispute vectors.
+
+use alloy_primitives::{B256, keccak256};
+use fuse_vm::hash::finished_machine_hash;
+use fuse_vm::{GlobalState, MAX_STEPS};
+
+use super::history::History;
+
+/// Where a liar departs from the truth, in the range it asserts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Lie {
+    /// The global state after block `block` (0-based in the range) is wrong, and so is every
+    /// later one; inside that block every machine hash is real except the last (at
+    /// `MAX_STEPS`): a dispute that level 1 narrows and the block's final step settles.
+    State { block: u64 },
+    /// As `State`, and inside block `block` its machine departs at step `step` (≥ 1): every
+    /// machine hash it claims from that step on is wrong.
+    Step { block: u64, step: u64 },
+}
+
+impl Lie {
+    /// The block it departs in.
+    pub fn block(&self) -> u64 {
+        match *self {
+            Lie::State { block } | Lie::Step { block, .. } => block,
+        }
+    }
+
+    /// A lie chosen from `seed`: a block of `blocks`, and at level 1 only or at a step below
+    /// `steps_hint` (a step past the block's end claims a halted machine changed). Splitmix64:
+    /// a fixed seed names the same lie on every machine.
+    pub fn from_seed(seed: u64, blocks: u64, steps_hint: u64) -> Lie {
+        let mut state = seed;
+        let mut next = || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let block = next() % blocks.max(1);
+        match next() % 4 {
+            0 => Lie::State { block },
+            _ => Lie::Step {
+                block,
+                step: 1 + next() % steps_hint.max(1),
+            },
+        }
+    }
+}
+
+/// The history of a liar: `truth` up to the lie, false from there on.
+pub struct Liar<H> {
+    truth: H,
+    lie: Lie,
+}
+
+impl<H: History> Liar<H> {
+    /// A liar that knows `truth` and departs from it at `lie`.
+    pub fn new(truth: H, lie: Lie) -> Self {
+        assert!(
+            !matches!(lie, Lie::Step { step, .. } if step == 0 || step > MAX_STEPS),
+            "a machine lie is at a step in 1..=MAX_STEPS (step 0 is the block's start, fixed \
+             by the previous level)"
+        );
+        Liar { truth, lie }
+    }
+
+    /// Where it lies.
+    pub fn lie(&self) -> Lie {
+        self.lie
+    }
+
+    /// The history it departs from.
+    pub fn truth(&mut self) -> &mut H {
+        &mut self.truth
+    }
+}
+
+/// A wrong global state close to the real one: its state root with one bit flipped.
+pub fn falsify(gs: GlobalState) -> GlobalState {
+    let mut fake = gs;
+    fake.state_root.0[31] ^= 1;
+    fake
+}
+
+impl<H: History> History for Liar<H> {
+    fn blocks(&self) -> u64 {
+        self.truth.blocks()
+    }
+
+    fn global_state(&mut self, i: u64) -> anyhow::Result<GlobalState> {
+        let real = self.truth.global_state(i)?;
+        Ok(if i > self.lie.block() {
+            falsify(real)
+        } else {
+            real
+        })
+    }
+
+    fn machine_hashes(&mut self, b: u64, steps: &[u64]) -> anyhow::Result<Vec<B256>> {
+        let mut hashes = self.truth.machine_hashes(b, steps)?;
+        if b != self.lie.block() {
+            return Ok(hashes);
+        }
+        let end = finished_machine_hash(self.block_hash(b + 1)?);
+        for (h, &t) in hashes.iter_mut().zip(steps) {
+            if t == MAX_STEPS {
+                *h = end;
+            } else if matches!(self.lie, Lie::Step { step, .. } if t >= step) {
+                *h =
+                    keccak256([b"fuse-l2 lie".as_slice(), &t.to_be_bytes(), h.as_slice()].concat());
+            }
+        }
+        Ok(hashes)
+    }
+
+    fn prove(&mut self, b: u64, t: u64) -> anyhow::Result<(Vec<u8>, B256)> {
+        self.truth.prove(b, t)
+    }
+}
