@@ -89,11 +89,7 @@ impl Devnet {
         .await?;
         let node = Node::start(
             rollup,
-            NodeConfig {
-                data_dir: config.data_dir,
-                rpc_addr: config.rpc_addr,
-                service: config.service,
-            },
+            NodeConfig::new(config.data_dir, config.rpc_addr, config.service),
         )
         .await?;
         let (l1_rpc_addr, l1_rpc) = match config.l1_rpc_addr {

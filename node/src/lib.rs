@@ -16,4 +16,5 @@ pub mod rpc;
 pub mod sequencer;
 pub mod service;
 pub mod store;
+pub mod validator;
 pub mod wallet;

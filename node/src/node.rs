@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use jsonrpsee::server::ServerHandle;
+use tokio::task::JoinHandle;
 
 use crate::l1::L1;
 use crate::l1::rollup::RollupL1;
@@ -13,6 +14,7 @@ use crate::rpc::{ChainInfo, RpcContext, serve};
 use crate::sequencer::{BatchCaps, Sequencer};
 use crate::service::{Service, ServiceConfig};
 use crate::store::Store;
+use crate::validator::{Validator, ValidatorConfig};
 
 /// Where a node keeps its state and serves its API, and how its loops pace themselves.
 #[derive(Clone, Debug)]
@@ -21,6 +23,24 @@ pub struct NodeConfig {
     /// Port 0: any free port.
     pub rpc_addr: SocketAddr,
     pub service: ServiceConfig,
+    /// The validator beside the sequencer (`None`: none, another process validates).
+    pub validator: Option<ValidatorConfig>,
+}
+
+impl NodeConfig {
+    /// A node keeping its state in `data_dir`, serving on `rpc_addr`, with an honest
+    /// validator paced like the service.
+    pub fn new(data_dir: PathBuf, rpc_addr: SocketAddr, service: ServiceConfig) -> NodeConfig {
+        let mut v = ValidatorConfig::honest("validator", data_dir.clone());
+        v.poll_interval = service.poll_interval;
+        v.confirmations = service.confirmations;
+        NodeConfig {
+            data_dir,
+            rpc_addr,
+            service,
+            validator: Some(v),
+        }
+    }
 }
 
 /// A running node; dropping it stops the loops and the server.
@@ -30,11 +50,15 @@ pub struct Node<L> {
     pub rpc_addr: SocketAddr,
     pub info: ChainInfo,
     rpc: ServerHandle,
+    validator: Option<JoinHandle<()>>,
 }
 
 impl<L> Drop for Node<L> {
     fn drop(&mut self) {
         let _ = self.rpc.stop();
+        if let Some(v) = &self.validator {
+            v.abort();
+        }
     }
 }
 
@@ -54,6 +78,10 @@ impl<L: L1 + Clone + 'static> Node<L> {
         let store = Store::open(&config.data_dir)?;
         let sequencer = Sequencer::open(store, BatchCaps::default())?;
         let service = Service::start(sequencer, rollup.clone(), config.service);
+        let validator = match config.validator {
+            Some(v) => Some(tokio::spawn(Validator::new(rollup.clone(), v)?.run())),
+            None => None,
+        };
         let (rpc_addr, rpc) = serve(
             config.rpc_addr,
             RpcContext {
@@ -77,6 +105,7 @@ impl<L: L1 + Clone + 'static> Node<L> {
             rpc_addr,
             info,
             rpc,
+            validator,
         })
     }
 }

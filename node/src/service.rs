@@ -1,20 +1,16 @@
 //! The loops that drive the [`Sequencer`] (docs/node.md): the committer (group commit: one
 //! flush for everything accepted since the last, then waiters are told), the L1 follower
 //! (messages up to `head − confirmations` executed in inbox order), the batch poster
-//! (every `batch_interval`, or sooner once `batch_bytes` of transactions wait) and the honest
-//! validator (assertions over what the follower executed, confirmed after the challenge
-//! period, which makes transactions `FINALIZED`). Each loop holds
+//! (every `batch_interval`, or sooner once `batch_bytes` of transactions wait) and finality
+//! (transactions `FINALIZED` once an assertion covering them is confirmed; the validator that
+//! asserts and confirms runs beside these, crate::validator). Each loop holds
 //! the sequencer's lock only for synchronous work, never across an L1 call.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
-
-use alloy_primitives::U256;
-use fuse_arbos::message::KIND_TICK;
 
 use crate::l1::L1;
 use crate::l1::rollup::RollupL1;
@@ -95,7 +91,7 @@ impl<L: L1 + Clone + 'static> Service<L> {
             )),
             tokio::spawn(follower(sequencer.clone(), rollup.clone(), config.clone())),
             tokio::spawn(poster(sequencer.clone(), rollup.clone(), config.clone())),
-            tokio::spawn(validator(sequencer.clone(), rollup.clone(), config)),
+            tokio::spawn(finality(sequencer.clone(), rollup.clone(), config)),
         ];
         Service {
             sequencer,
@@ -256,119 +252,31 @@ async fn post_once<L: L1>(s: &Shared, rollup: &RollupL1<L>) -> anyhow::Result<()
     }
 }
 
-async fn validator<L: L1>(s: Shared, rollup: RollupL1<L>, config: ServiceConfig) {
-    let mut ours: Option<VecDeque<u64>> = None;
+/// Marks transactions `FINALIZED` as assertions are confirmed on L1 — by this node's
+/// validator or anyone else's — once the follower has executed what they cover.
+async fn finality<L: L1>(s: Shared, rollup: RollupL1<L>, config: ServiceConfig) {
     loop {
-        if let Err(e) = validate_once(&s, &rollup, &mut ours).await {
-            tracing::warn!(error = %e, "validating (will retry)");
+        if let Err(e) = finalize_once(&s, &rollup).await {
+            tracing::warn!(error = %e, "following confirmations (will retry)");
         }
         tokio::time::sleep(config.poll_interval).await;
     }
 }
 
-/// The assertions this node created and still waits on, oldest first: after a restart, the
-/// chain from the latest confirmed assertion down to the one its stake is on.
-async fn our_chain<L: L1>(rollup: &RollupL1<L>) -> anyhow::Result<VecDeque<u64>> {
-    let mut chain = VecDeque::new();
-    let me = rollup.l1.signer();
-    if !rollup.is_staked(me).await? {
-        return Ok(chain);
-    }
+async fn finalize_once<L: L1>(s: &Shared, rollup: &RollupL1<L>) -> anyhow::Result<()> {
     let latest = rollup.latest_confirmed().await?;
-    let staker = rollup.staker(me).await?;
-    let mut id = staker;
-    while id != latest && id != 0 {
-        chain.push_front(id);
-        id = rollup.assertion(id).await?.parent;
-    }
-    Ok(chain)
-}
-
-/// One round of the honest validator: confirm what is due, then assert the next range once
-/// the follower has executed it.
-async fn validate_once<L: L1>(
-    s: &Shared,
-    rollup: &RollupL1<L>,
-    ours: &mut Option<VecDeque<u64>>,
-) -> anyhow::Result<()> {
-    if ours.is_none() {
-        *ours = Some(our_chain(rollup).await?);
-    }
-    let chain = ours.as_mut().expect("set above");
-    let mut latest = rollup.latest_confirmed().await?;
-    let head = rollup.l1.head().await?;
-
-    // Confirm, oldest first.
-    while let Some(&first) = chain.front() {
-        let a = rollup.assertion(first).await?;
-        const CONFIRMED: u8 = 2;
-        if a.status != CONFIRMED {
-            if a.parent != latest || head.timestamp < rollup.deadline(latest).await? {
-                break;
-            }
-            rollup.confirm(first).await?;
-            tracing::info!(
-                assertion = first,
-                covers = a.afterInbox,
-                "confirmed assertion"
-            );
-        }
-        let n = lock(s).finalize(first, a.afterInbox)?;
-        if n > 0 {
-            tracing::info!(transactions = n, "finalized");
-        }
-        chain.pop_front();
-        latest = first;
-    }
-
-    // Assert the tip's range once it is executed, while there is more than ticks to cover.
-    let tip = chain.back().copied().unwrap_or(latest);
-    let t = rollup.assertion(tip).await?;
-    if t.nextInbox <= t.afterInbox {
+    if latest == 0 {
         return Ok(());
     }
-    let (gs, worth_it) = {
-        let seq = lock(s);
-        if seq.canonical().inbox_position < t.nextInbox {
-            return Ok(());
-        }
-        // Worth an assertion while anything but a tick was executed past the tip: a range of
-        // ticks alone is asserted only to reach what follows it.
-        // Usually the first message past the tip decides (a batch), so one read, not one per
-        // message of the range each poll.
-        let mut worth_it = false;
-        for i in t.afterInbox..seq.canonical().inbox_position {
-            let m = seq.store().message(i)?;
-            if m.is_some_and(|m| m.bytes.first() != Some(&KIND_TICK)) {
-                worth_it = true;
-                break;
-            }
-        }
-        (seq.state_at(t.nextInbox)?, worth_it)
-    };
-    let (Some(gs), true) = (gs, worth_it) else {
+    let position = rollup.assertion(latest).await?.afterInbox;
+    let mut seq = lock(s);
+    if seq.canonical().inbox_position < position {
+        // The follower has not executed it yet.
         return Ok(());
-    };
-    // Leave the new assertion a message to be extended by: an assertion created with no
-    // message after its range could never have a child.
-    if rollup.message_count().await? == t.nextInbox {
-        rollup.tick().await?;
     }
-    let me = rollup.l1.signer();
-    let bond = if rollup.is_staked(me).await? {
-        U256::ZERO
-    } else {
-        rollup.bond().await?
-    };
-    let id = rollup
-        .create_assertion(tip, &fuse_prover::block::to_vm(&gs), bond)
-        .await?;
-    tracing::info!(
-        assertion = id,
-        parent = tip,
-        covers = gs.inbox_position,
-        "created assertion"
-    );
-    chain.push_back(id);
+    let n = seq.finalize(latest, position)?;
+    if n > 0 {
+        tracing::info!(assertion = latest, transactions = n, "finalized");
+    }
     Ok(())
 }

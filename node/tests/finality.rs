@@ -225,11 +225,11 @@ async fn the_story_on_anvil() {
     let dir = tempfile::tempdir().unwrap();
     let node = Node::start(
         rollup,
-        NodeConfig {
-            data_dir: dir.path().to_path_buf(),
-            rpc_addr: "127.0.0.1:0".parse().unwrap(),
-            service: service(),
-        },
+        NodeConfig::new(
+            dir.path().to_path_buf(),
+            "127.0.0.1:0".parse().unwrap(),
+            service(),
+        ),
     )
     .await
     .unwrap();

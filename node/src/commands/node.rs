@@ -148,16 +148,16 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     };
     let node = Node::start(
         rollup,
-        NodeConfig {
-            data_dir: args.data_dir.clone(),
-            rpc_addr: args.rpc_addr,
-            service: ServiceConfig {
+        NodeConfig::new(
+            args.data_dir.clone(),
+            args.rpc_addr,
+            ServiceConfig {
                 confirmations: args.confirmations,
                 poll_interval: Duration::from_millis(args.poll_ms.max(10)),
                 batch_interval: Duration::from_millis(args.batch_interval_ms.max(10)),
                 ..ServiceConfig::default()
             },
-        },
+        ),
     )
     .await?;
     let i = &node.info;

@@ -13,6 +13,9 @@ use fuse_vm::GlobalState;
 
 use super::{L1, L1Error, L1Receipt, L1Tx};
 
+mod disputes;
+pub use disputes::*;
+
 /// One inbox message as the Inbox's event recorded it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InboxMessage {

@@ -1,0 +1,171 @@
+//! The validator's assertion duties (docs/spec/protocol.md, "Assertions", "Stakes"): confirm
+//! the child of the latest confirmed assertion it agrees with once its deadline passes —
+//! rejecting, deepest first, the rivals nobody supports any more — then extend its line: stake
+//! on an existing child that claims what it computed, or create one; and collect its winnings.
+
+use alloy_primitives::U256;
+
+use super::store::DisputeStore;
+use super::{Narration, Validator};
+use crate::l1::L1;
+use crate::l1::rollup::{PENDING, StakerInfo};
+
+impl<L: L1 + Clone + 'static> Validator<L> {
+    pub(super) async fn assert_and_confirm(&mut self) -> anyhow::Result<()> {
+        let info = self.rollup.staker_info(self.me).await?;
+        if info.removed {
+            // It lost a challenge; its other challenges are being forfeited.
+            return Ok(());
+        }
+        self.confirm().await?;
+        if self.retired()? {
+            return Ok(());
+        }
+        self.extend(info).await?;
+        self.collect().await
+    }
+
+    /// A liar that has lost a challenge is out of moves: it posts nothing more.
+    fn retired(&self) -> anyhow::Result<bool> {
+        Ok(self.config.lie.is_some() && lost_any(&self.store)?)
+    }
+
+    /// The pending child of `parent` whose claim it shares, if any.
+    fn agreed_child(&self, parent: u64) -> Option<u64> {
+        let p = self.view.assertion(parent)?;
+        p.children.iter().copied().find(|c| {
+            self.view.assertion(*c).is_some_and(|a| {
+                a.status == PENDING && self.claim_hash(a.after_inbox()) == Some(a.state_hash)
+            })
+        })
+    }
+
+    async fn confirm(&mut self) -> anyhow::Result<()> {
+        let mut latest = self.rollup.latest_confirmed().await?;
+        while let Some(child) = self.agreed_child(latest) {
+            let now = self.rollup.l1.head().await?.timestamp;
+            if now < self.rollup.deadline(latest).await? {
+                break;
+            }
+            let rivals: Vec<u64> = self.view.assertions[&latest]
+                .children
+                .iter()
+                .copied()
+                .filter(|&c| c != child && self.view.assertions[&c].status == PENDING)
+                .collect();
+            for r in rivals {
+                self.reject_branch(r, now).await?;
+            }
+            if self.rollup.assertion(latest).await?.liveChildren != 1 {
+                // A staked rival remains: a challenge removes its stakers first.
+                break;
+            }
+            let receipt = self.rollup.confirm(child).await?;
+            self.stats.count_other(&receipt);
+            let position = self.view.assertions[&child].after_inbox();
+            self.say(Narration::Confirmed {
+                id: child,
+                position,
+            });
+            latest = child;
+        }
+        Ok(())
+    }
+
+    /// Rejects the pending assertions of the branch from `root` that nobody supports, leaves
+    /// first (a rejection makes the parent unsupported once it has no live child left).
+    async fn reject_branch(&mut self, root: u64, now: u64) -> anyhow::Result<()> {
+        let mut order = Vec::new();
+        let mut stack = vec![root];
+        while let Some(id) = stack.pop() {
+            order.push(id);
+            stack.extend(self.view.assertions[&id].children.iter().copied());
+        }
+        for id in order.into_iter().rev() {
+            let a = self.rollup.assertion(id).await?;
+            if a.status != PENDING || a.directStakers != 0 || a.liveChildren != 0 {
+                continue;
+            }
+            if now < self.rollup.deadline(a.parent).await? {
+                continue;
+            }
+            let receipt = self.rollup.reject(id).await?;
+            self.stats.count_other(&receipt);
+            self.say(Narration::Rejected { id });
+        }
+        Ok(())
+    }
+
+    async fn extend(&mut self, info: StakerInfo) -> anyhow::Result<()> {
+        let tip = if info.staked {
+            info.current
+        } else {
+            self.rollup.latest_confirmed().await?
+        };
+        let Some(t) = self.view.assertion(tip).cloned() else {
+            return Ok(());
+        };
+        let (from, to) = (t.after_inbox(), t.next_inbox);
+        if to <= from || self.replica().executed() < to {
+            return Ok(());
+        }
+        // A range of ticks alone is asserted only to reach what follows it.
+        let executed = self.replica().executed();
+        if self.config.skip_idle_ranges && !self.replica().any_substantive(from, executed) {
+            return Ok(());
+        }
+        self.resolve_lie(from, to)?;
+        let claim = self.claim(to).expect("executed above");
+        let bond = if info.staked {
+            U256::ZERO
+        } else {
+            self.rollup.bond().await?
+        };
+        // Two validators with the same claim share one assertion: identical siblings could
+        // never be confirmed (every sibling must be rejected first).
+        if let Some(c) = self.agreed_child(tip) {
+            if !(info.staked && info.current == c) {
+                let receipt = self.rollup.stake_on(c, bond).await?;
+                self.stats.count_other(&receipt);
+                self.say(Narration::StakedOn { id: c });
+            }
+            return Ok(());
+        }
+        // Leave the new assertion a message to be extended by: an assertion created with no
+        // message after its range could never have a child.
+        if self.rollup.message_count().await? == to {
+            let receipt = self.rollup.tick().await?;
+            self.stats.count_other(&receipt);
+        }
+        let id = self.rollup.create_assertion(tip, &claim, bond).await?;
+        self.stats.other_txs += 1;
+        let lying = self.replica().state(to) != Some(claim);
+        self.say(Narration::Asserted {
+            id,
+            parent: tip,
+            position: to,
+            lying,
+        });
+        Ok(())
+    }
+
+    /// Withdraws challenge winnings.
+    async fn collect(&mut self) -> anyhow::Result<()> {
+        let credits = self.rollup.credits(self.me).await?;
+        if credits > U256::ZERO {
+            let receipt = self.rollup.withdraw_funds().await?;
+            self.stats.count_other(&receipt);
+            self.say(Narration::Withdrew {
+                wei: credits.saturating_to(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn lost_any(store: &DisputeStore) -> anyhow::Result<bool> {
+    Ok(store
+        .all()?
+        .iter()
+        .any(|d| d.outcome.as_ref().is_some_and(|o| !o.won)))
+}

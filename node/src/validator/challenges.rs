@@ -1,0 +1,362 @@
+//! The validator's challenge duties (docs/spec/protocol.md, "Challenges"): open a challenge
+//! against every staker of a rival assertion it disagrees with (one per opponent, so several
+//! liars are fought at once, each on its own clock), then play every challenge it is in —
+//! as challenger or defender — on its turn, time out an opponent whose clock has run out, and
+//! forfeit the challenges of an opponent removed elsewhere.
+//!
+//! The game is rebuilt from the ChallengeManager's `SegmentPosted` events and checked against
+//! the stored segment hash before every move, so a move is sent only on its turn over the
+//! current segment: a restart can neither repeat a move that landed nor skip one that did not.
+
+use alloy_primitives::Address;
+use anyhow::Context as _;
+use fuse_prover::dispute::{Decision, Game, Move, decide};
+
+use super::store::{DisputeRecord, MoveRecord, MoveState, Outcome, Role};
+use super::view::ChallengeInfo;
+use super::{Narration, Validator};
+use crate::l1::rollup::{PENDING, end_reason};
+use crate::l1::{L1, L1Error};
+
+impl<L: L1 + Clone + 'static> Validator<L> {
+    /// Opens a challenge against each staker of each pending assertion whose parent it agrees
+    /// with and whose claim it does not, from its own rival.
+    pub(super) async fn open_challenges(&mut self) -> anyhow::Result<()> {
+        let me = self.rollup.staker_info(self.me).await?;
+        if !me.staked {
+            return Ok(());
+        }
+        let ours = self.replica().module_root();
+        let wrong: Vec<u64> = self
+            .view
+            .assertions
+            .iter()
+            .filter(|(_, a)| a.status == PENDING)
+            .filter(|(_, a)| {
+                let p = &self.view.assertions[&a.parent];
+                let agree_parent =
+                    a.parent == 0 || self.claim_hash(p.after_inbox()) == Some(p.state_hash);
+                let mine = self.claim_hash(a.after_inbox());
+                agree_parent && mine.is_some() && mine != Some(a.state_hash)
+            })
+            .map(|(&id, _)| id)
+            .collect();
+        for x in wrong {
+            let a = self.view.assertions[&x].clone();
+            // Our rival: the sibling on the line our stake supports.
+            let rival = self.view.assertions[&a.parent]
+                .children
+                .iter()
+                .copied()
+                .find_map(|y| (y != x).then(|| self.view.depth(me.current, y).map(|d| (y, d)))?);
+            let Some((y, my_depth)) = rival else {
+                continue;
+            };
+            if a.module_root != ours {
+                tracing::error!(
+                    validator = %self.config.name,
+                    assertion = x,
+                    theirs = %a.module_root,
+                    ours = %ours,
+                    "a wrong assertion runs another module than this validator's guest: it cannot be challenged from here"
+                );
+                continue;
+            }
+            let stakers: Vec<Address> = self
+                .view
+                .stakers
+                .iter()
+                .copied()
+                .filter(|&s| s != self.me)
+                .collect();
+            for s in stakers {
+                let info = self.rollup.staker_info(s).await?;
+                if !info.staked {
+                    continue;
+                }
+                let Some(depth) = self.view.depth(info.current, x) else {
+                    continue;
+                };
+                if self.in_challenge_with(s, x, y) {
+                    continue;
+                }
+                let (id, receipt) = self
+                    .rollup
+                    .create_challenge(x, y, s, depth, my_depth)
+                    .await?;
+                self.stats.count_dispute(&receipt);
+                let parent = &self.view.assertions[&a.parent];
+                let range = (parent.after_inbox(), a.after_inbox());
+                self.store.put(&DisputeRecord {
+                    id,
+                    role: Role::Challenger,
+                    opponent: s.into(),
+                    x,
+                    y,
+                    range,
+                    moves: Vec::new(),
+                    outcome: None,
+                })?;
+                self.say(Narration::ChallengeOpened {
+                    id,
+                    x,
+                    y,
+                    opponent: s,
+                    blocks: range.1 - range.0,
+                });
+                // Seen in the view next poll; until then, do not open a second one.
+                self.view.challenges.insert(
+                    id,
+                    ChallengeInfo {
+                        challenger: self.me,
+                        defender: s,
+                        x,
+                        y,
+                        segments: Vec::new(),
+                        proven: None,
+                        ended: None,
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether an open challenge already pits it against `other` over the rivals `x`, `y`
+    /// (in either role).
+    fn in_challenge_with(&self, other: Address, x: u64, y: u64) -> bool {
+        self.view.challenges.values().any(|c| {
+            c.ended.is_none()
+                && ((c.challenger == self.me && c.defender == other)
+                    || (c.challenger == other && c.defender == self.me))
+                && ((c.x == x && c.y == y) || (c.x == y && c.y == x))
+        })
+    }
+
+    /// Moves in every open challenge it is in, on its turn.
+    pub(super) async fn play(&mut self) -> anyhow::Result<()> {
+        let ids: Vec<u64> = self
+            .view
+            .challenges
+            .iter()
+            .filter(|(_, c)| c.challenger == self.me || c.defender == self.me)
+            .map(|(&id, _)| id)
+            .collect();
+        for id in ids {
+            if let Err(e) = self.play_one(id).await {
+                tracing::warn!(validator = %self.config.name, challenge = id, error = %format!("{e:#}"), "challenge move (will retry)");
+            }
+        }
+        Ok(())
+    }
+
+    async fn play_one(&mut self, id: u64) -> anyhow::Result<()> {
+        let c = self.view.challenges[&id].clone();
+        let mut record = match self.store.get(id)? {
+            Some(r) => r,
+            None => self.new_record(id, &c)?,
+        };
+        if record.outcome.is_some() {
+            return Ok(());
+        }
+        if let Some((winner, _, reason)) = c.ended {
+            record.outcome = Some(Outcome {
+                won: winner == self.me,
+                reason: end_reason(reason).to_string(),
+            });
+            self.store.put(&record)?;
+            self.histories.remove(&id);
+            self.say(Narration::Ended {
+                id,
+                won: winner == self.me,
+                reason: end_reason(reason),
+            });
+            return Ok(());
+        }
+        if c.segments.is_empty() {
+            return Ok(());
+        }
+        let state = self.rollup.challenge_state(id).await?;
+        let game = self.game(&c)?;
+        let current = game.segment.hash();
+        self.reconcile(&mut record, current.0)?;
+        if state.mover == Address::ZERO || current != state.segment_hash {
+            // Ended, or events not read up to the last move yet.
+            return Ok(());
+        }
+        let (opponent, role) = if c.challenger == self.me {
+            (c.defender, Role::Challenger)
+        } else {
+            (c.challenger, Role::Defender)
+        };
+        let (mine_left, theirs_left) = match role {
+            Role::Challenger => (state.challenger_left, state.defender_left),
+            Role::Defender => (state.defender_left, state.challenger_left),
+        };
+        if self.rollup.staker_info(opponent).await?.removed {
+            let receipt = self.rollup.forfeit_challenge(id).await?;
+            self.stats.count_dispute(&receipt);
+            self.say(Narration::Forfeited { id });
+            return Ok(());
+        }
+        if state.mover != self.me {
+            if theirs_left == 0 {
+                match self.rollup.timeout(id).await {
+                    Ok(receipt) => {
+                        self.stats.count_dispute(&receipt);
+                        self.say(Narration::TimedOut {
+                            id,
+                            loser: opponent,
+                        })
+                    }
+                    // Exactly at the budget a move is still allowed: next poll.
+                    Err(L1Error::Reverted { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            return Ok(());
+        }
+        if mine_left < 2 * self.config.poll_interval.as_secs().max(1) {
+            tracing::warn!(validator = %self.config.name, challenge = id, seconds_left = mine_left, "our clock is nearly out");
+        }
+        let mut history = match self.histories.remove(&id) {
+            Some(h) => h,
+            None => self.history(record.range.0, record.range.1)?,
+        };
+        let g = game.clone();
+        let (decision, history) = tokio::task::spawn_blocking(move || {
+            let d = decide(&g, history.as_mut());
+            (d, history)
+        })
+        .await?;
+        self.histories.insert(id, history);
+        let decision = decision.with_context(|| format!("deciding a move in challenge {id}"))?;
+        let m = match decision {
+            Decision::Move(m) => m,
+            Decision::Stuck { index } => {
+                let step = game.segment.interval(index).0;
+                if self.said.insert((id, step)) {
+                    self.say(Narration::OutOfMoves { id, step });
+                }
+                return Ok(());
+            }
+        };
+        let (index, name) = match &m {
+            Move::Bisect { index, .. }
+            | Move::EnterLevelTwo { index, .. }
+            | Move::Prove { index, .. } => (*index, m.name()),
+        };
+        let seg = &game.segment;
+        record.moves.push(MoveRecord {
+            name: name.to_string(),
+            level: seg.level,
+            start: seg.start,
+            length: seg.length,
+            segment_hash: current.0,
+            index,
+            state: MoveState::Sending,
+            clock_left: mine_left,
+        });
+        self.store.put(&record)?;
+        let receipt = self.rollup.send_move(id, seg, &m).await?;
+        self.stats.count_dispute(&receipt);
+        let last = record.moves.last_mut().expect("pushed above");
+        last.state = MoveState::Mined {
+            l1_tx: receipt.tx_hash.0,
+            gas: receipt.gas_used,
+        };
+        self.store.put(&record)?;
+        self.say(Narration::Moved {
+            id,
+            name,
+            level: seg.level,
+            start: seg.start,
+            length: seg.length,
+            index,
+            gas: receipt.gas_used,
+            clock_left: mine_left,
+        });
+        Ok(())
+    }
+
+    /// A record for a challenge it learned of from events (opened against it, or opened by
+    /// it before a crash lost the record).
+    fn new_record(&mut self, id: u64, c: &ChallengeInfo) -> anyhow::Result<DisputeRecord> {
+        let x = self
+            .view
+            .assertion(c.x)
+            .context("the challenged assertion is unknown")?;
+        let parent = self
+            .view
+            .assertion(x.parent)
+            .context("its parent is unknown")?;
+        let (role, opponent) = if c.challenger == self.me {
+            (Role::Challenger, c.defender)
+        } else {
+            (Role::Defender, c.challenger)
+        };
+        let record = DisputeRecord {
+            id,
+            role,
+            opponent: opponent.into(),
+            x: c.x,
+            y: c.y,
+            range: (parent.after_inbox(), x.after_inbox()),
+            moves: Vec::new(),
+            outcome: None,
+        };
+        self.store.put(&record)?;
+        if role == Role::Defender {
+            self.say(Narration::ChallengeOpened {
+                id,
+                x: c.x,
+                y: c.y,
+                opponent,
+                blocks: record.range.1 - record.range.0,
+            });
+        }
+        Ok(record)
+    }
+
+    /// Settles moves recorded as being sent when the process stopped: one whose segment is no
+    /// longer current landed (only its answer was lost); one whose segment still is never
+    /// did, and is decided again.
+    fn reconcile(&self, record: &mut DisputeRecord, current: [u8; 32]) -> anyhow::Result<()> {
+        let mut changed = false;
+        for m in record
+            .moves
+            .iter_mut()
+            .filter(|m| m.state == MoveState::Sending)
+        {
+            m.state = if m.segment_hash == current {
+                MoveState::Dropped
+            } else {
+                MoveState::LandedAnswerLost
+            };
+            tracing::info!(validator = %self.config.name, challenge = record.id, state = ?m.state, "a move in flight at the last stop");
+            changed = true;
+        }
+        if changed {
+            self.store.put(record)?;
+        }
+        Ok(())
+    }
+
+    /// The game as published: the opening segment, then every move's.
+    fn game(&self, c: &ChallengeInfo) -> anyhow::Result<Game> {
+        let x = self
+            .view
+            .assertion(c.x)
+            .context("the challenged assertion is unknown")?;
+        let mut game = Game {
+            segment: c.segments[0].1.clone(),
+            block: None,
+            degree: self.degree.context("the degree is read before playing")?,
+            module_root: x.module_root,
+        };
+        for (_, s) in &c.segments[1..] {
+            game.advance(s.clone())?;
+        }
+        Ok(game)
+    }
+}

@@ -1,0 +1,335 @@
+//! The validator (docs/validator.md): follows the Inbox and executes every message in the
+//! guest ([`replica`]), posts and stakes on assertions, confirms them after the challenge
+//! period ([`assertions`]), challenges every rival assertion it disagrees with and plays each
+//! challenge to its end — both bisection levels and the one-step proof — defending its own
+//! assertions the same way ([`challenges`]). Its disputes are recorded in its own store
+//! ([`store`]), so a restart resumes them with no move missing or sent twice.
+//!
+//! A validator given a [`LieSpec`] is the lying validator of tests, demos and dispute
+//! vectors: it claims a wrong state from a chosen block on — at level 1 only, or with its
+//! machine departing at a chosen step — and defends that claim until it has no move left.
+//!
+//! The validator shares nothing with the sequencer: it reads L1 only, so it can run in its
+//! own process (`fuse-l2 validator`) or beside the sequencer in a node.
+
+pub mod arena;
+pub mod assertions;
+pub mod challenges;
+pub mod replica;
+pub mod store;
+pub mod view;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy_primitives::{Address, B256};
+use fuse_prover::block::Executor;
+use fuse_prover::checkpoints::Budget;
+use fuse_prover::dispute::{History, Liar, Lie, falsify};
+use fuse_vm::GlobalState;
+use tokio::sync::mpsc;
+
+use crate::l1::rollup::RollupL1;
+use crate::l1::{L1, L1Receipt};
+use replica::Replica;
+use store::DisputeStore;
+use view::RollupView;
+
+/// Where a lying validator departs from the truth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LieSpec {
+    /// From the block of inbox message `block`: the state after it and every later one are
+    /// wrong; inside it the machine departs at `step` (≥ 1), or — with no step — only the
+    /// block's end is wrong (a dispute level 1 narrows and the block's last step settles).
+    At { block: u64, step: Option<u64> },
+    /// A block and a step drawn from the seed within the first range it asserts that holds
+    /// more than ticks (`Lie::from_seed`).
+    Seed(u64),
+}
+
+/// How a validator runs.
+#[derive(Clone, Debug)]
+pub struct ValidatorConfig {
+    /// Its name in logs and narration.
+    pub name: String,
+    /// Where its dispute records live.
+    pub data_dir: PathBuf,
+    /// How often it reads L1.
+    pub poll_interval: Duration,
+    /// L1 blocks a message waits before it is executed.
+    pub confirmations: u64,
+    /// How traces keep machine snapshots.
+    pub budget: Budget,
+    /// Lie, for tests and demos.
+    pub lie: Option<LieSpec>,
+    /// Assert ranges of ticks only to reach what follows (false: assert them too).
+    pub skip_idle_ranges: bool,
+}
+
+impl ValidatorConfig {
+    /// An honest validator named `name` keeping its records in `data_dir`.
+    pub fn honest(name: &str, data_dir: PathBuf) -> ValidatorConfig {
+        ValidatorConfig {
+            name: name.to_string(),
+            data_dir,
+            poll_interval: Duration::from_millis(500),
+            confirmations: 0,
+            budget: Budget::default(),
+            lie: None,
+            skip_idle_ranges: true,
+        }
+    }
+}
+
+/// What a validator did, for the devnet's narration and for tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Narration {
+    Asserted {
+        id: u64,
+        parent: u64,
+        position: u64,
+        lying: bool,
+    },
+    StakedOn {
+        id: u64,
+    },
+    Confirmed {
+        id: u64,
+        position: u64,
+    },
+    Rejected {
+        id: u64,
+    },
+    ChallengeOpened {
+        id: u64,
+        x: u64,
+        y: u64,
+        opponent: Address,
+        blocks: u64,
+    },
+    Moved {
+        id: u64,
+        name: &'static str,
+        level: u8,
+        start: u64,
+        length: u64,
+        index: u64,
+        gas: u64,
+        clock_left: u64,
+    },
+    /// At the bottom with no move: the true step goes where its opponent said.
+    OutOfMoves {
+        id: u64,
+        step: u64,
+    },
+    TimedOut {
+        id: u64,
+        loser: Address,
+    },
+    Forfeited {
+        id: u64,
+    },
+    Ended {
+        id: u64,
+        won: bool,
+        reason: &'static str,
+    },
+    Withdrew {
+        wei: u128,
+    },
+}
+
+/// L1 transactions a validator sent and their gas: those of its challenges (opening, moves,
+/// timeouts, forfeits) apart from the rest (assertions, stakes, confirmations, withdrawals).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ValidatorStats {
+    pub dispute_txs: u64,
+    pub dispute_gas: u64,
+    pub other_txs: u64,
+    pub other_gas: u64,
+}
+
+impl ValidatorStats {
+    fn count_dispute(&mut self, r: &L1Receipt) {
+        self.dispute_txs += 1;
+        self.dispute_gas += r.gas_used;
+    }
+
+    fn count_other(&mut self, r: &L1Receipt) {
+        self.other_txs += 1;
+        self.other_gas += r.gas_used;
+    }
+}
+
+/// A validator's state between polls.
+pub struct Validator<L> {
+    pub rollup: RollupL1<L>,
+    pub config: ValidatorConfig,
+    me: Address,
+    replica: Option<Replica>,
+    view: RollupView,
+    store: DisputeStore,
+    /// Histories of the challenges in play, kept so traces are recorded once.
+    histories: BTreeMap<u64, Box<dyn History + Send>>,
+    /// The lie, once its block and step are known.
+    lie: Option<(u64, Option<u64>)>,
+    degree: Option<u64>,
+    narrate: Option<mpsc::UnboundedSender<Narration>>,
+    /// Messages said once (stuck challenges), so a poll loop does not repeat them.
+    said: std::collections::BTreeSet<(u64, u64)>,
+    pub stats: ValidatorStats,
+}
+
+impl<L: L1 + Clone + 'static> Validator<L> {
+    /// A validator over `rollup`, signing as its L1 handle's account.
+    pub fn new(rollup: RollupL1<L>, config: ValidatorConfig) -> anyhow::Result<Validator<L>> {
+        let store = DisputeStore::open(&config.data_dir)?;
+        let me = rollup.l1.signer();
+        let lie = match config.lie {
+            Some(LieSpec::At { block, step }) => Some((block, step)),
+            _ => None,
+        };
+        Ok(Validator {
+            rollup,
+            me,
+            replica: Some(Replica::new(Arc::new(Executor::guest()?))),
+            view: RollupView::default(),
+            store,
+            histories: BTreeMap::new(),
+            lie,
+            degree: None,
+            narrate: None,
+            said: Default::default(),
+            stats: ValidatorStats::default(),
+            config,
+        })
+    }
+
+    /// Sends every [`Narration`] to `tx` as well as to the log.
+    pub fn narrate_to(&mut self, tx: mpsc::UnboundedSender<Narration>) {
+        self.narrate = Some(tx);
+    }
+
+    /// Its dispute records, by challenge id.
+    pub fn records(&self) -> anyhow::Result<Vec<store::DisputeRecord>> {
+        Ok(self.store.all()?)
+    }
+
+    /// The account it stakes and moves as.
+    pub fn address(&self) -> Address {
+        self.me
+    }
+
+    /// Runs until the task is dropped, logging and retrying what fails.
+    pub async fn run(mut self) {
+        loop {
+            if let Err(e) = self.poll().await {
+                tracing::warn!(validator = %self.config.name, error = %format!("{e:#}"), "validating (will retry)");
+            }
+            tokio::time::sleep(self.config.poll_interval).await;
+        }
+    }
+
+    /// One round: read L1, execute what arrived, then the duties — moves first, since
+    /// clocks run only on the mover's turn.
+    pub async fn poll(&mut self) -> anyhow::Result<()> {
+        let mut replica = self
+            .replica
+            .take()
+            .expect("the replica is back after every poll");
+        let followed = replica
+            .follow(&self.rollup, self.config.confirmations)
+            .await;
+        let (replica, executed) = tokio::task::spawn_blocking(move || {
+            let r = replica.execute();
+            (replica, r)
+        })
+        .await?;
+        self.replica = Some(replica);
+        followed?;
+        executed?;
+        if self.degree.is_none() {
+            self.degree = Some(self.rollup.degree().await?);
+        }
+        self.view.update(&self.rollup).await?;
+        self.play().await?;
+        self.open_challenges().await?;
+        self.assert_and_confirm().await?;
+        Ok(())
+    }
+
+    fn replica(&self) -> &Replica {
+        self.replica
+            .as_ref()
+            .expect("the replica is back after every poll")
+    }
+
+    /// What it claims the global state after messages `0 .. position` is: the truth, or for
+    /// a liar a wrong state after its lie's block.
+    pub fn claim(&self, position: u64) -> Option<GlobalState> {
+        let real = self.replica().state(position)?;
+        Some(match self.lie {
+            Some((block, _)) if position > block => falsify(real),
+            _ => real,
+        })
+    }
+
+    /// The hash of [`Self::claim`].
+    pub fn claim_hash(&self, position: u64) -> Option<B256> {
+        self.claim(position).map(|gs| gs.hash())
+    }
+
+    /// Its history over the blocks `from .. to`: the truth, or the liar's departing at its
+    /// lie when the lie's block is in the range.
+    fn history(&self, from: u64, to: u64) -> anyhow::Result<Box<dyn History + Send>> {
+        let truth = self.replica().truth(from, to, self.config.budget)?;
+        Ok(match self.lie {
+            Some((block, step)) if block >= from && block < to => {
+                let block = block - from;
+                let lie = match step {
+                    Some(step) => Lie::Step { block, step },
+                    None => Lie::State { block },
+                };
+                Box::new(Liar::new(truth, lie))
+            }
+            // A lie before the range makes every state of it wrong, including its start —
+            // which the opponent's assertion shares, so no challenge over it is possible.
+            _ => Box::new(truth),
+        })
+    }
+
+    /// Fixes a seeded lie inside the range `from .. to` the first time it asserts one that
+    /// holds more than ticks.
+    fn resolve_lie(&mut self, from: u64, to: u64) -> anyhow::Result<()> {
+        let Some(LieSpec::Seed(seed)) = self.config.lie else {
+            return Ok(());
+        };
+        if self.lie.is_some() || !self.replica().any_substantive(from, to) {
+            return Ok(());
+        }
+        // A step within the block's real length, so a machine lie lands where it runs.
+        let probe = Lie::from_seed(seed, to - from, 1);
+        let block = from + probe.block();
+        let steps = {
+            let mut truth = self.replica().truth(block, block + 1, self.config.budget)?;
+            truth.trace(0)?.steps()
+        };
+        let lie = Lie::from_seed(seed, to - from, steps);
+        let step = match lie {
+            Lie::State { .. } => None,
+            Lie::Step { step, .. } => Some(step),
+        };
+        tracing::info!(validator = %self.config.name, block, ?step, "lying from this block on");
+        self.lie = Some((block, step));
+        Ok(())
+    }
+
+    fn say(&self, n: Narration) {
+        tracing::info!(validator = %self.config.name, event = ?n, "validator");
+        if let Some(tx) = &self.narrate {
+            let _ = tx.send(n);
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! The validator's own copy of the chain: it follows the Inbox from its events, checks each
+//! message against the Inbox's accumulator, and executes every message in the guest — in the
+//! wasmtime twin, re-run in the stepping machine when the twin traps or runs out of fuel
+//! (DESIGN.md rule 3: the machine is authoritative). The states it reaches are what the
+//! validator asserts and defends; it shares nothing with the sequencer, so a node's native
+//! STF and its guest are checked against each other rather than trusted together.
+
+use std::sync::Arc;
+
+use alloy_primitives::B256;
+use anyhow::{Context as _, bail, ensure};
+use fuse_arbos::message::KIND_TICK;
+use fuse_prover::block::{ChainHost, Executor};
+use fuse_prover::checkpoints::Budget;
+use fuse_prover::dispute::Truth;
+use fuse_vm::twin::TwinExit;
+use fuse_vm::{GlobalState, MAX_STEPS, Status};
+
+use crate::l1::L1;
+use crate::l1::rollup::{InboxMessage, RollupL1};
+
+/// How a block was computed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplicaStats {
+    /// Blocks the twin finished.
+    pub twin: u64,
+    /// Blocks re-run in the stepping machine after the twin trapped or ran out of fuel.
+    pub machine: u64,
+}
+
+/// The chain as this validator computed it.
+pub struct Replica {
+    executor: Arc<Executor>,
+    host: ChainHost,
+    /// `states[p]`: the global state after messages `0 .. p` (`states[0]` is genesis).
+    states: Vec<GlobalState>,
+    /// Whether message `p` is anything but a tick.
+    substantive: Vec<bool>,
+    /// The first L1 block whose Inbox events are not read yet.
+    next_block: u64,
+    /// Why execution stopped, if a block did not finish (the chain stops there, rule 2).
+    stuck: Option<String>,
+    pub stats: ReplicaStats,
+}
+
+impl Replica {
+    /// An empty replica of the chain that runs `executor`'s guest.
+    pub fn new(executor: Arc<Executor>) -> Replica {
+        Replica {
+            executor,
+            host: ChainHost::new(),
+            states: vec![GlobalState::default()],
+            substantive: Vec::new(),
+            next_block: 0,
+            stuck: None,
+            stats: ReplicaStats::default(),
+        }
+    }
+
+    /// The module root of the guest it runs.
+    pub fn module_root(&self) -> B256 {
+        self.executor.module().root
+    }
+
+    /// Messages read from the Inbox.
+    pub fn message_count(&self) -> u64 {
+        self.substantive.len() as u64
+    }
+
+    /// Messages executed: states are known for positions `0 ..= executed()`.
+    pub fn executed(&self) -> u64 {
+        self.states.len() as u64 - 1
+    }
+
+    /// The global state after messages `0 .. position`, once executed.
+    pub fn state(&self, position: u64) -> Option<GlobalState> {
+        self.states.get(usize::try_from(position).ok()?).copied()
+    }
+
+    /// Whether any message in `from .. to` is more than a tick.
+    pub fn any_substantive(&self, from: u64, to: u64) -> bool {
+        (from..to.min(self.message_count())).any(|i| self.substantive[i as usize])
+    }
+
+    /// Why execution stopped, if it did.
+    pub fn stuck(&self) -> Option<&str> {
+        self.stuck.as_deref()
+    }
+
+    /// Reads the Inbox's messages appended in L1 blocks up to `head − confirmations` since
+    /// the last call, checking that they continue the inbox and that their accumulators are
+    /// the ones this replica computes.
+    pub async fn follow<L: L1>(
+        &mut self,
+        rollup: &RollupL1<L>,
+        confirmations: u64,
+    ) -> anyhow::Result<u64> {
+        let Some(to) = rollup.l1.head().await?.number.checked_sub(confirmations) else {
+            return Ok(0);
+        };
+        if to < self.next_block {
+            return Ok(0);
+        }
+        let messages = rollup.messages(self.next_block, to).await?;
+        let n = messages.len() as u64;
+        for m in &messages {
+            self.push(m)?;
+        }
+        self.next_block = to + 1;
+        Ok(n)
+    }
+
+    fn push(&mut self, m: &InboxMessage) -> anyhow::Result<()> {
+        let expected = self.message_count();
+        if m.index < expected {
+            // Read before a failure part-way through an earlier call.
+            return Ok(());
+        }
+        ensure!(
+            m.index == expected,
+            "the Inbox's events skip from message {} to {}",
+            expected.wrapping_sub(1),
+            m.index
+        );
+        let bytes = m.bytes();
+        let mut store = self.host.store();
+        let at = store.push_message(&bytes);
+        let ours = store.accumulators()[at as usize];
+        ensure!(
+            ours == m.accumulator,
+            "message {at}: the Inbox's accumulator {} is not {ours}, computed from its bytes",
+            m.accumulator
+        );
+        drop(store);
+        self.substantive.push(bytes.first() != Some(&KIND_TICK));
+        Ok(())
+    }
+
+    /// Executes every message read and not yet executed; returns how many ran. Blocking
+    /// (a block takes milliseconds in the twin, more in the machine): call it off the async
+    /// workers.
+    pub fn execute(&mut self) -> anyhow::Result<u64> {
+        let mut ran = 0;
+        while self.stuck.is_none() && self.executed() < self.message_count() {
+            let p = self.executed();
+            let gs = self.states[p as usize];
+            let next = match self.executor.run_twin(self.host.clone(), gs, MAX_STEPS) {
+                Ok(TwinExit::Finished(next)) => {
+                    self.stats.twin += 1;
+                    next
+                }
+                Ok(exit) => {
+                    tracing::warn!(
+                        message = p,
+                        ?exit,
+                        "the twin did not finish; re-running the block in the stepping machine"
+                    );
+                    let run = self
+                        .executor
+                        .run_machine(&mut self.host.clone(), gs)
+                        .with_context(|| format!("message {p} in the stepping machine"))?;
+                    self.stats.machine += 1;
+                    if run.status != Status::Finished {
+                        let why = format!(
+                            "block {p} ended {:?} after {} steps in the stepping machine: no \
+                             assertion can pass it until the module root changes (rule 2)",
+                            run.status, run.steps
+                        );
+                        tracing::error!("{why}");
+                        self.stuck = Some(why);
+                        break;
+                    }
+                    run.global_state
+                }
+                Err(e) => bail!("message {p}: the host failed: {e}"),
+            };
+            self.states.push(next);
+            ran += 1;
+        }
+        Ok(ran)
+    }
+
+    /// The honest history of the blocks `from .. to` (inbox positions), for a challenge over
+    /// that range.
+    pub fn truth(&self, from: u64, to: u64, budget: Budget) -> anyhow::Result<Truth> {
+        ensure!(
+            from < to && to <= self.executed(),
+            "the range {from}..{to} is not executed (executed up to {})",
+            self.executed()
+        );
+        let states = self.states[from as usize..=to as usize].to_vec();
+        Ok(
+            Truth::new(self.executor.module().clone(), self.host.clone(), states)
+                .with_budget(budget),
+        )
+    }
+}

@@ -1,0 +1,128 @@
+//! The validator's durable record of its disputes: one redb database
+//! (`<data dir>/validator.redb`) holding, per challenge it is in, its role, the rival
+//! assertions, and every move it decided — written before the move is sent (with the segment
+//! it answers) and again once mined (with the L1 transaction and gas). After a restart the
+//! game itself is rebuilt from the ChallengeManager's events; the record tells which of its
+//! own moves were sent before the crash (a move whose answer was lost is recognised by its
+//! segment on L1, never sent twice) and carries the dispute's history across restarts.
+
+use std::path::Path;
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+use crate::store::StoreError;
+
+/// challenge id → [`DisputeRecord`] (postcard).
+const DISPUTES: TableDefinition<u64, &[u8]> = TableDefinition::new("disputes");
+
+/// The validator's side in a challenge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    Challenger,
+    Defender,
+}
+
+/// One move this validator decided.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveRecord {
+    /// `bisect`, `enterLevelTwo`, `proveOneStep` or `timeout`.
+    pub name: String,
+    /// The segment it answers: its level, interval, and stored hash.
+    pub level: u8,
+    pub start: u64,
+    pub length: u64,
+    pub segment_hash: [u8; 32],
+    /// The disputed sub-interval.
+    pub index: u64,
+    pub state: MoveState,
+    /// Seconds left on this validator's clock when it moved.
+    pub clock_left: u64,
+}
+
+/// Where a move stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MoveState {
+    /// Recorded, then sent (or about to be): the answer is not in yet.
+    Sending,
+    /// Mined in `l1_tx`, costing `gas`.
+    Mined { l1_tx: [u8; 32], gas: u64 },
+    /// Sent before a stop; it landed (its segment was answered) but its receipt was lost.
+    LandedAnswerLost,
+    /// Sent before a stop or failed; it never landed and was decided again.
+    Dropped,
+}
+
+/// How a challenge ended for this validator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub won: bool,
+    /// `one-step proof`, `timeout` or `forfeit`.
+    pub reason: String,
+}
+
+/// One challenge this validator is in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisputeRecord {
+    pub id: u64,
+    pub role: Role,
+    pub opponent: [u8; 20],
+    /// The defender's assertion and the challenger's rival.
+    pub x: u64,
+    pub y: u64,
+    /// The inbox positions the disputed range runs between.
+    pub range: (u64, u64),
+    pub moves: Vec<MoveRecord>,
+    pub outcome: Option<Outcome>,
+}
+
+/// The database.
+pub struct DisputeStore {
+    db: Database,
+}
+
+fn enc<T: Serialize>(v: &T) -> Vec<u8> {
+    postcard::to_allocvec(v).expect("records always encode")
+}
+
+impl DisputeStore {
+    /// Opens (or creates) `dir/validator.redb`.
+    pub fn open(dir: &Path) -> Result<DisputeStore, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Db(redb::Error::Io(e)))?;
+        let db = Database::create(dir.join("validator.redb"))?;
+        let w = db.begin_write()?;
+        w.open_table(DISPUTES)?;
+        w.commit()?;
+        Ok(DisputeStore { db })
+    }
+
+    /// Writes `record` (durable when this returns).
+    pub fn put(&self, record: &DisputeRecord) -> Result<(), StoreError> {
+        let w = self.db.begin_write()?;
+        w.open_table(DISPUTES)?
+            .insert(record.id, enc(record).as_slice())?;
+        w.commit()?;
+        Ok(())
+    }
+
+    /// Challenge `id`'s record, if this validator is in it.
+    pub fn get(&self, id: u64) -> Result<Option<DisputeRecord>, StoreError> {
+        let r = self.db.begin_read()?;
+        let t = r.open_table(DISPUTES)?;
+        Ok(match t.get(id)? {
+            Some(v) => Some(postcard::from_bytes(v.value())?),
+            None => None,
+        })
+    }
+
+    /// Every record, by challenge id.
+    pub fn all(&self) -> Result<Vec<DisputeRecord>, StoreError> {
+        let r = self.db.begin_read()?;
+        let t = r.open_table(DISPUTES)?;
+        let mut out = Vec::new();
+        for e in t.iter()? {
+            out.push(postcard::from_bytes(e?.1.value())?);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,318 @@
+//! Honest validators against lying ones, end to end on L1 (the validator issue, point 8):
+//! a fresh rollup with real traffic (deposits, a batch of signed transfers and a withdrawal),
+//! an honest validator and liars that claim a wrong state from a chosen block on — at level 1
+//! only or with their machine departing at a chosen step — played in lockstep
+//! (`validator::arena`) until the honest assertion is confirmed. Every dispute runs through
+//! both bisection levels of the real ChallengeManager and ends in a one-step proof on the real
+//! OneStepProver or the liar's timeout; the honest side must win every one.
+
+mod common;
+
+use std::path::Path;
+
+use alloy::node_bindings::Anvil;
+use alloy::signers::local::PrivateKeySigner;
+use alloy_primitives::{Address, U256};
+use fuse_arbos::testing::TestRng;
+use fuse_contracts::deploy::DEFAULT_DEGREE;
+use fuse_node::l1::rollup::RollupL1;
+use fuse_node::l1::{DevClock, EmbeddedClock, EmbeddedL1, L1, RpcL1};
+use fuse_node::validator::arena::{Resolution, arena_config, post_traffic, resolve};
+use fuse_node::validator::store::{DisputeStore, MoveState};
+use fuse_node::validator::{LieSpec, Validator, ValidatorConfig};
+
+const PERIOD: u64 = 3_600;
+const TRANSFERS: usize = 4;
+const MAX_ROUNDS: usize = 400;
+
+/// A validator over `rollup` signing as its handle's account, keeping records in `dir`.
+fn validator<L: L1 + Clone + 'static>(
+    rollup: RollupL1<L>,
+    name: &str,
+    dir: &Path,
+    lie: Option<LieSpec>,
+) -> Validator<L> {
+    let mut c = ValidatorConfig::honest(name, dir.join(name));
+    c.lie = lie;
+    Validator::new(rollup, c).unwrap()
+}
+
+/// A fresh rollup on a fresh embedded L1 with traffic posted; returns the L1, the owner's
+/// rollup handle and the message count after the traffic.
+async fn embedded() -> (EmbeddedL1, RollupL1<EmbeddedL1>, u64) {
+    let l1 = EmbeddedL1::new(EmbeddedClock::Manual(1_800_000_000));
+    let owner = l1.signer();
+    let rollup = RollupL1::deploy(l1.clone(), arena_config(owner, PERIOD, DEFAULT_DEGREE))
+        .await
+        .unwrap();
+    let target = post_traffic(&rollup, TRANSFERS).await.unwrap();
+    (l1, rollup, target)
+}
+
+/// A funded account's handle on the same rollup.
+async fn account(l1: &EmbeddedL1, rollup: &RollupL1<EmbeddedL1>, seed: u8) -> RollupL1<EmbeddedL1> {
+    let who = Address::repeat_byte(seed);
+    l1.fund(who, U256::from(10u128.pow(20))).await.unwrap();
+    RollupL1::at(l1.as_account(who), rollup.contracts)
+}
+
+/// `n` lies drawn from `seed`: a block of the traffic (messages `1 .. target`), and a step
+/// — none (level 1 only) one time in four, else anywhere from the first step to well past
+/// the end of the longest block (a step past a block's end claims a halted machine moved).
+fn lies(seed: u64, n: usize, target: u64) -> Vec<LieSpec> {
+    let mut rng = TestRng::new(seed);
+    (0..n)
+        .map(|_| {
+            let block = 1 + rng.below(target - 1);
+            let step = match rng.below(8) {
+                0 | 1 => None,
+                2 => Some(1 << 31),
+                _ => Some(1 + rng.below(1 << 17)),
+            };
+            LieSpec::At { block, step }
+        })
+        .collect()
+}
+
+/// Checks that the honest validator (`validators[0]`) won every challenge and that an
+/// assertion covering the traffic is confirmed; returns how its challenges ended.
+fn honest_won(r: &Resolution, honest: Address, target: u64) -> Vec<&'static str> {
+    assert!(!r.challenges.is_empty(), "no challenge was played: {r:?}");
+    for (id, winner, _, how) in &r.challenges {
+        assert_eq!(*winner, honest, "challenge {id} ({how}): {r:?}");
+    }
+    assert!(r.confirmed.1 >= target, "{r:?}");
+    r.challenges.iter().map(|c| c.3).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_honest_validator_wins_against_random_lies_on_the_embedded_l1() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(std::env::var("RUST_LOG").unwrap_or("warn".into()))
+        .with_test_writer()
+        .try_init();
+    let n = 8;
+    let mut endings = Vec::new();
+    let mut rounds = 0;
+    let (_, _, target) = embedded().await;
+    for (i, lie) in lies(0x5eed, n, target).into_iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        let (l1, rollup, target) = embedded().await;
+        let honest = validator(
+            account(&l1, &rollup, 0xa0).await,
+            "honest",
+            dir.path(),
+            None,
+        );
+        let liar = validator(
+            account(&l1, &rollup, 0xb0).await,
+            "liar",
+            dir.path(),
+            Some(lie),
+        );
+        let (me, them) = (honest.address(), liar.address());
+        // Whoever polls first opens the challenge and moves first, which decides who faces
+        // the last one-step interval: alternate, so the liar is sometimes the challenger.
+        let liar_first = i % 2 == 1;
+        let mut vs = if liar_first {
+            vec![liar, honest]
+        } else {
+            vec![honest, liar]
+        };
+        let r = resolve(&mut vs, &l1, target, MAX_ROUNDS)
+            .await
+            .unwrap_or_else(|e| panic!("dispute {i} ({lie:?}): {e:#}"));
+        let how = honest_won(&r, me, target);
+        let liar_info = vs[0].rollup.staker_info(them).await.unwrap();
+        assert!(!liar_info.staked, "dispute {i}: the liar still has a stake");
+        let (h, l) = if liar_first { (1, 0) } else { (0, 1) };
+        println!(
+            "dispute {i}: lie {lie:?}, liar moves first: {liar_first} -> honest won by {how:?} in {} rounds; honest {:?}, liar {:?}",
+            r.rounds, vs[h].stats, vs[l].stats
+        );
+        endings.extend(how);
+        rounds += r.rounds;
+    }
+    // Both endings occur among the lies drawn: a proof, and a liar stuck at the bottom.
+    assert!(endings.contains(&"one-step proof"), "{endings:?}");
+    assert!(endings.contains(&"timeout"), "{endings:?}");
+    println!("honest vs liar: {n} disputes, all won by the honest validator ({rounds} rounds)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_honest_validator_beats_two_liars_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (l1, rollup, target) = embedded().await;
+    let honest = validator(
+        account(&l1, &rollup, 0xa0).await,
+        "honest",
+        dir.path(),
+        None,
+    );
+    let me = honest.address();
+    let liar1 = LieSpec::At {
+        block: target - 1,
+        step: Some(777),
+    };
+    let liar2 = LieSpec::At {
+        block: 2,
+        step: None,
+    };
+    let a = validator(
+        account(&l1, &rollup, 0xb1).await,
+        "liar-1",
+        dir.path(),
+        Some(liar1),
+    );
+    let b = validator(
+        account(&l1, &rollup, 0xb2).await,
+        "liar-2",
+        dir.path(),
+        Some(liar2),
+    );
+    let mut vs = vec![honest, a, b];
+    let r = resolve(&mut vs, &l1, target, MAX_ROUNDS).await.unwrap();
+    honest_won(&r, me, target);
+    let losers: std::collections::BTreeSet<Address> = r.challenges.iter().map(|c| c.2).collect();
+    assert!(
+        losers.contains(&vs[1].address()) && losers.contains(&vs[2].address()),
+        "{r:?}"
+    );
+    println!(
+        "two liars at once: {} challenges, all won by the honest validator: {:?}",
+        r.challenges.len(),
+        r.challenges
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validator_restarted_mid_dispute_still_wins_with_no_move_repeated() {
+    let dir = tempfile::tempdir().unwrap();
+    let (l1, rollup, target) = embedded().await;
+    let honest_l1 = account(&l1, &rollup, 0xa0).await;
+    let honest = validator(honest_l1.clone(), "honest", dir.path(), None);
+    let me = honest.address();
+    let lie = LieSpec::At {
+        block: target - 1,
+        step: Some(40_000),
+    };
+    let liar = validator(
+        account(&l1, &rollup, 0xb0).await,
+        "liar",
+        dir.path(),
+        Some(lie),
+    );
+    let mut vs = vec![honest, liar];
+    // Play until the honest validator has made three moves in a challenge.
+    let moves = |v: &Validator<EmbeddedL1>| -> usize {
+        let records = v.records().unwrap();
+        records.iter().map(|d| d.moves.len()).max().unwrap_or(0)
+    };
+    let mut rounds = 0;
+    while moves(&vs[0]) < 3 {
+        for v in vs.iter_mut() {
+            v.poll().await.unwrap();
+        }
+        l1.advance(1).await.unwrap();
+        rounds += 1;
+        assert!(rounds < 100, "no three moves in 100 rounds");
+    }
+    drop(vs.remove(0));
+    // The process stops as a move is in flight: its record says "sending" although it
+    // landed (the crash came before the receipt was written).
+    let store = DisputeStore::open(&dir.path().join("honest")).unwrap();
+    let mut rec = store
+        .all()
+        .unwrap()
+        .into_iter()
+        .max_by_key(|d| d.moves.len())
+        .unwrap();
+    let landed = rec.moves.len();
+    rec.moves.last_mut().unwrap().state = MoveState::Sending;
+    store.put(&rec).unwrap();
+    drop(store);
+
+    // A new process over the same data directory.
+    let restarted = validator(honest_l1.clone(), "honest", dir.path(), None);
+    vs.insert(0, restarted);
+    let r = resolve(&mut vs, &l1, target, MAX_ROUNDS).await.unwrap();
+    honest_won(&r, me, target);
+    drop(vs);
+
+    // The in-flight move was recognised as landed, and every move the records hold is on L1
+    // exactly once: each answered a different segment.
+    let store = DisputeStore::open(&dir.path().join("honest")).unwrap();
+    let rec2 = store.get(rec.id).unwrap().unwrap();
+    assert_eq!(rec2.moves[landed - 1].state, MoveState::LandedAnswerLost);
+    let mut answered: Vec<[u8; 32]> = rec2.moves.iter().map(|m| m.segment_hash).collect();
+    let count = answered.len();
+    answered.sort();
+    answered.dedup();
+    assert_eq!(
+        answered.len(),
+        count,
+        "a segment answered twice: {:?}",
+        rec2.moves
+    );
+    assert!(rec2.outcome.as_ref().is_some_and(|o| o.won), "{rec2:?}");
+    println!(
+        "restarted after {rounds} rounds ({landed} moves made, the last in flight); won with {} moves in all",
+        rec2.moves.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_honest_validator_wins_on_anvil() {
+    let anvil = Anvil::at(common::anvil_path())
+        .port(common::free_port())
+        .try_spawn()
+        .expect("anvil starts (./scripts/test installs it)");
+    let key = |i: usize| PrivateKeySigner::from(anvil.keys()[i].clone());
+    let owner_l1 = RpcL1::connect(&anvil.endpoint(), key(0)).unwrap();
+    let rollup = RollupL1::deploy(
+        owner_l1.clone(),
+        arena_config(key(0).address(), PERIOD, DEFAULT_DEGREE),
+    )
+    .await
+    .unwrap();
+    let target = post_traffic(&rollup, TRANSFERS).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut n = 0;
+    for (i, lie) in lies(0xa11, 2, target).into_iter().enumerate() {
+        // One rollup per dispute would need a fresh anvil; instead each dispute gets its own
+        // pair of accounts on a new deployment.
+        let rollup = if i == 0 {
+            rollup.clone()
+        } else {
+            let r = RollupL1::deploy(
+                owner_l1.clone(),
+                arena_config(key(0).address(), PERIOD, DEFAULT_DEGREE),
+            )
+            .await
+            .unwrap();
+            assert_eq!(post_traffic(&r, TRANSFERS).await.unwrap(), target);
+            r
+        };
+        let on = |i: usize| {
+            RollupL1::at(
+                RpcL1::connect(&anvil.endpoint(), key(i)).unwrap(),
+                rollup.contracts,
+            )
+        };
+        let sub = dir.path().join(format!("{i}"));
+        let honest = validator(on(1 + 2 * i), "honest", &sub, None);
+        let liar = validator(on(2 + 2 * i), "liar", &sub, Some(lie));
+        let me = honest.address();
+        let mut vs = vec![honest, liar];
+        let r = resolve(&mut vs, &owner_l1, target, MAX_ROUNDS)
+            .await
+            .unwrap_or_else(|e| panic!("anvil dispute {i} ({lie:?}): {e:#}"));
+        let how = honest_won(&r, me, target);
+        println!(
+            "anvil dispute {i}: lie {lie:?} -> honest won {how:?} in {} rounds",
+            r.rounds
+        );
+        n += 1;
+    }
+    println!("honest vs liar on anvil: {n} disputes, all won by the honest validator");
+}
