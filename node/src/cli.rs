@@ -22,6 +22,10 @@ pub enum Command {
     /// The node against an Ethereum JSON-RPC L1 (`--l1-rpc`): sequencer, batch poster, honest
     /// validator, JSON-RPC; `--deploy` deploys a fresh rollup first.
     Node(commands::node::Args),
+    /// A validator alone against an Ethereum JSON-RPC L1: follows the Inbox, asserts, confirms,
+    /// challenges wrong assertions and defends its own; `--lie-…` makes it the lying validator
+    /// of demos and tests.
+    Validator(commands::validator::Args),
     /// A user's wallet against the sequencer's JSON-RPC: transfer, withdraw, status, balance.
     #[command(subcommand)]
     Wallet(commands::wallet::Wallet),
@@ -55,6 +59,7 @@ pub fn main() -> ExitCode {
         Command::Devnet(args) => commands::devnet::run(args),
         Command::Wallet(w) => commands::wallet::run(w),
         Command::Node(args) => commands::node::run(args),
+        Command::Validator(args) => commands::validator::run(args),
         Command::Hashes(args) => commands::hashes::run(args),
         Command::Wast(args) => commands::wast::run(args),
         Command::Guest(g) => commands::guest::run(g),

@@ -11,12 +11,14 @@ use fuse_contracts::rollup::InboxConfig;
 
 use anyhow::Context as _;
 use jsonrpsee::server::ServerHandle;
+use tokio::sync::mpsc::UnboundedSender;
 
 use crate::l1::eth_rpc;
 use crate::l1::rollup::RollupL1;
-use crate::l1::{EmbeddedClock, EmbeddedL1, L1};
+use crate::l1::{DevClock, EmbeddedClock, EmbeddedL1, L1};
 use crate::node::{Node, NodeConfig};
 use crate::service::ServiceConfig;
+use crate::validator::Narration;
 
 /// The L2 chain id of the devnet.
 pub const DEVNET_CHAIN_ID: u64 = 412_346;
@@ -37,6 +39,8 @@ pub struct DevnetConfig {
     /// Where the embedded L1 is served over Ethereum JSON-RPC (port 0: any free port), for
     /// wallets in other processes; `None` keeps it in process only.
     pub l1_rpc_addr: Option<SocketAddr>,
+    /// Where the node's validator reports what it does (the devnet's dispute story).
+    pub narrate: Option<UnboundedSender<(String, Narration)>>,
 }
 
 /// A running devnet: the embedded L1 and a node over it; dropping it stops everything.
@@ -46,12 +50,37 @@ pub struct Devnet {
     /// Where the embedded L1's JSON-RPC endpoint listens, if it is served.
     pub l1_rpc_addr: Option<SocketAddr>,
     l1_rpc: Option<ServerHandle>,
+    blocks: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Devnet {
     fn drop(&mut self) {
         if let Some(h) = &self.l1_rpc {
             let _ = h.stop();
+        }
+        if let Some(b) = &self.blocks {
+            b.abort();
+        }
+    }
+}
+
+/// Mines an empty block whenever a second has passed without one, as a real chain keeps
+/// producing blocks: deadlines and clocks on L1 are block timestamps, which would otherwise
+/// stand still on an idle devnet (no assertion could ever be confirmed).
+async fn produce_blocks(l1: EmbeddedL1) {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        match l1.head().await {
+            Ok(h) if h.timestamp < now => {
+                if let Err(e) = l1.advance(1).await {
+                    tracing::warn!(error = %e, "mining an empty block");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "reading the L1 head"),
         }
     }
 }
@@ -83,15 +112,17 @@ impl Devnet {
                 challenge_period: config.challenge_period,
                 escrow: Address::repeat_byte(0xee),
                 degree: DEFAULT_DEGREE,
-                clock: config.challenge_period,
+                // Half the period on each party's clock: every challenge opened before a
+                // deadline ends by it (docs/spec/protocol.md, "Clocks").
+                clock: (config.challenge_period / 2).max(1),
             },
         )
         .await?;
-        let node = Node::start(
-            rollup,
-            NodeConfig::new(config.data_dir, config.rpc_addr, config.service),
-        )
-        .await?;
+        let mut node_config = NodeConfig::new(config.data_dir, config.rpc_addr, config.service);
+        if let Some(v) = node_config.validator.as_mut() {
+            v.narrate = config.narrate;
+        }
+        let node = Node::start(rollup, node_config).await?;
         let (l1_rpc_addr, l1_rpc) = match config.l1_rpc_addr {
             Some(addr) => {
                 let (bound, handle) = eth_rpc::serve(l1.clone(), addr)
@@ -101,11 +132,14 @@ impl Devnet {
             }
             None => (None, None),
         };
+        let blocks = (config.clock == EmbeddedClock::System)
+            .then(|| tokio::spawn(produce_blocks(l1.clone())));
         Ok(Devnet {
             l1,
             node,
             l1_rpc_addr,
             l1_rpc,
+            blocks,
         })
     }
 }

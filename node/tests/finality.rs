@@ -177,6 +177,7 @@ async fn the_story_on_the_embedded_l1() {
         force_delay: 600,
         challenge_period: PERIOD,
         l1_rpc_addr: None,
+        narrate: None,
     })
     .await
     .unwrap();

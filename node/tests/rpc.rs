@@ -35,6 +35,7 @@ async fn devnet(dir: &std::path::Path) -> Devnet {
         force_delay: 60,
         challenge_period: 60,
         l1_rpc_addr: None,
+        narrate: None,
     })
     .await
     .expect("the devnet starts")

@@ -99,6 +99,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         force_delay: 3_600,
         challenge_period: 3_600,
         l1_rpc_addr: None,
+        narrate: None,
     })
     .await?;
     let url = format!("http://{}", d.rpc_addr);

@@ -1,5 +1,8 @@
 //! `fuse-l2 devnet`: a whole rollup in one process (embedded L1, contracts, sequencer, batch
-//! poster, JSON-RPC), with funded dev accounts, until Ctrl-C or `--exit-after`.
+//! poster, validator, JSON-RPC), with funded dev accounts, until Ctrl-C or `--exit-after`;
+//! with `--liar`, the dispute story ([`story`]) instead.
+
+mod story;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,6 +17,7 @@ use fuse_contracts::evm::Evm;
 use crate::devnet::{Devnet, DevnetConfig};
 use crate::l1::EmbeddedClock;
 use crate::service::{ServiceConfig, lock};
+use crate::validator::LieSpec;
 
 /// Arguments of `fuse-l2 devnet`.
 #[derive(Debug, clap::Args)]
@@ -33,9 +37,10 @@ pub struct Args {
     #[arg(long, default_value_t = 2)]
     pub batch_interval: u64,
     /// Seconds before an unchallenged assertion can be confirmed (and its withdrawals
-    /// claimed).
-    #[arg(long, default_value_t = 60)]
-    pub challenge_period: u64,
+    /// claimed); each side of a challenge has half of it on its clock. Default 60, or 20
+    /// with --liar.
+    #[arg(long)]
+    pub challenge_period: Option<u64>,
     /// Seconds a transaction forced through the Inbox waits before anyone may include it.
     #[arg(long, default_value_t = 60)]
     pub force_delay: u64,
@@ -46,6 +51,21 @@ pub struct Args {
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long)]
     pub exit_after: Option<u64>,
+    /// Tell the dispute story: a lying validator joins, Alice transfers and withdraws, the
+    /// liar asserts a wrong state for the batch, the honest validator takes it down on L1
+    /// (every round narrated), and the withdrawal is paid; then exit. The liar lies about the
+    /// first batch at step 20,000 unless a `--lie-…` flag says otherwise.
+    #[arg(long)]
+    pub liar: bool,
+    #[command(flatten)]
+    pub lie: crate::commands::validator::LieArgs,
+}
+
+impl Args {
+    fn period(&self) -> u64 {
+        self.challenge_period
+            .unwrap_or(if self.liar { 20 } else { 60 })
+    }
 }
 
 /// The `i`-th dev key: `keccak256("fuse-l2 devnet key" ‖ i)`, the same on every run.
@@ -82,6 +102,16 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             (t.path().to_path_buf(), Some(t))
         }
     };
+    let lie = match args.lie.spec()? {
+        Some(l) => Some(l),
+        None if args.liar => Some(LieSpec::FirstBatch { step: Some(20_000) }),
+        None => None,
+    };
+    anyhow::ensure!(
+        lie.is_none() || args.accounts >= 2,
+        "the story needs two dev accounts (--accounts 2 or more)"
+    );
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     eprintln!("fuse-l2 devnet: deploying the rollup on the embedded L1…");
     let d = Devnet::start(DevnetConfig {
         data_dir: data_dir.clone(),
@@ -93,8 +123,9 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             ..ServiceConfig::default()
         },
         force_delay: args.force_delay,
-        challenge_period: args.challenge_period,
+        challenge_period: args.period(),
         l1_rpc_addr: Some(args.l1_rpc_addr),
+        narrate: lie.is_some().then(|| tx.clone()),
     })
     .await?;
 
@@ -117,6 +148,9 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     print_banner(&d, &keys, &data_dir, &args);
+    if let Some(lie) = lie {
+        return story::run(&d, &keys, lie, &data_dir, tx, rx).await;
+    }
 
     match args.exit_after {
         Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
@@ -188,7 +222,7 @@ fn print_banner(d: &Devnet, keys: &[PrivateKeySigner], data_dir: &Path, args: &A
         line(format!(
             "  fuse-l2 wallet claim --key {key} <withdrawal tx id>   (after the {} s challenge \
              period; `wallet proof <id>` shows when it is final)",
-            args.challenge_period
+            args.period()
         ));
     }
     line(format!(

@@ -62,12 +62,25 @@ pub struct Args {
 /// `<data-dir>/deployment.json`.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Recorded {
+pub(crate) struct Recorded {
     inbox: Address,
     outbox: Address,
     rollup: Address,
     challenge_manager: Address,
     one_step_prover: Address,
+}
+
+impl Recorded {
+    /// The addresses as the contracts' handles take them.
+    pub(crate) fn deployment(&self) -> Deployment {
+        Deployment {
+            inbox: self.inbox,
+            outbox: self.outbox,
+            rollup: self.rollup,
+            challenges: self.challenge_manager,
+            osp: self.one_step_prover,
+        }
+    }
 }
 
 /// Runs the command.
@@ -110,7 +123,9 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
                 challenge_period: args.challenge_period,
                 escrow: owner,
                 degree: DEFAULT_DEGREE,
-                clock: args.challenge_period,
+                // Each party's clock is half the period, so every challenge opened before a
+                // deadline ends by it (docs/spec/protocol.md, "Clocks").
+                clock: (args.challenge_period / 2).max(1),
             },
         )
         .await?;
@@ -135,16 +150,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             )
         })?)
         .with_context(|| format!("{} does not parse", record.display()))?;
-        RollupL1::at(
-            l1,
-            Deployment {
-                inbox: r.inbox,
-                outbox: r.outbox,
-                rollup: r.rollup,
-                challenges: r.challenge_manager,
-                osp: r.one_step_prover,
-            },
-        )
+        RollupL1::at(l1, r.deployment())
     };
     let node = Node::start(
         rollup,

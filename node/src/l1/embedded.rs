@@ -32,7 +32,8 @@ pub enum EmbeddedClock {
     /// Starts at the given time; each block is one second after the last, and only
     /// [`DevClock::advance`] moves it further. Tests use this.
     Manual(u64),
-    /// The system clock (never going back, at least one second a block). The devnet uses this.
+    /// The system clock (never going back; blocks within one second share its timestamp). The
+    /// devnet uses this.
     System,
 }
 
@@ -131,7 +132,14 @@ impl Chain {
     /// Mines `tx` under `hash` in a block of its own. An invalid transaction (nonce, funds,
     /// gas) is not mined; a reverted one is, with a failed receipt, as on a real chain.
     fn mine(&mut self, hash: B256, tx: Transact<'_>, tx_type: u8) -> Result<L1Receipt, L1Error> {
-        self.next_block(1);
+        // On the system clock, blocks mined within one second share its timestamp: a burst of
+        // transactions must not push the chain's time ahead of the wall clock (deadlines and
+        // challenge clocks would then lag real time by a second a transaction).
+        let step = match self.clock {
+            EmbeddedClock::Manual(_) => 1,
+            EmbeddedClock::System => 0,
+        };
+        self.next_block(step);
         let result = self.evm.transact(tx);
         let (success, gas_used, contract_address, logs, error) = match result {
             Ok((out, address)) => (true, out.gas_used, address, out.logs, None),

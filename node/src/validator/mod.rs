@@ -25,6 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alloy_primitives::{Address, B256};
+use fuse_arbos::message::KIND_BATCH;
 use fuse_prover::block::Executor;
 use fuse_prover::checkpoints::Budget;
 use fuse_prover::dispute::{History, Liar, Lie, falsify};
@@ -44,8 +45,11 @@ pub enum LieSpec {
     /// wrong; inside it the machine departs at `step` (≥ 1), or — with no step — only the
     /// block's end is wrong (a dispute level 1 narrows and the block's last step settles).
     At { block: u64, step: Option<u64> },
-    /// A block and a step drawn from the seed within the first range it asserts that holds
-    /// more than ticks (`Lie::from_seed`).
+    /// From the first batch in the first range it asserts that holds one, at `step` of that
+    /// block (`None`: level 1 only): a liar about the transactions users just sent.
+    FirstBatch { step: Option<u64> },
+    /// A block and a step drawn from the seed (`Lie::from_seed`) within the first range it
+    /// asserts that holds a batch; the step within the block's real length.
     Seed(u64),
 }
 
@@ -66,6 +70,8 @@ pub struct ValidatorConfig {
     pub lie: Option<LieSpec>,
     /// Assert ranges of ticks only to reach what follows (false: assert them too).
     pub skip_idle_ranges: bool,
+    /// Where to send what it does (with its name), besides the log.
+    pub narrate: Option<mpsc::UnboundedSender<(String, Narration)>>,
 }
 
 impl ValidatorConfig {
@@ -79,6 +85,7 @@ impl ValidatorConfig {
             budget: Budget::default(),
             lie: None,
             skip_idle_ranges: true,
+            narrate: None,
         }
     }
 }
@@ -176,7 +183,6 @@ pub struct Validator<L> {
     /// The lie, once its block and step are known.
     lie: Option<(u64, Option<u64>)>,
     degree: Option<u64>,
-    narrate: Option<mpsc::UnboundedSender<Narration>>,
     /// Messages said once (stuck challenges), so a poll loop does not repeat them.
     said: std::collections::BTreeSet<(u64, u64)>,
     pub stats: ValidatorStats,
@@ -200,16 +206,10 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             histories: BTreeMap::new(),
             lie,
             degree: None,
-            narrate: None,
             said: Default::default(),
             stats: ValidatorStats::default(),
             config,
         })
-    }
-
-    /// Sends every [`Narration`] to `tx` as well as to the log.
-    pub fn narrate_to(&mut self, tx: mpsc::UnboundedSender<Narration>) {
-        self.narrate = Some(tx);
     }
 
     /// Its dispute records, by challenge id.
@@ -300,26 +300,31 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         })
     }
 
-    /// Fixes a seeded lie inside the range `from .. to` the first time it asserts one that
-    /// holds more than ticks.
+    /// Fixes a lie given by seed or as "the first batch" inside the range `from .. to`, the
+    /// first time it asserts one that holds a batch.
     fn resolve_lie(&mut self, from: u64, to: u64) -> anyhow::Result<()> {
-        let Some(LieSpec::Seed(seed)) = self.config.lie else {
-            return Ok(());
-        };
-        if self.lie.is_some() || !self.replica().any_substantive(from, to) {
+        if self.lie.is_some() {
             return Ok(());
         }
-        // A step within the block's real length, so a machine lie lands where it runs.
-        let probe = Lie::from_seed(seed, to - from, 1);
-        let block = from + probe.block();
-        let steps = {
-            let mut truth = self.replica().truth(block, block + 1, self.config.budget)?;
-            truth.trace(0)?.steps()
+        let Some(first_batch) = self.replica().first_of_kind(from, to, KIND_BATCH) else {
+            return Ok(());
         };
-        let lie = Lie::from_seed(seed, to - from, steps);
-        let step = match lie {
-            Lie::State { .. } => None,
-            Lie::Step { step, .. } => Some(step),
+        let (block, step) = match self.config.lie {
+            Some(LieSpec::FirstBatch { step }) => (first_batch, step),
+            Some(LieSpec::Seed(seed)) => {
+                // A step within the block's real length, so a machine lie lands where the
+                // machine runs.
+                let block = from + Lie::from_seed(seed, to - from, 1).block();
+                let steps = {
+                    let mut truth = self.replica().truth(block, block + 1, self.config.budget)?;
+                    truth.trace(0)?.steps()
+                };
+                match Lie::from_seed(seed, to - from, steps) {
+                    Lie::State { .. } => (block, None),
+                    Lie::Step { step, .. } => (block, Some(step)),
+                }
+            }
+            _ => return Ok(()),
         };
         tracing::info!(validator = %self.config.name, block, ?step, "lying from this block on");
         self.lie = Some((block, step));
@@ -328,8 +333,8 @@ impl<L: L1 + Clone + 'static> Validator<L> {
 
     fn say(&self, n: Narration) {
         tracing::info!(validator = %self.config.name, event = ?n, "validator");
-        if let Some(tx) = &self.narrate {
-            let _ = tx.send(n);
+        if let Some(tx) = &self.config.narrate {
+            let _ = tx.send((self.config.name.clone(), n));
         }
     }
 }

@@ -34,8 +34,8 @@ pub struct Replica {
     host: ChainHost,
     /// `states[p]`: the global state after messages `0 .. p` (`states[0]` is genesis).
     states: Vec<GlobalState>,
-    /// Whether message `p` is anything but a tick.
-    substantive: Vec<bool>,
+    /// The kind of each message read (its first byte).
+    kinds: Vec<u8>,
     /// The first L1 block whose Inbox events are not read yet.
     next_block: u64,
     /// Why execution stopped, if a block did not finish (the chain stops there, rule 2).
@@ -50,7 +50,7 @@ impl Replica {
             executor,
             host: ChainHost::new(),
             states: vec![GlobalState::default()],
-            substantive: Vec::new(),
+            kinds: Vec::new(),
             next_block: 0,
             stuck: None,
             stats: ReplicaStats::default(),
@@ -64,7 +64,7 @@ impl Replica {
 
     /// Messages read from the Inbox.
     pub fn message_count(&self) -> u64 {
-        self.substantive.len() as u64
+        self.kinds.len() as u64
     }
 
     /// Messages executed: states are known for positions `0 ..= executed()`.
@@ -79,7 +79,16 @@ impl Replica {
 
     /// Whether any message in `from .. to` is more than a tick.
     pub fn any_substantive(&self, from: u64, to: u64) -> bool {
-        (from..to.min(self.message_count())).any(|i| self.substantive[i as usize])
+        self.first_not(from, to, KIND_TICK).is_some()
+    }
+
+    /// The first message in `from .. to` of kind `kind`.
+    pub fn first_of_kind(&self, from: u64, to: u64, kind: u8) -> Option<u64> {
+        (from..to.min(self.message_count())).find(|&i| self.kinds[i as usize] == kind)
+    }
+
+    fn first_not(&self, from: u64, to: u64, kind: u8) -> Option<u64> {
+        (from..to.min(self.message_count())).find(|&i| self.kinds[i as usize] != kind)
     }
 
     /// Why execution stopped, if it did.
@@ -132,7 +141,8 @@ impl Replica {
             m.accumulator
         );
         drop(store);
-        self.substantive.push(bytes.first() != Some(&KIND_TICK));
+        // An empty message has no kind byte; the STF skips it like an unknown kind.
+        self.kinds.push(bytes.first().copied().unwrap_or(u8::MAX));
         Ok(())
     }
 
