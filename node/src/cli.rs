@@ -26,6 +26,9 @@ pub enum Command {
     /// challenges wrong assertions and defends its own; `--lie-…` makes it the lying validator
     /// of demos and tests.
     Validator(commands::validator::Args),
+    /// Replay dispute vectors (test-vectors/disputes/) against freshly deployed contracts and
+    /// print every move; `--record SCENARIO` writes a new vector, `--list` names them.
+    Replay(commands::replay::Args),
     /// A user's wallet against the sequencer's JSON-RPC: transfer, withdraw, status, balance.
     #[command(subcommand)]
     Wallet(commands::wallet::Wallet),
@@ -60,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::Wallet(w) => commands::wallet::run(w),
         Command::Node(args) => commands::node::run(args),
         Command::Validator(args) => commands::validator::run(args),
+        Command::Replay(args) => commands::replay::run(args),
         Command::Hashes(args) => commands::hashes::run(args),
         Command::Wast(args) => commands::wast::run(args),
         Command::Guest(g) => commands::guest::run(g),

@@ -4,6 +4,7 @@ pub mod devnet;
 pub mod guest;
 pub mod hashes;
 pub mod node;
+pub mod replay;
 pub mod validator;
 pub mod vectors;
 pub mod wallet;

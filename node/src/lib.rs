@@ -12,6 +12,7 @@ pub mod devnet;
 pub mod env;
 pub mod l1;
 pub mod node;
+pub mod replay;
 pub mod rpc;
 pub mod sequencer;
 pub mod service;

@@ -11,6 +11,20 @@ pub enum Vectors {
     /// One-step proof vectors (test-vectors/osp/): every opcode, traps, host calls, halted
     /// machines, and rejections. Checks them against the code unless `--write`.
     Osp(Args),
+    /// Dispute vectors (test-vectors/disputes/): one per scenario of `replay --list`, each
+    /// re-recorded and compared byte for byte unless `--write`.
+    Disputes(DisputeArgs),
+}
+
+/// Arguments of `fuse-l2 vectors disputes`.
+#[derive(Debug, clap::Args)]
+pub struct DisputeArgs {
+    /// Rewrite the files instead of checking them.
+    #[arg(long)]
+    pub write: bool,
+    /// The vector directory.
+    #[arg(long, default_value = "test-vectors/disputes")]
+    pub dir: PathBuf,
 }
 
 /// Arguments of `fuse-l2 vectors osp`.
@@ -26,7 +40,10 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(v: Vectors) -> anyhow::Result<ExitCode> {
-    let Vectors::Osp(args) = v;
+    let args = match v {
+        Vectors::Osp(args) => args,
+        Vectors::Disputes(args) => return disputes(args),
+    };
     if args.write {
         osp_vectors::write(&args.dir)?;
         println!("wrote {}", args.dir.display());
@@ -35,4 +52,33 @@ pub fn run(v: Vectors) -> anyhow::Result<ExitCode> {
         println!("{}: up to date", args.dir.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn disputes(args: DisputeArgs) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Runtime::new()?.block_on(async {
+        if args.write {
+            std::fs::create_dir_all(&args.dir)?;
+        }
+        let mut stale = Vec::new();
+        for (name, _) in crate::replay::scenarios::SCENARIOS {
+            let v = crate::replay::record_scenario(name).await?;
+            let path = args.dir.join(format!("{name}.json"));
+            let text = v.to_json();
+            if args.write {
+                std::fs::write(&path, &text)?;
+                println!("wrote {} ({} moves; {} won by {})", path.display(), v.moves.len(), v.outcome.winner.name(), v.outcome.reason);
+            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                stale.push(path.display().to_string());
+            }
+        }
+        anyhow::ensure!(
+            stale.is_empty(),
+            "dispute vectors differ from what the code records: {} (run `fuse-l2 vectors disputes --write` and review the diff)",
+            stale.join(", ")
+        );
+        if !args.write {
+            println!("{}: up to date", args.dir.display());
+        }
+        Ok(ExitCode::SUCCESS)
+    })
 }

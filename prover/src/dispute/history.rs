@@ -42,6 +42,7 @@ pub struct Truth {
     states: Vec<GlobalState>,
     budget: Budget,
     traces: BTreeMap<u64, Trace>,
+    unfinished: bool,
 }
 
 impl Truth {
@@ -55,6 +56,7 @@ impl Truth {
             states,
             budget: Budget::default(),
             traces: BTreeMap::new(),
+            unfinished: false,
         }
     }
 
@@ -87,6 +89,15 @@ impl Truth {
         self
     }
 
+    /// Accepts blocks that trap (or never finish) whose range state is the global state the
+    /// machine stops with — a dispute over a chain that halts there (DESIGN.md rule 2), as a
+    /// dispute vector records one. A validator never sets it: its states come from blocks that
+    /// finished.
+    pub fn allow_unfinished(mut self) -> Truth {
+        self.unfinished = true;
+        self
+    }
+
     /// The host the blocks read from.
     pub fn host(&self) -> &ChainHost {
         &self.host
@@ -113,8 +124,9 @@ impl Truth {
                 .with_context(|| format!("running block {b}"))?;
             // A validator's states come from the wasmtime twin; a machine that ends elsewhere
             // would make it defend a claim it cannot prove.
+            let finished = trace.status() == Status::Finished || self.unfinished;
             if let Some(next) = self.states.get(b as usize + 1)
-                && (trace.status() != Status::Finished || trace.global_state() != *next)
+                && (!finished || trace.global_state() != *next)
             {
                 bail!(
                     "block {b}: the stepping machine ends {:?} at {:?}, not at the state the range holds",
