@@ -1,5 +1,6 @@
 //! `fuse-l2 bench …`: benchmarks. They measure and report; they never fail on a figure.
 
+pub mod dispute;
 pub mod dispute_cost;
 pub mod osp;
 pub mod profile;
@@ -22,6 +23,10 @@ pub enum Bench {
     /// The L1 cost model: gas of the bridge entry points, and L1 transactions and gas per
     /// party of a dispute over 2^10 blocks for bisection degrees 2, 4, 16, 64.
     DisputeCost(dispute_cost::Args),
+    /// Whole disputes over blocks of ~10^7 (guest batch) and ~10^9 (synthetic loop) steps:
+    /// trace and proof times with checkpoints, L1 transactions and gas per party, wall time,
+    /// peak memory.
+    Dispute(dispute::Args),
     /// The sequencer over loopback JSON-RPC: sustained transfers/s acknowledged durable,
     /// soft-confirmation latency p50/p99 at a fixed offered load, L1 batch bytes per transfer.
     Sequencer(sequencer::Args),
@@ -34,6 +39,7 @@ pub fn run(b: Bench) -> anyhow::Result<()> {
         Bench::Osp(a) => osp::run(a),
         Bench::Stf(a) => stf::run(a),
         Bench::DisputeCost(a) => dispute_cost::run(a),
+        Bench::Dispute(a) => dispute::run(a),
         Bench::Sequencer(a) => sequencer::run(a),
     }
 }
