@@ -56,6 +56,18 @@ async fn account(l1: &EmbeddedL1, rollup: &RollupL1<EmbeddedL1>, seed: u8) -> Ro
     RollupL1::at(l1.as_account(who), rollup.contracts)
 }
 
+/// A validator named `name` on its own funded account (`seed`), lying if `lie` says so.
+async fn party(
+    l1: &EmbeddedL1,
+    rollup: &RollupL1<EmbeddedL1>,
+    seed: u8,
+    name: &str,
+    dir: &Path,
+    lie: Option<LieSpec>,
+) -> Validator<EmbeddedL1> {
+    validator(account(l1, rollup, seed).await, name, dir, lie)
+}
+
 /// `n` lies drawn from `seed`: a block of the traffic (messages `1 .. target`), and a step
 /// — none (level 1 only) one time in four, else anywhere from the first step to well past
 /// the end of the longest block (a step past a block's end claims a halted machine moved).
@@ -98,18 +110,8 @@ async fn the_honest_validator_wins_against_random_lies_on_the_embedded_l1() {
     for (i, lie) in lies(0x5eed, n, target).into_iter().enumerate() {
         let dir = tempfile::tempdir().unwrap();
         let (l1, rollup, target) = embedded().await;
-        let honest = validator(
-            account(&l1, &rollup, 0xa0).await,
-            "honest",
-            dir.path(),
-            None,
-        );
-        let liar = validator(
-            account(&l1, &rollup, 0xb0).await,
-            "liar",
-            dir.path(),
-            Some(lie),
-        );
+        let honest = party(&l1, &rollup, 0xa0, "honest", dir.path(), None).await;
+        let liar = party(&l1, &rollup, 0xb0, "liar", dir.path(), Some(lie)).await;
         let (me, them) = (honest.address(), liar.address());
         // Whoever polls first opens the challenge and moves first, which decides who faces
         // the last one-step interval: alternate, so the liar is sometimes the challenger.
@@ -143,12 +145,7 @@ async fn the_honest_validator_wins_against_random_lies_on_the_embedded_l1() {
 async fn one_honest_validator_beats_two_liars_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let (l1, rollup, target) = embedded().await;
-    let honest = validator(
-        account(&l1, &rollup, 0xa0).await,
-        "honest",
-        dir.path(),
-        None,
-    );
+    let honest = party(&l1, &rollup, 0xa0, "honest", dir.path(), None).await;
     let me = honest.address();
     let liar1 = LieSpec::At {
         block: target - 1,
@@ -158,18 +155,8 @@ async fn one_honest_validator_beats_two_liars_at_once() {
         block: 2,
         step: None,
     };
-    let a = validator(
-        account(&l1, &rollup, 0xb1).await,
-        "liar-1",
-        dir.path(),
-        Some(liar1),
-    );
-    let b = validator(
-        account(&l1, &rollup, 0xb2).await,
-        "liar-2",
-        dir.path(),
-        Some(liar2),
-    );
+    let a = party(&l1, &rollup, 0xb1, "liar-1", dir.path(), Some(liar1)).await;
+    let b = party(&l1, &rollup, 0xb2, "liar-2", dir.path(), Some(liar2)).await;
     let mut vs = vec![honest, a, b];
     let r = resolve(&mut vs, &l1, target, MAX_ROUNDS).await.unwrap();
     honest_won(&r, me, target);
@@ -196,12 +183,7 @@ async fn a_validator_restarted_mid_dispute_still_wins_with_no_move_repeated() {
         block: target - 1,
         step: Some(40_000),
     };
-    let liar = validator(
-        account(&l1, &rollup, 0xb0).await,
-        "liar",
-        dir.path(),
-        Some(lie),
-    );
+    let liar = party(&l1, &rollup, 0xb0, "liar", dir.path(), Some(lie)).await;
     let mut vs = vec![honest, liar];
     // Play until the honest validator has made three moves in a challenge.
     let moves = |v: &Validator<EmbeddedL1>| -> usize {

@@ -53,20 +53,15 @@ fn peak_mib() -> u64 {
         .map_or(0, |kb| kb / 1024)
 }
 
-fn guest_setup(transfers: usize) -> Setup {
-    let (alice, bob) = (Wallet::from_seed(0xa1), Wallet::from_seed(0xb0));
-    let mut s = Scenario::new(412_346, [0x1b; 20], 600, 1_800_000_000);
-    s.deposit(alice.address, 10u128.pow(20));
-    let txs: Vec<_> = (0..transfers)
-        .map(|_| s.transfer(&alice, bob.address, 10u128.pow(12)))
-        .collect();
-    s.batch(&txs);
+/// A one-block dispute of `name` over `inbox` (range `range`), the honest side challenging; the
+/// liar's step is set once the block's length is known.
+fn setup(name: String, wasm: Option<Vec<u8>>, inbox: Vec<Vec<u8>>, range: (u64, u64)) -> Setup {
     Setup {
-        name: format!("guest batch of {transfers} transfers"),
+        name,
         description: String::new(),
-        wasm: None,
-        inbox: s.messages().to_vec(),
-        range: (2, 3),
+        wasm,
+        inbox,
+        range,
         lie: LieRecord {
             block: 0,
             step: None,
@@ -78,24 +73,24 @@ fn guest_setup(transfers: usize) -> Setup {
     }
 }
 
+fn guest_setup(transfers: usize) -> Setup {
+    let (alice, bob) = (Wallet::from_seed(0xa1), Wallet::from_seed(0xb0));
+    let mut s = Scenario::new(412_346, [0x1b; 20], 600, 1_800_000_000);
+    s.deposit(alice.address, 10u128.pow(20));
+    let txs: Vec<_> = (0..transfers)
+        .map(|_| s.transfer(&alice, bob.address, 10u128.pow(12)))
+        .collect();
+    s.batch(&txs);
+    let name = format!("guest batch of {transfers} transfers");
+    setup(name, None, s.messages().to_vec(), (2, 3))
+}
+
 fn loop_setup(iterations: u64) -> anyhow::Result<Setup> {
     let wasm =
         fuse_vm::testing::programs::try_wat(&loop_wat(iterations)).map_err(anyhow::Error::msg)?;
-    Ok(Setup {
-        name: format!("loop of {iterations} iterations"),
-        description: String::new(),
-        wasm: Some(wasm),
-        inbox: vec![vec![fuse_arbos::message::KIND_TICK]],
-        range: (0, 1),
-        lie: LieRecord {
-            block: 0,
-            step: None,
-            silent_after: None,
-        },
-        challenger: Side::Honest,
-        degree: fuse_contracts::deploy::DEFAULT_DEGREE,
-        clock: 3_600,
-    })
+    let inbox = vec![vec![fuse_arbos::message::KIND_TICK]];
+    let name = format!("loop of {iterations} iterations");
+    Ok(setup(name, Some(wasm), inbox, (0, 1)))
 }
 
 /// Measures one block; the lie is placed 7 steps before its end.

@@ -83,22 +83,27 @@ impl Recorded {
     }
 }
 
+/// A JSON-RPC L1 signing with `key` (hex), checked to answer.
+pub(crate) async fn connect(url: &str, key: &str) -> anyhow::Result<RpcL1> {
+    let key: PrivateKeySigner = key
+        .trim_start_matches("0x")
+        .parse()
+        .context("--key is not a private key (64 hex digits)")?;
+    let l1 = RpcL1::connect(url, key)?;
+    l1.head()
+        .await
+        .with_context(|| format!("cannot reach the L1 at {url}"))?;
+    Ok(l1)
+}
+
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     tokio::runtime::Runtime::new()?.block_on(run_async(args))
 }
 
 async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
-    let key: PrivateKeySigner = args
-        .key
-        .trim_start_matches("0x")
-        .parse()
-        .context("--key is not a private key (64 hex digits)")?;
-    let owner = key.address();
-    let l1 = RpcL1::connect(&args.l1_rpc, key)?;
-    l1.head()
-        .await
-        .with_context(|| format!("cannot reach the L1 at {}", args.l1_rpc))?;
+    let l1 = connect(&args.l1_rpc, &args.key).await?;
+    let owner = l1.signer();
     std::fs::create_dir_all(&args.data_dir)?;
     let record = args.data_dir.join("deployment.json");
     let rollup = if args.deploy {

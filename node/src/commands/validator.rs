@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use alloy::signers::local::PrivateKeySigner;
 use anyhow::Context as _;
 use fuse_contracts::deploy::Deployment;
 use jsonrpsee::core::client::ClientT;
@@ -15,7 +14,6 @@ use jsonrpsee::http_client::HttpClientBuilder;
 use jsonrpsee::rpc_params;
 
 use crate::l1::rollup::RollupL1;
-use crate::l1::{L1, RpcL1};
 use crate::rpc::ChainInfo;
 use crate::validator::{LieSpec, Narration, Validator, ValidatorConfig};
 
@@ -126,16 +124,8 @@ async fn contracts(args: &Args) -> anyhow::Result<Deployment> {
 }
 
 async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
-    let key: PrivateKeySigner = args
-        .key
-        .trim_start_matches("0x")
-        .parse()
-        .context("--key is not a private key (64 hex digits)")?;
     let lie = args.lie.spec()?;
-    let l1 = RpcL1::connect(&args.l1_rpc, key)?;
-    l1.head()
-        .await
-        .with_context(|| format!("cannot reach the L1 at {}", args.l1_rpc))?;
+    let l1 = crate::commands::node::connect(&args.l1_rpc, &args.key).await?;
     let rollup = RollupL1::at(l1, contracts(&args).await?);
     let theirs = rollup.module_root().await?;
     let ours = fuse_prover::guest::module().root;

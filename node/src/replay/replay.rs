@@ -99,13 +99,7 @@ pub fn check_offline(v: &DisputeVector, report: &mut Report) -> anyhow::Result<(
         format!("{}", v.liar_claim.hash),
     );
     // Every hash the honest side posted is the machine's.
-    let mut game = Game::open(
-        v.start.hash,
-        claim_of(v, v.defender()),
-        blocks,
-        v.params.degree,
-        v.module.root,
-    );
+    let mut game = opening(v);
     let mut honest_hashes = 0;
     let mut wrong = Vec::new();
     for m in &v.moves {
@@ -162,6 +156,18 @@ pub fn check_offline(v: &DisputeVector, report: &mut Report) -> anyhow::Result<(
         },
     );
     Ok(())
+}
+
+/// The game as the challenge opens: the whole range, from the agreed state to the
+/// defender's claim.
+fn opening(v: &DisputeVector) -> Game {
+    Game::open(
+        v.start.hash,
+        claim_of(v, v.defender()),
+        v.range.1 - v.range.0,
+        v.params.degree,
+        v.module.root,
+    )
 }
 
 /// The end state `side` claims.
@@ -248,13 +254,7 @@ pub async fn replay<L: L1 + DevClock + Clone + 'static>(
             format!("opened at {opened}, recorded {}", v.params.opened_at),
         );
     }
-    let mut game = Game::open(
-        v.start.hash,
-        claim_of(v, v.defender()),
-        blocks,
-        v.params.degree,
-        v.module.root,
-    );
+    let mut game = opening(v);
     for m in &v.moves {
         let mut mismatches = Vec::new();
         if exact_time {

@@ -105,20 +105,26 @@ fn find_step(
     anyhow::bail!("block {b} has no such instruction after step {from}")
 }
 
-/// A setup disputing the batch block alone (range 3..4; the honest side challenges and so
-/// proves), with the liar departing right after the first step from `from` on whose
-/// instruction satisfies `want`.
-fn batch_step(name: &str, from: u64, want: impl Fn(Opcode) -> bool) -> anyhow::Result<Setup> {
-    let inbox = guest_inbox();
-    let range = (3, 4);
-    let module = module_of(None)?;
+/// A one-block setup (the honest side challenges and so proves) whose liar departs right
+/// after the first step from `from` on whose instruction satisfies `want`; `place` ends the
+/// description.
+fn at_instruction(
+    name: &str,
+    wasm: Option<Vec<u8>>,
+    inbox: Vec<Vec<u8>>,
+    range: (u64, u64),
+    from: u64,
+    want: impl Fn(Opcode) -> bool,
+    place: &str,
+) -> anyhow::Result<Setup> {
+    let module = module_of(wasm.as_deref())?;
     let mut truth = truth_of(&module, &inbox, range)?;
     let t = find_step(&mut truth, 0, from, want)?;
     let (op, _) = instruction_at(&mut truth, 0, t)?;
     Ok(Setup {
         name: name.into(),
-        description: format!("{} (`{op}` at step {t} of the batch block)", describe(name)),
-        wasm: None,
+        description: format!("{} (`{op}` at step {t}{place})", describe(name)),
+        wasm,
         inbox,
         range,
         lie: LieRecord {
@@ -130,6 +136,45 @@ fn batch_step(name: &str, from: u64, want: impl Fn(Opcode) -> bool) -> anyhow::R
         degree: DEGREE,
         clock: CLOCK,
     })
+}
+
+/// The batch block alone (range 3..4), disputed at an instruction satisfying `want`.
+fn batch_step(name: &str, from: u64, want: impl Fn(Opcode) -> bool) -> anyhow::Result<Setup> {
+    at_instruction(
+        name,
+        None,
+        guest_inbox(),
+        (3, 4),
+        from,
+        want,
+        " of the batch block",
+    )
+}
+
+/// A setup disputing the three blocks of the guest chain after `Config` (two deposits and the
+/// batch), the liar departing in `block` at `step` (none: level 1 only).
+fn guest_range(
+    name: &str,
+    block: u64,
+    step: Option<u64>,
+    silent_after: Option<u64>,
+    challenger: Side,
+) -> Setup {
+    Setup {
+        name: name.into(),
+        description: describe(name).into(),
+        wasm: None,
+        inbox: guest_inbox(),
+        range: (1, 4),
+        lie: LieRecord {
+            block,
+            step,
+            silent_after,
+        },
+        challenger,
+        degree: DEGREE,
+        clock: CLOCK,
+    }
 }
 
 fn describe(name: &str) -> &'static str {
@@ -163,89 +208,24 @@ pub fn setup(name: &str) -> anyhow::Result<Setup> {
         "ecrecover" => batch_step(name, 0, is(Opcode::Ecrecover)),
         "trap" => {
             let wasm = fuse_vm::testing::programs::try_wat(TRAP_WAT).map_err(anyhow::Error::msg)?;
-            let module = module_of(Some(&wasm))?;
             // The module reads nothing; one message gives the range its block.
             let inbox = vec![vec![KIND_TICK]];
-            let mut truth = truth_of(&module, &inbox, (0, 1))?;
-            let t = find_step(&mut truth, 0, 0, is(Opcode::Unreachable))?;
-            Ok(Setup {
-                name: name.into(),
-                description: format!("{} (`unreachable` at step {t})", describe(name)),
-                wasm: Some(wasm),
+            at_instruction(
+                name,
+                Some(wasm),
                 inbox,
-                range: (0, 1),
-                lie: LieRecord {
-                    block: 0,
-                    step: Some(t + 1),
-                    silent_after: None,
-                },
-                challenger: Side::Honest,
-                degree: DEGREE,
-                clock: CLOCK,
-            })
+                (0, 1),
+                0,
+                is(Opcode::Unreachable),
+                "",
+            )
         }
-        "halted" => Ok(Setup {
-            name: name.into(),
-            description: describe(name).into(),
-            wasm: None,
-            inbox: guest_inbox(),
-            range: (1, 4),
-            lie: LieRecord {
-                block: 2,
-                step: Some(1 << 31),
-                silent_after: None,
-            },
-            // Three blocks: the defender faces the last step.
-            challenger: Side::Liar,
-            degree: DEGREE,
-            clock: CLOCK,
-        }),
-        "level-1" => Ok(Setup {
-            name: name.into(),
-            description: describe(name).into(),
-            wasm: None,
-            inbox: guest_inbox(),
-            range: (1, 4),
-            lie: LieRecord {
-                block: 1,
-                step: None,
-                silent_after: None,
-            },
-            challenger: Side::Liar,
-            degree: DEGREE,
-            clock: CLOCK,
-        }),
-        "timeout-silent" => Ok(Setup {
-            name: name.into(),
-            description: describe(name).into(),
-            wasm: None,
-            inbox: guest_inbox(),
-            range: (1, 4),
-            lie: LieRecord {
-                block: 2,
-                step: Some(5_000),
-                silent_after: Some(3),
-            },
-            challenger: Side::Honest,
-            degree: DEGREE,
-            clock: CLOCK,
-        }),
-        "timeout-stuck" => Ok(Setup {
-            name: name.into(),
-            description: describe(name).into(),
-            wasm: None,
-            inbox: guest_inbox(),
-            range: (1, 4),
-            lie: LieRecord {
-                block: 2,
-                step: Some(5_000),
-                silent_after: None,
-            },
-            // Three blocks: the defender faces the last step, and here that is the liar.
-            challenger: Side::Honest,
-            degree: DEGREE,
-            clock: CLOCK,
-        }),
+        // Three blocks: the defender faces the last step, so the liar challenges where the
+        // honest side should prove, and the honest side where the liar should be stuck.
+        "halted" => Ok(guest_range(name, 2, Some(1 << 31), None, Side::Liar)),
+        "level-1" => Ok(guest_range(name, 1, None, None, Side::Liar)),
+        "timeout-silent" => Ok(guest_range(name, 2, Some(5_000), Some(3), Side::Honest)),
+        "timeout-stuck" => Ok(guest_range(name, 2, Some(5_000), None, Side::Honest)),
         other => anyhow::bail!(
             "no scenario {other:?}; the scenarios are: {}",
             SCENARIOS
