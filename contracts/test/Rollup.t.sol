@@ -163,6 +163,24 @@ contract RollupTest is RollupBase {
         rollup.createAssertion{value: BOND}(0, _state("c", 1));
     }
 
+    function test_RevertWhen_DuplicateAssertion() public {
+        uint256 a = _assertNext(honest, 0, "a");
+        Hashing.GlobalState memory same = _state("a", rollup.getAssertion(0).nextInbox);
+        vm.deal(liar, BOND);
+        vm.prank(liar);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                Rollup.DuplicateAssertion.selector, 0, rollup.getAssertion(a).afterStateHash
+            )
+        );
+        rollup.createAssertion{value: BOND}(0, same);
+        // The same claim is still welcome as a stake, and under another parent.
+        vm.deal(liar, BOND);
+        vm.prank(liar);
+        rollup.stakeOn{value: BOND}(a);
+        assertEq(rollup.getAssertion(a).directStakers, 2);
+    }
+
     function test_RevertWhen_StakeMovesSideways() public {
         uint256 a = _assertNext(honest, 0, "a");
         uint256 b = _assertNext(liar, 0, "b");

@@ -268,11 +268,23 @@ async fn finalize_once<L: L1>(s: &Shared, rollup: &RollupL1<L>) -> anyhow::Resul
     if latest == 0 {
         return Ok(());
     }
-    let position = rollup.assertion(latest).await?.afterInbox;
+    let a = rollup.assertion(latest).await?;
+    let position = a.afterInbox;
     let mut seq = lock(s);
     if seq.canonical().inbox_position < position {
         // The follower has not executed it yet.
         return Ok(());
+    }
+    // A confirmed state this node did not compute is never shown to users as final: either
+    // this node's STF or the chain's validators are wrong, and someone must look.
+    let ours = seq
+        .state_at(position)?
+        .map(|gs| fuse_prover::block::to_vm(&gs).hash());
+    if ours != Some(a.afterStateHash) {
+        anyhow::bail!(
+            "assertion {latest} was confirmed with state {} after message {position}, but this              node computed {ours:?}: not finalizing",
+            a.afterStateHash
+        );
     }
     let n = seq.finalize(latest, position)?;
     if n > 0 {

@@ -156,6 +156,23 @@ async fn a_tampered_vector_fails_its_replay() {
     bad.outcome.winner = Side::Liar;
     let r = replay_embedded(&bad).await.unwrap();
     assert!(!r.outcome_ok && !r.passed());
+    // What the record says of the proof and of the ending must be what happened.
+    let mut bad = v.clone();
+    bad.moves.last_mut().unwrap().proof.as_mut().unwrap().opcode = "i64.mul".into();
+    let r = replay_embedded(&bad).await.unwrap();
+    assert!(
+        r.checks
+            .iter()
+            .any(|c| c.what.starts_with("one-step proof") && !c.ok)
+    );
+    let mut bad = v.clone();
+    bad.outcome.reason = "timeout".into();
+    let r = replay_embedded(&bad).await.unwrap();
+    assert!(!r.outcome_ok && !r.passed());
+    let mut bad = v.clone();
+    bad.honest_claim.block_number += 1;
+    let r = replay_embedded(&bad).await.unwrap();
+    assert!(r.checks.iter().any(|c| c.what == "honest claim" && !c.ok));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -86,15 +86,34 @@ fn lies(seed: u64, n: usize, target: u64) -> Vec<LieSpec> {
         .collect()
 }
 
-/// Checks that the honest validator (`validators[0]`) won every challenge and that an
-/// assertion covering the traffic is confirmed; returns how its challenges ended.
-fn honest_won(r: &Resolution, honest: Address, target: u64) -> Vec<&'static str> {
-    assert!(!r.challenges.is_empty(), "no challenge was played: {r:?}");
-    for (id, winner, _, how) in &r.challenges {
-        assert_eq!(*winner, honest, "challenge {id} ({how}): {r:?}");
+/// Checks that `honest` won every challenge it was in (liars may also fight each other) and
+/// that the confirmed assertion covers the traffic with the state it computed; returns how its
+/// challenges ended.
+fn honest_won<L: L1 + Clone + 'static>(
+    r: &Resolution,
+    honest: &Validator<L>,
+    target: u64,
+) -> Vec<&'static str> {
+    let me = honest.address();
+    let mine: Vec<_> = r
+        .challenges
+        .iter()
+        .filter(|(_, w, l, _)| *w == me || *l == me)
+        .collect();
+    assert!(
+        !mine.is_empty(),
+        "the honest validator played no challenge: {r:?}"
+    );
+    for (id, winner, _, how) in &mine {
+        assert_eq!(*winner, me, "challenge {id} ({how}): {r:?}");
     }
     assert!(r.confirmed.1 >= target, "{r:?}");
-    r.challenges.iter().map(|c| c.3).collect()
+    assert_eq!(
+        honest.claim_hash(r.confirmed.1),
+        Some(r.confirmed_hash),
+        "the confirmed state is not the one the honest validator computed: {r:?}"
+    );
+    mine.iter().map(|c| c.3).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,7 +131,7 @@ async fn the_honest_validator_wins_against_random_lies_on_the_embedded_l1() {
         let (l1, rollup, target) = embedded().await;
         let honest = party(&l1, &rollup, 0xa0, "honest", dir.path(), None).await;
         let liar = party(&l1, &rollup, 0xb0, "liar", dir.path(), Some(lie)).await;
-        let (me, them) = (honest.address(), liar.address());
+        let them = liar.address();
         // Whoever polls first opens the challenge and moves first, which decides who faces
         // the last one-step interval: alternate, so the liar is sometimes the challenger.
         let liar_first = i % 2 == 1;
@@ -124,10 +143,10 @@ async fn the_honest_validator_wins_against_random_lies_on_the_embedded_l1() {
         let r = resolve(&mut vs, &l1, target, MAX_ROUNDS)
             .await
             .unwrap_or_else(|e| panic!("dispute {i} ({lie:?}): {e:#}"));
-        let how = honest_won(&r, me, target);
+        let (h, l) = if liar_first { (1, 0) } else { (0, 1) };
+        let how = honest_won(&r, &vs[h], target);
         let liar_info = vs[0].rollup.staker_info(them).await.unwrap();
         assert!(!liar_info.staked, "dispute {i}: the liar still has a stake");
-        let (h, l) = if liar_first { (1, 0) } else { (0, 1) };
         println!(
             "dispute {i}: lie {lie:?}, liar moves first: {liar_first} -> honest won by {how:?} in {} rounds; honest {:?}, liar {:?}",
             r.rounds, vs[h].stats, vs[l].stats
@@ -146,7 +165,6 @@ async fn one_honest_validator_beats_two_liars_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let (l1, rollup, target) = embedded().await;
     let honest = party(&l1, &rollup, 0xa0, "honest", dir.path(), None).await;
-    let me = honest.address();
     let liar1 = LieSpec::At {
         block: target - 1,
         step: Some(777),
@@ -159,14 +177,25 @@ async fn one_honest_validator_beats_two_liars_at_once() {
     let b = party(&l1, &rollup, 0xb2, "liar-2", dir.path(), Some(liar2)).await;
     let mut vs = vec![honest, a, b];
     let r = resolve(&mut vs, &l1, target, MAX_ROUNDS).await.unwrap();
-    honest_won(&r, me, target);
+    honest_won(&r, &vs[0], target);
+    // The liars claim different wrong states, so they fight each other as well; both end
+    // without a stake.
+    assert!(vs[1].claim_hash(target) != vs[2].claim_hash(target));
+    for liar in &vs[1..] {
+        let info = vs[0].rollup.staker_info(liar.address()).await.unwrap();
+        assert!(
+            !info.staked,
+            "{} still has a stake: {r:?}",
+            liar.config.name
+        );
+    }
     let losers: std::collections::BTreeSet<Address> = r.challenges.iter().map(|c| c.2).collect();
     assert!(
         losers.contains(&vs[1].address()) && losers.contains(&vs[2].address()),
         "{r:?}"
     );
     println!(
-        "two liars at once: {} challenges, all won by the honest validator: {:?}",
+        "two liars at once: {} challenges (the honest validator won each of its own; the liars fought each other too): {:?}",
         r.challenges.len(),
         r.challenges
     );
@@ -185,13 +214,22 @@ async fn a_validator_restarted_mid_dispute_still_wins_with_no_move_repeated() {
     };
     let liar = party(&l1, &rollup, 0xb0, "liar", dir.path(), Some(lie)).await;
     let mut vs = vec![honest, liar];
-    // Play until the honest validator has made three moves in a challenge.
-    let moves = |v: &Validator<EmbeddedL1>| -> usize {
-        let records = v.records().unwrap();
-        records.iter().map(|d| d.moves.len()).max().unwrap_or(0)
+    // Play until the honest validator has made three moves in a challenge and the liar has
+    // answered the third: the honest side is to move.
+    let record = |v: &Validator<EmbeddedL1>| {
+        v.records()
+            .unwrap()
+            .into_iter()
+            .max_by_key(|d| d.moves.len())
     };
     let mut rounds = 0;
-    while moves(&vs[0]) < 3 {
+    loop {
+        if let Some(r) = record(&vs[0])
+            && r.moves.len() >= 3
+            && vs[0].rollup.challenge_state(r.id).await.unwrap().mover == me
+        {
+            break;
+        }
         for v in vs.iter_mut() {
             v.poll().await.unwrap();
         }
@@ -199,18 +237,18 @@ async fn a_validator_restarted_mid_dispute_still_wins_with_no_move_repeated() {
         rounds += 1;
         assert!(rounds < 100, "no three moves in 100 rounds");
     }
+    let id = record(&vs[0]).unwrap().id;
+    let current = vs[0].rollup.challenge_state(id).await.unwrap().segment_hash;
     drop(vs.remove(0));
-    // The process stops as a move is in flight: its record says "sending" although it
-    // landed (the crash came before the receipt was written).
+    // The process stopped with two moves "sending": its third move, which landed (the crash
+    // came before the receipt was written), and a fourth it had recorded but not yet sent.
     let store = DisputeStore::open(&dir.path().join("honest")).unwrap();
-    let mut rec = store
-        .all()
-        .unwrap()
-        .into_iter()
-        .max_by_key(|d| d.moves.len())
-        .unwrap();
+    let mut rec = store.get(id).unwrap().unwrap();
     let landed = rec.moves.len();
     rec.moves.last_mut().unwrap().state = MoveState::Sending;
+    let mut unsent = rec.moves.last().unwrap().clone();
+    unsent.segment_hash = current.0;
+    rec.moves.push(unsent);
     store.put(&rec).unwrap();
     drop(store);
 
@@ -218,15 +256,28 @@ async fn a_validator_restarted_mid_dispute_still_wins_with_no_move_repeated() {
     let restarted = validator(honest_l1.clone(), "honest", dir.path(), None);
     vs.insert(0, restarted);
     let r = resolve(&mut vs, &l1, target, MAX_ROUNDS).await.unwrap();
-    honest_won(&r, me, target);
+    honest_won(&r, &vs[0], target);
     drop(vs);
 
-    // The in-flight move was recognised as landed, and every move the records hold is on L1
-    // exactly once: each answered a different segment.
+    // The landed move was recognised as landed and not sent again; the unsent one as never
+    // landed, and decided again over the same segment; every move that landed answered a
+    // different segment.
     let store = DisputeStore::open(&dir.path().join("honest")).unwrap();
-    let rec2 = store.get(rec.id).unwrap().unwrap();
+    let rec2 = store.get(id).unwrap().unwrap();
     assert_eq!(rec2.moves[landed - 1].state, MoveState::LandedAnswerLost);
-    let mut answered: Vec<[u8; 32]> = rec2.moves.iter().map(|m| m.segment_hash).collect();
+    assert_eq!(rec2.moves[landed].state, MoveState::Dropped);
+    let again = &rec2.moves[landed + 1];
+    assert!(matches!(again.state, MoveState::Mined { .. }), "{again:?}");
+    assert_eq!(
+        again.segment_hash, current.0,
+        "the dropped move was decided again"
+    );
+    let mut answered: Vec<[u8; 32]> = rec2
+        .moves
+        .iter()
+        .filter(|m| m.state != MoveState::Dropped)
+        .map(|m| m.segment_hash)
+        .collect();
     let count = answered.len();
     answered.sort();
     answered.dedup();
@@ -238,7 +289,7 @@ async fn a_validator_restarted_mid_dispute_still_wins_with_no_move_repeated() {
     );
     assert!(rec2.outcome.as_ref().is_some_and(|o| o.won), "{rec2:?}");
     println!(
-        "restarted after {rounds} rounds ({landed} moves made, the last in flight); won with {} moves in all",
+        "restarted after {rounds} rounds ({landed} moves made, the last in flight, one more recorded unsent); won with {} moves in all",
         rec2.moves.len()
     );
 }
@@ -284,12 +335,11 @@ async fn the_honest_validator_wins_on_anvil() {
         let sub = dir.path().join(format!("{i}"));
         let honest = validator(on(1 + 2 * i), "honest", &sub, None);
         let liar = validator(on(2 + 2 * i), "liar", &sub, Some(lie));
-        let me = honest.address();
         let mut vs = vec![honest, liar];
         let r = resolve(&mut vs, &owner_l1, target, MAX_ROUNDS)
             .await
             .unwrap_or_else(|e| panic!("anvil dispute {i} ({lie:?}): {e:#}"));
-        let how = honest_won(&r, me, target);
+        let how = honest_won(&r, &vs[0], target);
         println!(
             "anvil dispute {i}: lie {lie:?} -> honest won {how:?} in {} rounds",
             r.rounds

@@ -50,6 +50,11 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
     /// Pull payments: challenge winners' halves and the escrow's slashed bonds.
     mapping(address => uint256) public credits;
     mapping(bytes32 => bool) private confirmedOutboxRoots;
+    /// `keccak256(abi.encode(parentId, afterStateHash))` of every assertion created: a second
+    /// child of one parent with the same claim could neither be challenged (nobody disagrees
+    /// with it) nor rejected while staked, and would keep its parent's `liveChildren` above one
+    /// forever, so no sibling could ever be confirmed.
+    mapping(bytes32 => bool) private claimed;
 
     // ---------------------------------------------------------------- events
 
@@ -100,6 +105,7 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
     error AssertionConsumesNoMessage(uint256 parentId);
     error WrongInboxPosition(uint64 given, uint64 expected);
     error RivalAfterDeadline(uint256 deadline);
+    error DuplicateAssertion(uint256 parentId, bytes32 afterStateHash);
     error InboxTooLong(uint256 count);
     error WrongBond(uint256 given, uint256 expected);
     error StakeMovesSideways(uint256 current, uint256 parentOfTarget);
@@ -203,6 +209,10 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
         } else if (block.timestamp >= p.firstChildAt + challengePeriod) {
             revert RivalAfterDeadline(p.firstChildAt + challengePeriod);
         }
+        bytes32 afterStateHash = Hashing.globalStateHash(afterState);
+        bytes32 key = keccak256(abi.encode(parentId, afterStateHash));
+        if (claimed[key]) revert DuplicateAssertion(parentId, afterStateHash);
+        claimed[key] = true;
         p.children += 1;
         p.liveChildren += 1;
 
@@ -214,7 +224,7 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
         a.afterInbox = afterState.inboxPosition;
         a.nextInbox = _inboxCount();
         a.status = AssertionStatus.Pending;
-        a.afterStateHash = Hashing.globalStateHash(afterState);
+        a.afterStateHash = afterStateHash;
         a.outboxRoot = afterState.outboxRoot;
         a.moduleRoot = p.childModuleRoot;
         emit AssertionCreated(

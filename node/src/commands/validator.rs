@@ -176,6 +176,9 @@ pub fn describe(n: &Narration) -> String {
             if *lying { " — a wrong state" } else { "" }
         ),
         Narration::StakedOn { id } => format!("staked on #{id} (it claims what we computed)"),
+        Narration::Unstaked { from } => {
+            format!("took the bond back from #{from} (the chain was confirmed past it)")
+        }
         Narration::Confirmed { id, position } => {
             format!("confirmed #{id}: messages before {position} are final")
         }

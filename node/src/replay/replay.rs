@@ -11,7 +11,7 @@ use fuse_prover::dispute::{Game, History, Move, falsify};
 use fuse_vm::verify;
 
 use super::chain::ChallengeSet;
-use super::record::{module_of, truth_of};
+use super::record::{instruction_at, module_of, truth_of};
 use super::vector::{DisputeVector, MoveRecord, Side};
 use crate::l1::{DevClock, L1};
 
@@ -88,7 +88,7 @@ pub fn check_offline(v: &DisputeVector, report: &mut Report) -> anyhow::Result<(
     );
     report.check(
         "honest claim",
-        end.hash() == v.honest_claim.hash,
+        end.hash() == v.honest_claim.hash && v.honest_claim.global_state() == end,
         format!("the stepping machine ends the range at {}", end.hash()),
     );
     report.check(
@@ -127,9 +127,20 @@ pub fn check_offline(v: &DisputeVector, report: &mut Report) -> anyhow::Result<(
         }
         if let Some(p) = &m.proof {
             let post = verify(p.pre, &p.proof, &v.accumulators);
+            // What the record says of the proof is what the game and the machine say.
+            let index = m.index.unwrap_or(u64::MAX) as usize;
+            let seg = &game.segment;
+            let at = seg.interval(index as u64).0;
+            let block = game.block.context("a proof outside level 2")?;
+            let (opcode, class) = instruction_at(&mut truth, block, at)?;
+            let described = seg.hashes.get(index) == Some(&p.pre)
+                && seg.hashes.get(index + 1) == Some(&p.claimed)
+                && p.step == at
+                && p.opcode == opcode
+                && p.class == class;
             report.check(
                 "one-step proof (Rust verifier)",
-                post.as_ref().ok() == Some(&p.proven) && p.proven != p.claimed,
+                described && post.as_ref().ok() == Some(&p.proven) && p.proven != p.claimed,
                 format!(
                     "step {} `{}` ({}): {} -> {}, claimed {}",
                     p.step,
@@ -339,6 +350,13 @@ pub async fn replay<L: L1 + DevClock + Clone + 'static>(
     }
     let (winner, _) = set.result(deployer, id).await?;
     report.winner = Some(winner);
-    report.outcome_ok = winner == address(v.outcome.winner);
+    // How it ended on L1: by the last transaction that went through.
+    let ended_by = match report.rows.last() {
+        // A move that failed is recorded with no gas.
+        Some(r) if r.gas > 0 && r.record.kind == "timeout" => "timeout",
+        Some(r) if r.gas > 0 && r.record.kind == "proveOneStep" => "one-step proof",
+        _ => "nothing",
+    };
+    report.outcome_ok = winner == address(v.outcome.winner) && ended_by == v.outcome.reason;
     Ok(report)
 }

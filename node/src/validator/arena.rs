@@ -111,8 +111,9 @@ pub struct Resolution {
     pub rounds: usize,
     /// Every challenge: id, winner, loser, how it ended.
     pub challenges: Vec<(u64, Address, Address, &'static str)>,
-    /// The latest confirmed assertion and the inbox position it covers.
+    /// The latest confirmed assertion, the inbox position it covers and its state hash.
     pub confirmed: (u64, u64),
+    pub confirmed_hash: B256,
 }
 
 /// Polls every validator once a round until an assertion covering `target` messages is
@@ -137,7 +138,8 @@ where
         }
         let rollup = &validators[0].rollup;
         let latest = rollup.latest_confirmed().await?;
-        let covered = rollup.assertion(latest).await?.afterInbox;
+        let confirmed = rollup.assertion(latest).await?;
+        let covered = confirmed.afterInbox;
         let view = &validators[0].view;
         let open = view.challenges.values().any(|c| c.ended.is_none());
         if covered >= target && !open {
@@ -153,6 +155,7 @@ where
                 rounds: round,
                 challenges,
                 confirmed: (latest, covered),
+                confirmed_hash: confirmed.afterStateHash,
             });
         }
         let sent = clock.head().await?.number > before;

@@ -8,7 +8,7 @@ use alloy_primitives::U256;
 use super::store::DisputeStore;
 use super::{Narration, Validator};
 use crate::l1::L1;
-use crate::l1::rollup::{PENDING, StakerInfo};
+use crate::l1::rollup::{CONFIRMED, PENDING, StakerInfo};
 
 impl<L: L1 + Clone + 'static> Validator<L> {
     pub(super) async fn assert_and_confirm(&mut self) -> anyhow::Result<()> {
@@ -21,8 +21,28 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         if self.retired()? {
             return Ok(());
         }
+        let info = self.catch_up(info).await?;
         self.extend(info).await?;
         self.collect().await
+    }
+
+    /// A stake left on a confirmed assertion behind the latest confirmed one (the chain was
+    /// confirmed past it on assertions others made) cannot move: stakes move only to a child,
+    /// and the confirmed child is no longer pending. Withdraw it once no challenge holds it,
+    /// so the next poll stakes again from the latest confirmed assertion.
+    async fn catch_up(&mut self, info: StakerInfo) -> anyhow::Result<StakerInfo> {
+        if !info.staked || info.open_challenges > 0 {
+            return Ok(info);
+        }
+        let latest = self.rollup.latest_confirmed().await?;
+        if info.current == latest || self.rollup.assertion(info.current).await?.status != CONFIRMED
+        {
+            return Ok(info);
+        }
+        let receipt = self.rollup.withdraw_stake().await?;
+        self.stats.count_other(&receipt);
+        self.say(Narration::Unstaked { from: info.current });
+        Ok(self.rollup.staker_info(self.me).await?)
     }
 
     /// A liar that has lost a challenge is out of moves: it posts nothing more.
@@ -109,9 +129,18 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         if to <= from || self.replica().executed() < to {
             return Ok(());
         }
-        // A range of ticks alone is asserted only to reach what follows it.
+        // A range of ticks alone is asserted only to reach what follows it — unless someone
+        // else asserted it: then it is staked on or rivalled like any other, or a wrong claim
+        // over a quiet stretch of chain would go unanswered.
         let executed = self.replica().executed();
-        if self.config.skip_idle_ranges && !self.replica().any_substantive(from, executed) {
+        let asserted = t
+            .children
+            .iter()
+            .any(|c| self.view.assertion(*c).is_some_and(|a| a.status == PENDING));
+        if self.config.skip_idle_ranges
+            && !asserted
+            && !self.replica().any_substantive(from, executed)
+        {
             return Ok(());
         }
         self.resolve_lie(from, to)?;

@@ -159,6 +159,14 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         if record.outcome.is_some() {
             return Ok(());
         }
+        if c.ended.is_some() {
+            // A last move in flight at a stop (the proof) is settled before the outcome.
+            let current = match c.segments.last() {
+                Some(_) => self.game(&c)?.segment.hash().0,
+                None => [0; 32],
+            };
+            self.reconcile(&mut record, &c, current)?;
+        }
         if let Some((winner, _, reason)) = c.ended {
             record.outcome = Some(Outcome {
                 won: winner == self.me,
@@ -179,7 +187,7 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         let state = self.rollup.challenge_state(id).await?;
         let game = self.game(&c)?;
         let current = game.segment.hash();
-        self.reconcile(&mut record, current.0)?;
+        self.reconcile(&mut record, &c, current.0)?;
         if state.mover == Address::ZERO || current != state.segment_hash {
             // Ended, or events not read up to the last move yet.
             return Ok(());
@@ -318,20 +326,34 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         Ok(record)
     }
 
-    /// Settles moves recorded as being sent when the process stopped: one whose segment is no
-    /// longer current landed (only its answer was lost); one whose segment still is never
-    /// did, and is decided again.
-    fn reconcile(&self, record: &mut DisputeRecord, current: [u8; 32]) -> anyhow::Result<()> {
+    /// Settles moves recorded as being sent when the process stopped: a bisection whose
+    /// segment is no longer current landed (only its answer was lost), one whose segment still
+    /// is never did and is decided again; a proof landed if the challenge ended with this
+    /// validator winning by proof.
+    fn reconcile(
+        &self,
+        record: &mut DisputeRecord,
+        c: &ChallengeInfo,
+        current: [u8; 32],
+    ) -> anyhow::Result<()> {
         let mut changed = false;
+        let proved = c
+            .ended
+            .is_some_and(|(winner, _, reason)| winner == self.me && reason == 0);
         for m in record
             .moves
             .iter_mut()
             .filter(|m| m.state == MoveState::Sending)
         {
-            m.state = if m.segment_hash == current {
-                MoveState::Dropped
+            let landed = if m.name == "proveOneStep" {
+                proved
             } else {
+                m.segment_hash != current
+            };
+            m.state = if landed {
                 MoveState::LandedAnswerLost
+            } else {
+                MoveState::Dropped
             };
             tracing::info!(validator = %self.config.name, challenge = record.id, state = ?m.state, "a move in flight at the last stop");
             changed = true;

@@ -28,7 +28,7 @@ use alloy_primitives::{Address, B256};
 use fuse_arbos::message::KIND_BATCH;
 use fuse_prover::block::Executor;
 use fuse_prover::checkpoints::Budget;
-use fuse_prover::dispute::{History, Liar, Lie, falsify};
+use fuse_prover::dispute::{History, Liar, Lie, falsify_with};
 use fuse_vm::GlobalState;
 use tokio::sync::mpsc;
 
@@ -37,6 +37,9 @@ use crate::l1::{L1, L1Receipt};
 use replica::Replica;
 use store::DisputeStore;
 use view::RollupView;
+
+/// The store's key for a lie resolved from a seed or "the first batch".
+const META_LIE: &str = "lie";
 
 /// Where a lying validator departs from the truth.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,6 +104,10 @@ pub enum Narration {
     },
     StakedOn {
         id: u64,
+    },
+    /// Took its bond back from confirmed assertion `from`, behind the latest confirmed one.
+    Unstaked {
+        from: u64,
     },
     Confirmed {
         id: u64,
@@ -195,7 +202,13 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         let me = rollup.l1.signer();
         let lie = match config.lie {
             Some(LieSpec::At { block, step }) => Some((block, step)),
-            _ => None,
+            // A lie fixed by an earlier run stays where it was, so a restarted liar defends
+            // the claims it made.
+            Some(_) => store
+                .meta(META_LIE)?
+                .map(|v| postcard::from_bytes(&v))
+                .transpose()?,
+            None => None,
         };
         Ok(Validator {
             rollup,
@@ -248,13 +261,15 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         })
         .await?;
         self.replica = Some(replica);
-        followed?;
-        executed?;
         if self.degree.is_none() {
             self.degree = Some(self.rollup.degree().await?);
         }
         self.view.update(&self.rollup).await?;
+        // Challenges over ranges already executed are played even when following or
+        // executing failed this time: their clocks do not wait.
         self.play().await?;
+        followed?;
+        executed?;
         self.open_challenges().await?;
         self.assert_and_confirm().await?;
         Ok(())
@@ -271,9 +286,15 @@ impl<L: L1 + Clone + 'static> Validator<L> {
     pub fn claim(&self, position: u64) -> Option<GlobalState> {
         let real = self.replica().state(position)?;
         Some(match self.lie {
-            Some((block, _)) if position > block => falsify(real),
+            Some((block, _)) if position > block => falsify_with(real, self.salt()),
             _ => real,
         })
+    }
+
+    /// How a liar falsifies states: from its address, so two liars claim different wrong
+    /// states (and challenge each other as well as the truth).
+    fn salt(&self) -> u8 {
+        self.me.0[19] | 1
     }
 
     /// The hash of [`Self::claim`].
@@ -292,7 +313,7 @@ impl<L: L1 + Clone + 'static> Validator<L> {
                     Some(step) => Lie::Step { block, step },
                     None => Lie::State { block },
                 };
-                Box::new(Liar::new(truth, lie))
+                Box::new(Liar::new(truth, lie).with_salt(self.salt()))
             }
             // A lie before the range makes every state of it wrong, including its start —
             // which the opponent's assertion shares, so no challenge over it is possible.
@@ -327,6 +348,8 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             _ => return Ok(()),
         };
         tracing::info!(validator = %self.config.name, block, ?step, "lying from this block on");
+        let bytes = postcard::to_allocvec(&(block, step)).expect("two integers encode");
+        self.store.put_meta(META_LIE, &bytes)?;
         self.lie = Some((block, step));
         Ok(())
     }

@@ -15,6 +15,8 @@ use crate::store::StoreError;
 
 /// challenge id → [`DisputeRecord`] (postcard).
 const DISPUTES: TableDefinition<u64, &[u8]> = TableDefinition::new("disputes");
+/// name → value: small singletons (a lying validator's resolved lie).
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
 /// The validator's side in a challenge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +94,7 @@ impl DisputeStore {
         let db = Database::create(dir.join("validator.redb"))?;
         let w = db.begin_write()?;
         w.open_table(DISPUTES)?;
+        w.open_table(META)?;
         w.commit()?;
         Ok(DisputeStore { db })
     }
@@ -103,6 +106,21 @@ impl DisputeStore {
             .insert(record.id, enc(record).as_slice())?;
         w.commit()?;
         Ok(())
+    }
+
+    /// Writes singleton `key` (durable when this returns).
+    pub fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        let w = self.db.begin_write()?;
+        w.open_table(META)?.insert(key, value)?;
+        w.commit()?;
+        Ok(())
+    }
+
+    /// Singleton `key`, if written.
+    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let r = self.db.begin_read()?;
+        let t = r.open_table(META)?;
+        Ok(t.get(key)?.map(|v| v.value().to_vec()))
     }
 
     /// Challenge `id`'s record, if this validator is in it.

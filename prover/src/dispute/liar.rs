@@ -55,6 +55,7 @@ impl Lie {
 pub struct Liar<H> {
     truth: H,
     lie: Lie,
+    salt: u8,
 }
 
 impl<H: History> Liar<H> {
@@ -65,7 +66,19 @@ impl<H: History> Liar<H> {
             "a machine lie is at a step in 1..=MAX_STEPS (step 0 is the block's start, fixed \
              by the previous level)"
         );
-        Liar { truth, lie }
+        Liar {
+            truth,
+            lie,
+            salt: 1,
+        }
+    }
+
+    /// Falsifies states with `salt` (non-zero) instead of 1, so liars with different salts
+    /// claim different wrong states (and fight each other too).
+    pub fn with_salt(mut self, salt: u8) -> Self {
+        assert!(salt != 0, "a zero salt falsifies nothing");
+        self.salt = salt;
+        self
     }
 
     /// Where it lies.
@@ -81,8 +94,13 @@ impl<H: History> Liar<H> {
 
 /// A wrong global state close to the real one: its state root with one bit flipped.
 pub fn falsify(gs: GlobalState) -> GlobalState {
+    falsify_with(gs, 1)
+}
+
+/// A wrong global state: the last byte of its state root XORed with `salt` (non-zero).
+pub fn falsify_with(gs: GlobalState, salt: u8) -> GlobalState {
     let mut fake = gs;
-    fake.state_root.0[31] ^= 1;
+    fake.state_root.0[31] ^= salt;
     fake
 }
 

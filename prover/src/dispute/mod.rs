@@ -12,6 +12,6 @@ pub mod strategy;
 
 pub use game::Game;
 pub use history::{History, Truth};
-pub use liar::{Liar, Lie, falsify};
+pub use liar::{Liar, Lie, falsify, falsify_with};
 pub use segment::Segment;
 pub use strategy::{Decision, Move, decide};

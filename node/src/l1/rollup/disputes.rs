@@ -253,6 +253,16 @@ impl<L: L1> RollupL1<L> {
         })
     }
 
+    /// Takes the sender's bond back (its assertion is confirmed, it is in no challenge).
+    pub async fn withdraw_stake(&self) -> Result<L1Receipt, L1Error> {
+        self.send(
+            self.contracts.rollup,
+            Rollup::withdrawStakeCall {},
+            U256::ZERO,
+        )
+        .await
+    }
+
     /// `who`'s withdrawable credits (challenge winnings).
     pub async fn credits(&self, who: Address) -> Result<U256, L1Error> {
         self.view(self.contracts.rollup, Rollup::creditsCall(who))
