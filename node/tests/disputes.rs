@@ -18,6 +18,7 @@ use fuse_contracts::deploy::DEFAULT_DEGREE;
 use fuse_node::l1::rollup::RollupL1;
 use fuse_node::l1::{DevClock, EmbeddedClock, EmbeddedL1, L1, RpcL1};
 use fuse_node::validator::arena::{Resolution, arena_config, post_traffic, resolve};
+use fuse_node::validator::replica::Replica;
 use fuse_node::validator::store::{DisputeStore, MoveState};
 use fuse_node::validator::{LieSpec, Validator, ValidatorConfig};
 
@@ -347,4 +348,24 @@ async fn the_honest_validator_wins_on_anvil() {
         n += 1;
     }
     println!("honest vs liar on anvil: {n} disputes, all won by the honest validator");
+}
+
+/// The validator's replica computes every block in the twin, and re-runs a block in the
+/// stepping machine when the twin runs out of fuel: with almost no fuel every block takes
+/// that path, and the states are the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_replica_falls_back_to_the_stepping_machine_when_the_twin_runs_out_of_fuel() {
+    let (_, rollup, target) = embedded().await;
+    let executor = std::sync::Arc::new(fuse_prover::block::Executor::guest().unwrap());
+    let mut twin = Replica::new(executor.clone());
+    let mut machine = Replica::new(executor).with_fuel(100);
+    for r in [&mut twin, &mut machine] {
+        r.follow(&rollup, 0).await.unwrap();
+        assert_eq!(r.execute().unwrap(), target);
+    }
+    assert_eq!(twin.stats.twin, target);
+    assert_eq!(twin.stats.machine, 0);
+    assert_eq!(machine.stats.machine, target, "{:?}", machine.stats);
+    assert_eq!(twin.states(), machine.states());
+    println!("{target} blocks: the twin and the stepping machine's re-runs reach the same states");
 }

@@ -40,6 +40,8 @@ pub struct Replica {
     next_block: u64,
     /// Why execution stopped, if a block did not finish (the chain stops there, rule 2).
     stuck: Option<String>,
+    /// Fuel a block gets in the twin.
+    fuel: u64,
     pub stats: ReplicaStats,
 }
 
@@ -53,8 +55,21 @@ impl Replica {
             kinds: Vec::new(),
             next_block: 0,
             stuck: None,
+            fuel: MAX_STEPS,
             stats: ReplicaStats::default(),
         }
+    }
+
+    /// Gives each block `fuel` in the twin instead of `MAX_STEPS` (tests make the twin run
+    /// out, to exercise the stepping machine's re-run).
+    pub fn with_fuel(mut self, fuel: u64) -> Replica {
+        self.fuel = fuel;
+        self
+    }
+
+    /// The global states after messages `0 ..= executed()`.
+    pub fn states(&self) -> &[GlobalState] {
+        &self.states
     }
 
     /// The module root of the guest it runs.
@@ -154,7 +169,7 @@ impl Replica {
         while self.stuck.is_none() && self.executed() < self.message_count() {
             let p = self.executed();
             let gs = self.states[p as usize];
-            let next = match self.executor.run_twin(self.host.clone(), gs, MAX_STEPS) {
+            let next = match self.executor.run_twin(self.host.clone(), gs, self.fuel) {
                 Ok(TwinExit::Finished(next)) => {
                     self.stats.twin += 1;
                     next
