@@ -102,7 +102,12 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             (t.path().to_path_buf(), Some(t))
         }
     };
-    let lie = match args.lie.spec()? {
+    // With --liar, a step alone places the lie in the story's batch.
+    let mut lie_args = args.lie.clone();
+    if args.liar && lie_args.lie_at_block.is_none() && lie_args.lie_seed.is_none() {
+        lie_args.lie_first_batch |= lie_args.lie_at_step.is_some();
+    }
+    let lie = match lie_args.spec()? {
         Some(l) => Some(l),
         None if args.liar => Some(LieSpec::FirstBatch { step: Some(20_000) }),
         None => None,
