@@ -38,6 +38,8 @@ for (const file of walk(outDir)) {
   if (!source.startsWith('src/')) continue;
   const runtime = a.deployedBytecode && a.deployedBytecode.object;
   if (!Array.isArray(a.abi) || a.abi.length === 0 || !runtime || runtime === '0x') continue;
+  // A library of internal functions has only errors in its ABI: nothing for Rust to call.
+  if (!a.abi.some((e) => e.type !== 'error')) continue;
   if (fresh.has(name)) throw new Error(`two contracts named ${name}: names must be unique`);
   // The hashes of every source in the compilation (the contract's file and its imports), so
   // any byte change to them (a comment too) makes the artifact stale, not only changes that

@@ -9,6 +9,7 @@ import {IChallengeResultReceiver} from "../src/rollup/IChallengeResultReceiver.s
 import {IOneStepInbox} from "../src/osp/IOneStepInbox.sol";
 import {InboxDouble} from "../src/testing/InboxDouble.sol";
 import {Hashing} from "../src/osp/Hashing.sol";
+import {AssertionTree} from "../src/rollup/AssertionTree.sol";
 
 /// Assertions and stakes without challenges (docs/spec/protocol.md, "Assertions", "Stakes").
 contract RollupTest is RollupBase {
@@ -33,17 +34,49 @@ contract RollupTest is RollupBase {
             CLOCK
         );
         vm.expectRevert(abi.encodeWithSelector(Rollup.WrongRollup.selector, address(0xdead)));
-        new Rollup(inbox, other, MODULE_ROOT, BOND, PERIOD, escrow, owner);
+        _newRollup(other, BOND, PERIOD, ROOT_DELAY);
     }
 
     function test_RevertWhen_ManagerProvesAgainstAnotherInbox() public {
         InboxDouble dbl = new InboxDouble();
-        address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
-        ChallengeManager other = new ChallengeManager(
-            IChallengeResultReceiver(predicted), osp, IOneStepInbox(address(dbl)), DEGREE, CLOCK
-        );
+        ChallengeManager other = _managerFor(IOneStepInbox(address(dbl)), CLOCK);
         vm.expectRevert(abi.encodeWithSelector(Rollup.InboxMismatch.selector, address(dbl)));
-        new Rollup(inbox, other, MODULE_ROOT, BOND, PERIOD, escrow, owner);
+        _newRollup(other, BOND, PERIOD, ROOT_DELAY);
+    }
+
+    /// A manager built for the Rollup deployed next, with `clock` on each side.
+    function _managerFor(IOneStepInbox box, uint256 clock) internal returns (ChallengeManager) {
+        address predicted = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
+        return new ChallengeManager(IChallengeResultReceiver(predicted), osp, box, DEGREE, clock);
+    }
+
+    /// The parameters the guarantees rest on are checked at deployment: a challenge must fit
+    /// in half a period, a bond must cover every refund it can owe, and a scheduled module
+    /// root must leave users time to exit.
+    function test_RevertWhen_ParametersBreakTheGuarantees() public {
+        IOneStepInbox box = IOneStepInbox(address(inbox));
+        ChallengeManager m = _managerFor(box, PERIOD / 2 + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(Rollup.ClockTooLong.selector, PERIOD / 2 + 1, PERIOD)
+        );
+        _newRollup(m, BOND, PERIOD, ROOT_DELAY);
+
+        uint256 needed = (rollup.MAX_RESERVED() + 1) * REFUND;
+        m = _managerFor(box, CLOCK);
+        vm.expectRevert(abi.encodeWithSelector(Rollup.BondTooSmall.selector, needed - 1, needed));
+        _newRollup(m, needed - 1, PERIOD, ROOT_DELAY);
+
+        m = _managerFor(box, CLOCK);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                Rollup.ModuleRootDelayTooShort.selector, ROOT_DELAY - 1, ROOT_DELAY
+            )
+        );
+        _newRollup(m, BOND, PERIOD, ROOT_DELAY - 1);
+
+        m = _managerFor(box, CLOCK);
+        Rollup fine = _newRollup(m, needed, 2 * CLOCK, FORCE_DELAY + 2 * CLOCK);
+        assertEq(fine.bond(), needed);
     }
 
     function test_HappyPath() public {
@@ -71,8 +104,7 @@ contract RollupTest is RollupBase {
         rollup.withdrawStake();
         assertEq(honest.balance, BOND);
         assertEq(address(rollup).balance, 0);
-        (,, bool staked,) = rollup.stakers(honest);
-        assertFalse(staked);
+        assertFalse(_staker(honest).staked);
     }
 
     function test_StakeMovesDownAndParentStaysSupported() public {
@@ -80,6 +112,7 @@ contract RollupTest is RollupBase {
         uint256 a = _assertNext(honest, 0, "a");
         uint256 b = _assertNext(honest, a, "b");
         assertEq(rollup.getAssertion(a).directStakers, 0);
+        assertEq(rollup.getAssertion(a).subtreeStakers, 1, "still under a");
         assertEq(rollup.getAssertion(a).liveChildren, 1);
         assertEq(rollup.getAssertion(b).directStakers, 1);
         assertEq(rollup.getAssertion(b).afterInbox, 2);
@@ -126,12 +159,19 @@ contract RollupTest is RollupBase {
         rollup.createAssertion{value: BOND}(0, _state("a", 2));
     }
 
-    function test_RevertWhen_AssertionConsumesNoMessage() public {
+    /// An assertion created when no message follows its range still has one to consume:
+    /// its children end one message later, and may be created once that message exists.
+    function test_EveryAssertionLeavesAMessageToConsume() public {
         uint256 a = _assertNext(honest, 0, "a");
-        // No message arrived after `a` was created: its range would be empty.
+        assertEq(rollup.getAssertion(a).afterInbox, 1);
+        assertEq(rollup.getAssertion(a).nextInbox, 2, "one past its range, not the count");
         vm.prank(honest);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.AssertionConsumesNoMessage.selector, a));
-        rollup.createAssertion(a, _state("b", 1));
+        vm.expectRevert(abi.encodeWithSelector(Rollup.MessagesMissing.selector, 2, 1));
+        rollup.createAssertion(a, _state("b", 2));
+        inbox.tick();
+        uint256 b = _assertNext(honest, a, "b");
+        assertEq(rollup.getAssertion(b).afterInbox, 2);
+        assertEq(rollup.getAssertion(b).nextInbox, 3);
     }
 
     function test_RevertWhen_ConfirmBeforePeriod() public {
@@ -193,64 +233,90 @@ contract RollupTest is RollupBase {
         rollup.createAssertion(0, _state("c", 1));
     }
 
-    function test_RejectUnsupportedAfterDeadline() public {
+    /// A rival is rejected once no stake is left anywhere under it, whatever deadlines its
+    /// own children have; while one is, it stands.
+    function test_RejectCountsStakesInTheWholeSubtree() public {
         uint256 a = _assertNext(honest, 0, "a");
-        // A rival created and then abandoned: its creator moves down to its child.
         inbox.tick();
         uint256 b = _assertNext(liar, 0, "b");
         uint256 c = _assertNext(liar, b, "c");
-        vm.expectRevert(abi.encodeWithSelector(Rollup.CannotReject.selector, b));
-        rollup.reject(b);
+        assertEq(rollup.getAssertion(b).subtreeStakers, 1);
+        assertEq(rollup.getAssertion(c).subtreeStakers, 1);
         _warpToDeadline(0);
-        // b is still supported through its live child.
         vm.expectRevert(abi.encodeWithSelector(Rollup.CannotReject.selector, b));
         rollup.reject(b);
-        assertEq(rollup.getAssertion(c).directStakers, 1);
         vm.expectRevert(abi.encodeWithSelector(Rollup.HasLiveRival.selector, a));
         rollup.confirm(a);
     }
 
-    /// No honest path puts a staker on a rejected assertion (a staked assertion is supported
-    /// and a rejected one's children are all rejected), so the branch state is forced here to
-    /// exercise the slashing itself.
-    function test_SlashStakerOnRejectedBranch() public {
+    /// After a family's deadline no stake can enter it: not a new bond, not a move from the
+    /// parent. A rival's support can only shrink from then on.
+    function test_RevertWhen_StakeJoinsAfterTheDeadline() public {
         uint256 a = _assertNext(honest, 0, "a");
-        uint256 b = _assertNext(liar, 0, "b");
-        vm.expectRevert(abi.encodeWithSelector(Rollup.NotRejected.selector, b));
-        rollup.slashRejected(liar);
-        // Rollup.assertions is slot 4; Status is the third word of the struct.
-        bytes32 slot = bytes32(uint256(keccak256(abi.encode(b, uint256(4)))) + 2);
-        vm.store(address(rollup), slot, bytes32(uint256(AssertionStatus.Rejected)));
-        assertEq(uint8(_status(b)), uint8(AssertionStatus.Rejected));
-
-        rollup.slashRejected(liar);
-        assertEq(rollup.credits(escrow), BOND);
-        assertEq(rollup.getAssertion(b).directStakers, 0);
-        (,, bool staked,) = rollup.stakers(liar);
-        assertFalse(staked);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.NotStaked.selector, liar));
-        rollup.slashRejected(liar);
-        vm.prank(escrow);
-        rollup.withdrawFunds();
-        assertEq(escrow.balance, BOND);
-        assertEq(a, 1);
+        vm.warp(rollup.deadline(0));
+        vm.deal(liar, BOND);
+        vm.prank(liar);
+        vm.expectRevert(abi.encodeWithSelector(Rollup.FamilyClosed.selector, 0, rollup.deadline(0)));
+        rollup.stakeOn{value: BOND}(a);
     }
 
-    function test_ModuleRootAppliesToLaterAssertions() public {
+    /// New bonds land only on live lines under the latest confirmed assertion, and only while
+    /// its family is open.
+    function test_RevertWhen_NewBondOffTheLiveTree() public {
+        inbox.tick();
+        uint256 a = _assertNext(honest, 0, "a");
+        inbox.tick();
+        vm.warp(block.timestamp + 600);
+        uint256 a2 = _assertNext(honest, a, "a2");
+        vm.warp(rollup.deadline(0));
+        // a2's own family is still open, the latest confirmed assertion's is not.
+        address late = makeAddr("late");
+        vm.deal(late, BOND);
+        Hashing.GlobalState memory gs = _state("late", rollup.getAssertion(a2).nextInbox);
+        uint256 closed = rollup.deadline(0);
+        vm.prank(late);
+        vm.expectRevert(abi.encodeWithSelector(Rollup.FamilyClosed.selector, 0, closed));
+        rollup.createAssertion{value: BOND}(a2, gs);
+        rollup.confirm(a);
+        // Under the new latest confirmed assertion it may.
+        _join(late, a2);
+        assertEq(rollup.getAssertion(a2).subtreeStakers, 2);
+    }
+
+    /// No line grows more than MAX_PENDING_DEPTH levels below the latest confirmed
+    /// assertion, which bounds every walk the Rollup makes.
+    function test_RevertWhen_LineTooDeep() public {
+        uint256 tip = 0;
+        uint256 max = rollup.MAX_PENDING_DEPTH();
+        for (uint256 i = 0; i < max; i++) {
+            tip = _assertNext(honest, tip, string.concat("h", vm.toString(i)));
+            inbox.tick();
+        }
+        Hashing.GlobalState memory gs = _state("too deep", rollup.getAssertion(tip).nextInbox);
+        vm.prank(honest);
+        vm.expectRevert(abi.encodeWithSelector(AssertionTree.TooDeep.selector, max + 1, max));
+        rollup.createAssertion(tip, gs);
+    }
+
+    function test_ModuleRootAppliesAfterItsDelayToLaterFamilies() public {
         bytes32 next = keccak256("next module root");
         inbox.tick();
         uint256 a = _assertNext(honest, 0, "a");
         vm.expectRevert(abi.encodeWithSelector(Rollup.NotOwner.selector, address(this)));
-        rollup.setModuleRoot(next);
+        rollup.scheduleModuleRoot(next);
         vm.prank(owner);
-        rollup.setModuleRoot(next);
-        assertEq(rollup.moduleRoot(), next);
-        // A rival of `a` keeps the root genesis's family was given.
-        uint256 b = _assertNext(liar, 0, "b");
-        assertEq(rollup.getAssertion(a).moduleRoot, MODULE_ROOT);
+        rollup.scheduleModuleRoot(next);
+        assertEq(rollup.moduleRoot(), MODULE_ROOT, "not before its delay");
+        assertEq(rollup.scheduledModuleRootAt(), block.timestamp + ROOT_DELAY);
+        // A family started now keeps the old root.
+        uint256 b = _assertNext(honest, a, "b");
         assertEq(rollup.getAssertion(b).moduleRoot, MODULE_ROOT);
-        // `a`'s first child gets the new one.
-        uint256 c = _assertNext(honest, a, "c");
+        vm.warp(block.timestamp + ROOT_DELAY);
+        assertEq(rollup.moduleRoot(), next);
+        rollup.confirm(a);
+        inbox.tick();
+        // b's first child gets the new one.
+        uint256 c = _assertNext(honest, b, "c");
         assertEq(rollup.getAssertion(c).moduleRoot, next);
     }
 
@@ -280,7 +346,7 @@ contract RollupTest is RollupBase {
         rollup.transferOwnership(next);
         assertEq(rollup.owner(), next);
         vm.prank(next);
-        rollup.setModuleRoot(bytes32(uint256(1)));
-        assertEq(rollup.moduleRoot(), bytes32(uint256(1)));
+        rollup.scheduleModuleRoot(bytes32(uint256(1)));
+        assertEq(rollup.scheduledModuleRoot(), bytes32(uint256(1)));
     }
 }

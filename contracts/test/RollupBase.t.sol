@@ -3,7 +3,7 @@ pragma solidity ^0.8.37;
 
 import {Test} from "forge-std/Test.sol";
 import {Rollup} from "../src/rollup/Rollup.sol";
-import {Assertion, AssertionStatus} from "../src/rollup/RollupTypes.sol";
+import {Assertion, AssertionStatus, Staker} from "../src/rollup/RollupTypes.sol";
 import {Inbox} from "../src/rollup/Inbox.sol";
 import {ChallengeManager, Segment} from "../src/rollup/ChallengeManager.sol";
 import {IChallengeResultReceiver} from "../src/rollup/IChallengeResultReceiver.sol";
@@ -25,6 +25,10 @@ abstract contract RollupBase is Test {
     uint256 internal constant CLOCK = 20 minutes;
     uint256 internal constant PERIOD = 1 hours;
     uint256 internal constant BOND = 1 ether;
+    /// Small enough that a bond covers `MAX_RESERVED + 1` refunds.
+    uint256 internal constant REFUND = 0.05 ether;
+    uint256 internal constant FORCE_DELAY = 1 days;
+    uint256 internal constant ROOT_DELAY = FORCE_DELAY + PERIOD;
     uint256 internal constant MAX_STEPS = 2 ** 32;
     bytes32 internal constant MODULE_ROOT = keccak256("module root");
 
@@ -55,7 +59,7 @@ abstract contract RollupBase is Test {
     }
 
     function setUp() public virtual {
-        inbox = new Inbox(owner, makeAddr("sequencer"), 42, 1 days, 0);
+        inbox = new Inbox(owner, makeAddr("sequencer"), 42, uint64(FORCE_DELAY), 0);
         osp = new OneStepProver(
             new ProverControl(), new ProverMath(), new ProverMemory(), new ProverHost()
         );
@@ -64,7 +68,7 @@ abstract contract RollupBase is Test {
         cm = new ChallengeManager(
             IChallengeResultReceiver(predicted), osp, IOneStepInbox(address(inbox)), DEGREE, CLOCK
         );
-        rollup = new Rollup(inbox, cm, MODULE_ROOT, BOND, PERIOD, escrow, owner);
+        rollup = _newRollup(cm, BOND, PERIOD, ROOT_DELAY);
         assertEq(address(rollup), predicted);
 
         string memory json = vm.readFile("../test-vectors/osp/math.json");
@@ -75,6 +79,31 @@ abstract contract RollupBase is Test {
     }
 
     // ------------------------------------------------------------ rollup helpers
+
+    function _newRollup(ChallengeManager manager, uint256 bond, uint256 period, uint256 delay)
+        internal
+        returns (Rollup)
+    {
+        return new Rollup(inbox, manager, MODULE_ROOT, bond, REFUND, period, delay, escrow, owner);
+    }
+
+    function _staker(address who) internal view returns (Staker memory s) {
+        (s.current, s.openChallenges, s.reserved, s.staked, s.removed, s.remaining) =
+            rollup.stakers(who);
+    }
+
+    /// `who` stakes a new bond on pending assertion `id`.
+    function _join(address who, uint256 id) internal {
+        vm.deal(who, who.balance + BOND);
+        vm.prank(who);
+        rollup.stakeOn{value: BOND}(id);
+    }
+
+    /// `challenger` opens a challenge against `defender`.
+    function _challenge(address challenger, address defender) internal returns (uint256 id) {
+        vm.prank(challenger);
+        id = rollup.createChallenge(defender);
+    }
 
     /// A global state ending at inbox position `pos`, distinct per `salt`.
     function _state(string memory salt, uint64 pos)
@@ -97,8 +126,7 @@ abstract contract RollupBase is Test {
         internal
         returns (uint256 id)
     {
-        (,, bool staked,) = rollup.stakers(who);
-        uint256 value = staked ? 0 : BOND;
+        uint256 value = _staker(who).staked ? 0 : BOND;
         vm.deal(who, who.balance + value);
         vm.prank(who);
         id = rollup.createAssertion{value: value}(parent, gs);

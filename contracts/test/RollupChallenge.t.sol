@@ -7,6 +7,7 @@ import {Assertion, AssertionStatus} from "../src/rollup/RollupTypes.sol";
 import {ChallengeManager, Segment} from "../src/rollup/ChallengeManager.sol";
 import {Outbox} from "../src/rollup/Outbox.sol";
 import {Hashing} from "../src/osp/Hashing.sol";
+import {AssertionTree} from "../src/rollup/AssertionTree.sol";
 
 /// Challenges through the Rollup (docs/spec/protocol.md, "Challenges", "Outcome"), against
 /// the real ChallengeManager and OneStepProver.
@@ -21,12 +22,12 @@ contract RollupChallengeTest is RollupBase {
     }
 
     function _assertLiarGoneAndHonestConfirmed(uint256 slashedBonds) internal {
-        (,, bool staked, bool removed) = rollup.stakers(liar);
-        assertFalse(staked);
-        assertFalse(removed, "no open challenge left: forgotten");
+        assertFalse(_staker(liar).staked);
+        assertFalse(_staker(liar).removed, "no open challenge left: forgotten");
         assertEq(rollup.getAssertion(b).directStakers, 0);
-        assertEq(rollup.credits(honest), slashedBonds * BOND / 2);
-        assertEq(rollup.credits(escrow), slashedBonds * (BOND - BOND / 2));
+        assertEq(rollup.getAssertion(b).subtreeStakers, 0);
+        assertEq(rollup.credits(honest), slashedBonds * REFUND);
+        assertEq(rollup.credits(escrow), slashedBonds * (BOND - REFUND));
 
         vm.expectRevert(abi.encodeWithSelector(Rollup.CannotReject.selector, b));
         rollup.reject(b);
@@ -40,7 +41,7 @@ contract RollupChallengeTest is RollupBase {
         rollup.withdrawStake();
         rollup.withdrawFunds();
         vm.stopPrank();
-        assertEq(honest.balance, BOND + slashedBonds * BOND / 2);
+        assertEq(honest.balance, BOND + slashedBonds * REFUND);
     }
 
     /// An Outbox wired to the real Rollup refuses a withdrawal whose leaf and proof are sound
@@ -61,8 +62,7 @@ contract RollupChallengeTest is RollupBase {
         vm.expectRevert(abi.encodeWithSelector(Outbox.RootNotConfirmed.selector, root));
         outbox.withdraw(0, liar, recipient, 1 ether, txId, root, proof);
 
-        vm.prank(honest);
-        uint256 id = rollup.createChallenge(c, a, liar2, 0, 0);
+        uint256 id = _challenge(honest, liar2);
         (Game memory g, Segment memory seg) = _game(id, honest, c, a, 99);
         _playOut(g, seg, 60);
         _warpToDeadline(0);
@@ -74,8 +74,7 @@ contract RollupChallengeTest is RollupBase {
     }
 
     function test_ChallengerWinsByOneStepProof() public {
-        vm.prank(honest);
-        uint256 id = rollup.createChallenge(b, a, liar, 0, 0);
+        uint256 id = _challenge(honest, liar);
         assertEq(id, 1);
         ChallengeManager.Challenge memory c = cm.getChallenge(id);
         assertEq(c.challenger, honest);
@@ -94,8 +93,7 @@ contract RollupChallengeTest is RollupBase {
     /// always faces the single step: an honest defender wins when the liar, unable to prove
     /// it, runs out of clock.
     function test_DefenderWinsWhenLiarStuckAtStep() public {
-        vm.prank(liar);
-        uint256 id = rollup.createChallenge(a, b, honest, 0, 0);
+        uint256 id = _challenge(liar, honest);
         (Game memory g, Segment memory seg) = _game(id, honest, a, b, 99);
         _playOut(g, seg, 60);
         assertEq(cm.mover(id), liar);
@@ -106,54 +104,60 @@ contract RollupChallengeTest is RollupBase {
     }
 
     function test_ChallengeWonByTimeout() public {
-        vm.prank(liar);
-        uint256 id = rollup.createChallenge(a, b, honest, 0, 0);
+        uint256 id = _challenge(liar, honest);
         vm.warp(block.timestamp + CLOCK + 1);
         cm.timeout(id);
         _assertLiarGoneAndHonestConfirmed(1);
     }
 
-    function test_ChallengeOverDescendants() public {
-        // A second liar whose rival has a range after it, and who moves down to its child.
+    /// The Rollup finds where two lines part: a liar whose stake moved down to its rival's
+    /// child is challenged over the rival's range, whatever depth it sits at (it cannot
+    /// dodge a challenge by moving), and once it loses the rival falls at the family's
+    /// deadline, without waiting for the deadline its own child started.
+    function test_ChallengeFindsTheForkAtAnyDepth() public {
         address liar2 = makeAddr("liar2");
         inbox.tick();
         uint256 c = _assertNext(liar2, 0, "liar2");
+        vm.warp(block.timestamp + 600);
         uint256 c2 = _assertNext(liar2, c, "liar2 child");
-        vm.prank(honest);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.NotDescendant.selector, liar2, c));
-        rollup.createChallenge(c, a, liar2, 0, 0);
-        vm.prank(honest);
-        uint256 id = rollup.createChallenge(c, a, liar2, 1, 0);
+        (uint256 x, uint256 y) = rollup.rivals(honest, liar2);
+        assertEq(x, c);
+        assertEq(y, a);
+        uint256 id = _challenge(honest, liar2);
         _honestFirstMove(id, a, c);
         vm.warp(block.timestamp + CLOCK + 1);
         cm.timeout(id);
         assertEq(rollup.getAssertion(c2).directStakers, 0);
-        // Still supported through its live child until that child is rejected.
+        assertEq(rollup.getAssertion(c).subtreeStakers, 0);
         _warpToDeadline(0);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.CannotReject.selector, c));
+        assertLt(rollup.deadline(0), rollup.deadline(c));
         rollup.reject(c);
-        _warpToDeadline(c);
         rollup.reject(c2);
-        rollup.reject(c);
         assertEq(rollup.getAssertion(0).liveChildren, 2, "a and b");
     }
 
     function test_RevertWhen_ChallengeNotBetweenRivals() public {
         vm.startPrank(honest);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.NotRivals.selector, b, b));
-        rollup.createChallenge(b, b, liar, 0, 0);
-        // Genesis is its own parent, so it passes as a's "sibling" but is not pending.
-        vm.expectRevert(abi.encodeWithSelector(Rollup.NotPending.selector, 0));
-        rollup.createChallenge(0, a, liar, 0, 0);
         vm.expectRevert(abi.encodeWithSelector(Rollup.SameParty.selector, honest));
-        rollup.createChallenge(b, a, honest, 0, 0);
+        rollup.createChallenge(honest);
         address nobody = makeAddr("nobody");
         vm.expectRevert(abi.encodeWithSelector(Rollup.NotStaked.selector, nobody));
-        rollup.createChallenge(b, a, nobody, 0, 0);
-        // The challenger must be on the rival it names.
-        vm.expectRevert(abi.encodeWithSelector(Rollup.NotDescendant.selector, liar, a));
-        rollup.createChallenge(a, b, liar, 0, 0);
+        rollup.createChallenge(nobody);
         vm.stopPrank();
+        // A staker further down the honest line agrees with it: their lines do not part.
+        address ally = makeAddr("ally");
+        _join(ally, a);
+        inbox.tick();
+        uint256 a2 = _assertNext(ally, a, "honest child");
+        vm.prank(honest);
+        vm.expectRevert(abi.encodeWithSelector(AssertionTree.SameLine.selector, a2, a));
+        rollup.createChallenge(ally);
+        // One open challenge per pair, whoever opened it.
+        uint256 id = _challenge(liar, honest);
+        vm.prank(honest);
+        vm.expectRevert(abi.encodeWithSelector(Rollup.AlreadyInChallenge.selector, id));
+        rollup.createChallenge(liar);
+        assertEq(rollup.challengeBetween(honest, liar), id);
     }
 
     /// One honest staker against five liars, each on its own rival: five concurrent
@@ -173,11 +177,9 @@ contract RollupChallengeTest is RollupBase {
         vm.warp(rollup.deadline(0) - 1);
         uint256[] memory ids = new uint256[](5);
         for (uint256 i = 0; i < 5; i++) {
-            vm.prank(honest);
-            ids[i] = rollup.createChallenge(rivals[i], a, liars[i], 0, 0);
+            ids[i] = _challenge(honest, liars[i]);
         }
-        (, uint64 open,,) = rollup.stakers(honest);
-        assertEq(open, 5);
+        assertEq(_staker(honest).openChallenges, 5);
         vm.warp(block.timestamp + 60);
         for (uint256 i = 0; i < 5; i++) {
             (Game memory g, Segment memory seg) = _game(ids[i], honest, rivals[i], a, 5);
@@ -187,32 +189,27 @@ contract RollupChallengeTest is RollupBase {
         for (uint256 i = 0; i < 5; i++) {
             cm.timeout(ids[i]);
             rollup.reject(rivals[i]);
-            (,, bool staked,) = rollup.stakers(liars[i]);
-            assertFalse(staked);
+            assertFalse(_staker(liars[i]).staked);
         }
         rollup.confirm(a);
-        assertLt(block.timestamp - createdAt, PERIOD + 2 * CLOCK);
-        assertEq(rollup.credits(honest), 5 * (BOND / 2));
-        assertEq(rollup.credits(escrow), 5 * (BOND - BOND / 2));
+        assertLe(block.timestamp - createdAt, PERIOD + CLOCK + 61);
+        assertEq(rollup.credits(honest), 5 * REFUND);
+        assertEq(rollup.credits(escrow), 5 * (BOND - REFUND));
         vm.startPrank(honest);
         rollup.withdrawStake();
         rollup.withdrawFunds();
         vm.stopPrank();
-        assertEq(honest.balance, BOND + 5 * (BOND / 2));
-        assertEq(address(rollup).balance, 5 * (BOND - BOND / 2), "the escrow's credit");
+        assertEq(honest.balance, BOND + 5 * REFUND);
+        assertEq(address(rollup).balance, 5 * (BOND - REFUND), "the escrow's credit");
     }
 
-    /// A staker in two challenges loses one: the other is forfeited (nobody slashed), and
-    /// until then its opponent cannot withdraw.
+    /// A staker in two challenges loses one: the other is forfeited, its winner refunded
+    /// from the loser's bond, and until then its opponent cannot withdraw.
     function test_RevertWhen_StakeWithdrawnDuringChallenge() public {
         address second = makeAddr("second");
-        vm.deal(second, BOND);
-        vm.prank(second);
-        rollup.stakeOn{value: BOND}(a);
-        vm.prank(honest);
-        uint256 id1 = rollup.createChallenge(b, a, liar, 0, 0);
-        vm.prank(liar);
-        uint256 id2 = rollup.createChallenge(a, b, second, 0, 0);
+        _join(second, a);
+        uint256 id1 = _challenge(honest, liar);
+        uint256 id2 = _challenge(liar, second);
         vm.expectRevert(abi.encodeWithSelector(Rollup.NoPartyRemoved.selector, id2));
         rollup.forfeitChallenge(id2);
         vm.prank(second);
@@ -224,9 +221,9 @@ contract RollupChallengeTest is RollupBase {
         // The liar answers nothing in either; the first game times out first.
         vm.warp(block.timestamp + CLOCK - 30);
         cm.timeout(id1);
-        (,, bool staked, bool removed) = rollup.stakers(liar);
-        assertFalse(staked);
-        assertTrue(removed, "kept until its other challenge ends");
+        assertFalse(_staker(liar).staked);
+        assertTrue(_staker(liar).removed, "kept until its other challenge ends");
+        assertEq(_staker(liar).remaining, BOND - REFUND);
         // A removed staker cannot come back while a challenge of its is still open.
         vm.deal(liar, BOND);
         vm.prank(liar);
@@ -245,11 +242,10 @@ contract RollupChallengeTest is RollupBase {
         (address winner, address loser) = cm.result(id2);
         assertEq(winner, second);
         assertEq(loser, liar);
-        assertEq(rollup.credits(second), 0, "a forfeit slashes nobody");
-        assertEq(rollup.credits(honest), BOND / 2);
-        assertEq(rollup.credits(escrow), BOND - BOND / 2);
-        (,, staked, removed) = rollup.stakers(liar);
-        assertFalse(removed, "forgotten once no challenge is open");
+        assertEq(rollup.credits(second), REFUND, "refunded from the loser's bond");
+        assertEq(rollup.credits(honest), REFUND);
+        assertEq(rollup.credits(escrow), BOND - 2 * REFUND);
+        assertFalse(_staker(liar).removed, "forgotten once no challenge is open");
 
         vm.prank(second);
         rollup.withdrawStake();
@@ -257,25 +253,21 @@ contract RollupChallengeTest is RollupBase {
     }
 
     /// A removed staker's other challenge may still end by timeout instead of a forfeit: the
-    /// callback then slashes nobody and does not revert.
-    function test_SecondLossOfRemovedStakerSlashesNothing() public {
+    /// callback refunds its winner as a forfeit would and does not revert.
+    function test_SecondLossOfRemovedStakerRefundsItsWinner() public {
         address second = makeAddr("second");
-        vm.deal(second, BOND);
-        vm.prank(second);
-        rollup.stakeOn{value: BOND}(a);
-        vm.prank(liar);
-        uint256 id1 = rollup.createChallenge(a, b, honest, 0, 0);
-        vm.prank(liar);
-        uint256 id2 = rollup.createChallenge(a, b, second, 0, 0);
+        _join(second, a);
+        uint256 id1 = _challenge(liar, honest);
+        uint256 id2 = _challenge(liar, second);
         vm.warp(block.timestamp + CLOCK + 1);
         cm.timeout(id1);
         cm.timeout(id2);
-        assertEq(rollup.credits(honest), BOND / 2);
-        assertEq(rollup.credits(second), 0);
-        (, uint64 open, bool staked, bool removed) = rollup.stakers(liar);
-        assertEq(open, 0);
-        assertFalse(staked || removed);
-        (, open,,) = rollup.stakers(second);
-        assertEq(open, 0);
+        assertEq(rollup.credits(honest), REFUND);
+        assertEq(rollup.credits(second), REFUND);
+        assertEq(rollup.credits(escrow), BOND - 2 * REFUND);
+        assertEq(_staker(liar).openChallenges, 0);
+        assertFalse(_staker(liar).staked || _staker(liar).removed);
+        assertEq(_staker(second).openChallenges, 0);
+        assertEq(_staker(second).reserved, 0);
     }
 }

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use alloy_primitives::{Address, U256};
-use fuse_contracts::deploy::{DEFAULT_BOND_WEI, DEFAULT_DEGREE, RollupConfig};
+use fuse_contracts::deploy::{DEFAULT_BOND_WEI, DEFAULT_DEGREE, DEFAULT_REFUND_WEI, RollupConfig};
 use fuse_contracts::rollup::InboxConfig;
 
 use anyhow::Context as _;
@@ -109,7 +109,12 @@ impl Devnet {
                 },
                 module_root: fuse_prover::guest::module().root,
                 bond: U256::from(DEFAULT_BOND_WEI),
+                refund: U256::from(DEFAULT_REFUND_WEI),
                 challenge_period: config.challenge_period,
+                module_root_delay: fuse_contracts::deploy::min_module_root_delay(
+                    config.force_delay,
+                    config.challenge_period,
+                ),
                 escrow: Address::repeat_byte(0xee),
                 degree: DEFAULT_DEGREE,
                 // Half the period on each party's clock: every challenge opened before a

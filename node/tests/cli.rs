@@ -7,19 +7,9 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_fuse-l2");
-
-/// Kills the devnet when the test ends, pass or fail.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::{BIN, Killed};
 
 fn wallet(args: &[&str]) -> (bool, String) {
     let out = Command::new(BIN).arg("wallet").args(args).output().unwrap();

@@ -7,9 +7,7 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,54 +27,13 @@ use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_fuse-l2");
 const ROUNDS: usize = 4;
 const SENDERS: u8 = 4;
 
-/// The node process; killed (SIGKILL) when dropped.
-struct NodeProcess(Child);
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The nodes' logs, appended run after run (printed if the test fails).
-fn log(dir: &Path) -> Stdio {
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("node.log"))
-        .unwrap();
-    Stdio::from(f)
-}
-
-/// Starts `fuse-l2 node` and waits for its banner.
-fn start_node(l1: &str, key: &str, dir: &Path, rpc: &str, deploy: bool) -> NodeProcess {
-    let mut cmd = Command::new(BIN);
-    cmd.args(["node", "--l1-rpc", l1, "--key", key, "--rpc-addr", rpc])
-        .arg("--data-dir")
-        .arg(dir)
-        .args(["--batch-interval-ms", "150", "--poll-ms", "50"])
-        .stdout(Stdio::piped())
-        .stderr(log(dir));
-    if deploy {
-        cmd.arg("--deploy");
-    }
-    let mut child = cmd.spawn().unwrap();
-    let out = child.stdout.take().unwrap();
-    let node = NodeProcess(child);
-    let mut lines = BufReader::new(out).lines();
-    for line in lines.by_ref() {
-        if line.unwrap().starts_with("fuse-l2 node is running") {
-            // Keep reading, as a terminal would.
-            std::thread::spawn(move || lines.for_each(drop));
-            return node;
-        }
-    }
-    panic!("fuse-l2 node exited before it was running");
+/// Starts `fuse-l2 node` (fast pacing) and waits for its banner.
+fn start_node(l1: &str, key: &str, dir: &Path, rpc: &str, deploy: bool) -> common::Killed {
+    let flags = ["--batch-interval-ms", "150", "--poll-ms", "50"];
+    common::start_node(l1, key, dir, rpc, deploy, &flags)
 }
 
 /// One client: sends transfers with `wait` and records what was acknowledged. Any failure

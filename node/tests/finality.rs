@@ -14,7 +14,7 @@ use alloy::node_bindings::Anvil;
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, B256, U256, hex};
 use fuse_arbos::tx::{Domain, KIND_TRANSFER, KIND_WITHDRAW};
-use fuse_contracts::deploy::{DEFAULT_BOND_WEI, DEFAULT_DEGREE, RollupConfig};
+use fuse_contracts::deploy::{DEFAULT_BOND_WEI, DEFAULT_DEGREE, DEFAULT_REFUND_WEI, RollupConfig};
 use fuse_contracts::rollup::InboxConfig;
 use fuse_node::devnet::{DEVNET_CHAIN_ID, Devnet, DevnetConfig};
 use fuse_node::l1::rollup::{RollupL1, WithdrawalClaim};
@@ -215,10 +215,12 @@ async fn the_story_on_anvil() {
             },
             module_root: fuse_prover::guest::module().root,
             bond: U256::from(DEFAULT_BOND_WEI),
+            refund: U256::from(DEFAULT_REFUND_WEI),
             challenge_period: PERIOD,
+            module_root_delay: fuse_contracts::deploy::min_module_root_delay(600, PERIOD),
             escrow: Address::repeat_byte(0xee),
             degree: DEFAULT_DEGREE,
-            clock: PERIOD,
+            clock: PERIOD / 2,
         },
     )
     .await

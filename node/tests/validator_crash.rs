@@ -7,10 +7,11 @@
 
 mod common;
 
+use common::{BIN, Killed, log_file};
+
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use alloy::node_bindings::Anvil;
@@ -27,54 +28,17 @@ use jsonrpsee::http_client::HttpClientBuilder;
 use jsonrpsee::rpc_params;
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_fuse-l2");
-
-/// A child process, SIGKILLed when dropped.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn log(dir: &Path, name: &str) -> Stdio {
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join(name))
-        .unwrap();
-    Stdio::from(f)
-}
-
-/// `fuse-l2 node` on `l1`, waiting for its banner.
-fn node(l1: &str, key: &str, dir: &Path, rpc: &str, deploy: bool) -> Proc {
-    let mut cmd = Command::new(BIN);
-    cmd.args(["node", "--l1-rpc", l1, "--key", key, "--rpc-addr", rpc])
-        .arg("--data-dir")
-        .arg(dir)
-        .args(["--batch-interval-ms", "200", "--poll-ms", "400"])
-        .args(["--challenge-period", "60"])
-        .stdout(Stdio::piped())
-        .stderr(log(dir, "node.log"));
-    if deploy {
-        cmd.arg("--deploy");
-    }
-    let mut child = cmd.spawn().unwrap();
-    let out = child.stdout.take().unwrap();
-    let p = Proc(child);
-    let mut lines = BufReader::new(out).lines();
-    for line in lines.by_ref() {
-        if line.unwrap().starts_with("fuse-l2 node is running") {
-            std::thread::spawn(move || lines.for_each(drop));
-            return p;
-        }
-    }
-    panic!(
-        "fuse-l2 node exited before it was running (see {})",
-        dir.join("node.log").display()
-    );
+/// `fuse-l2 node` on `l1` (a 60 s challenge period: 30 s on each side's clock).
+fn node(l1: &str, key: &str, dir: &Path, rpc: &str, deploy: bool) -> Killed {
+    let flags = [
+        "--batch-interval-ms",
+        "200",
+        "--poll-ms",
+        "400",
+        "--challenge-period",
+        "60",
+    ];
+    common::start_node(l1, key, dir, rpc, deploy, &flags)
 }
 
 /// The last lines of the processes' logs, for a failure message.
@@ -116,12 +80,11 @@ async fn a_validator_killed_mid_dispute_restarts_and_wins() {
     let hex_key = |i: usize| format!("0x{}", hex::encode(key(i).to_bytes()));
     let dir = tempfile::tempdir().unwrap();
     let (node_dir, liar_dir) = (dir.path().join("node"), dir.path().join("liar"));
-    std::fs::create_dir_all(&node_dir).unwrap();
     let rpc = format!("127.0.0.1:{}", common::free_port());
     let mut honest_node = Some(node(&url, &hex_key(0), &node_dir, &rpc, true));
     let honest = key(0).address();
     let liar_address = key(1).address();
-    let _liar = Proc(
+    let _liar = Killed(
         Command::new(BIN)
             .args(["validator", "--l1-rpc", &url, "--key", &hex_key(1)])
             .arg("--deployment")
@@ -136,7 +99,7 @@ async fn a_validator_killed_mid_dispute_restarts_and_wins() {
                 "200",
             ])
             .stdout(Stdio::null())
-            .stderr(log(dir.path(), "liar.log"))
+            .stderr(log_file(dir.path(), "liar.log"))
             .spawn()
             .unwrap(),
     );

@@ -19,22 +19,48 @@ use crate::rollup::{ChallengeManager, Inbox, InboxConfig, Outbox, Rollup};
 /// worst case in the cost model (docs/benchmarks.md, `bench dispute-cost`).
 pub const DEFAULT_DEGREE: u64 = 16;
 
-/// The gas price the bond is sized for (rule 7): 1,000 gwei, above every sustained period of
-/// Ethereum mainnet so far. Above it, an honest party's dispute costs could exceed half a
-/// bond; docs/decisions.md, "The bond", derives [`DEFAULT_BOND`] from it.
+/// The gas price the protocol's economics are sized for: 1,000 gwei, above every sustained
+/// period of Ethereum mainnet so far (docs/decisions.md, "The bond and the refund").
 pub const MAX_GAS_PRICE_WEI: u128 = 1_000_000_000_000;
 
-/// The worst honest dispute's gas the bond covers: the most expensive honest side of
-/// `bench dispute-cost` at [`DEFAULT_DEGREE`] (all moves and the worst one-step proof), plus
-/// opening the challenge and the assertion and confirmation transactions around it, rounded
-/// up. A test (`bond_covers_twice_the_worst_honest_dispute`) replays that worst case and
-/// fails if it ever grows past this figure.
-pub const WORST_HONEST_DISPUTE_GAS: u64 = 1_000_000;
+/// The honest side's worst-case gas for one dispute: opening the challenge against a liar
+/// whose line is as deep as the Rollup allows, every move at [`DEFAULT_DEGREE`], the most
+/// expensive one-step proof (whose removal of the liar walks that whole line), a forfeit,
+/// rejecting the rival and withdrawing the refund, rounded up. A test
+/// (`refund_covers_the_worst_honest_dispute`) replays that worst case and fails if it ever
+/// grows past this figure.
+pub const WORST_HONEST_DISPUTE_GAS: u64 = 1_300_000;
 
-/// The default bond: at least twice [`WORST_HONEST_DISPUTE_GAS`] at [`MAX_GAS_PRICE_WEI`]
-/// (2 × 10^6 gas × 1,000 gwei = 2 ETH), so winning half a loser's bond always repays the
-/// winner's dispute.
-pub const DEFAULT_BOND_WEI: u128 = 2_000_000_000_000_000_000;
+/// Levels a pending assertion may sit below the latest confirmed one
+/// (`Rollup.MAX_PENDING_DEPTH`; a test keeps them equal).
+pub const MAX_PENDING_DEPTH: u64 = 32;
+
+/// Open challenges one bond holds a refund for (`Rollup.MAX_RESERVED`; a test keeps them
+/// equal).
+pub const MAX_RESERVED: u128 = 16;
+
+/// The default refund: [`WORST_HONEST_DISPUTE_GAS`] at [`MAX_GAS_PRICE_WEI`] (1.3 ETH), what
+/// a lost bond pays the winner of each challenge it refunds.
+pub const DEFAULT_REFUND_WEI: u128 = WORST_HONEST_DISPUTE_GAS as u128 * MAX_GAS_PRICE_WEI;
+
+/// The default bond, 32 ETH: the `MAX_RESERVED + 1` refunds a lost bond may owe, plus at least
+/// 6.5 refunds more that always go to the escrow, so the attacker loses at least 6.5 times the
+/// honest side's worst-case cost for every bond it loses however it routes the refunds
+/// (docs/spec/protocol.md, "Guarantees", (d)).
+pub const DEFAULT_BOND_WEI: u128 = 32_000_000_000_000_000_000;
+
+// The economics hold for the defaults: the refund pays the budget at the stated price, and a
+// bond covers every refund it may owe plus 6.5 refunds that always go to the escrow.
+const _: () = assert!(WORST_HONEST_DISPUTE_GAS as u128 * MAX_GAS_PRICE_WEI <= DEFAULT_REFUND_WEI);
+const _: () = assert!(
+    2 * (MAX_RESERVED + 1) * DEFAULT_REFUND_WEI + 13 * DEFAULT_REFUND_WEI <= 2 * DEFAULT_BOND_WEI
+);
+
+/// The shortest module-root delay the Rollup accepts: time for a user to force a withdrawal
+/// and see it asserted before a scheduled root applies.
+pub const fn min_module_root_delay(force_delay: u64, challenge_period: u64) -> u64 {
+    force_delay + challenge_period
+}
 
 /// Everything a deployment is configured with.
 #[derive(Clone, Copy, Debug)]
@@ -43,11 +69,16 @@ pub struct RollupConfig {
     pub inbox: InboxConfig,
     /// The guest's module root in force from genesis.
     pub module_root: B256,
-    /// The bond, in wei.
+    /// The bond, in wei (at least `(MAX_RESERVED + 1) × refund`).
     pub bond: U256,
-    /// Seconds rivals have after a parent's first child; also the earliest confirmation.
+    /// What a lost bond pays the winner of each challenge it refunds, in wei.
+    pub refund: U256,
+    /// Seconds rivals and stakes have after a parent's first child; also the earliest
+    /// confirmation.
     pub challenge_period: u64,
-    /// Receives the slashed half of every lost bond.
+    /// Seconds a scheduled module root waits (at least [`min_module_root_delay`]).
+    pub module_root_delay: u64,
+    /// Receives what is left of every lost bond after refunds.
     pub escrow: Address,
     /// Sub-intervals a bisection move posts.
     pub degree: u64,
@@ -172,7 +203,9 @@ impl Deployment {
                         challenges,
                         config.module_root,
                         config.bond,
+                        config.refund,
                         U256::from(config.challenge_period),
+                        U256::from(config.module_root_delay),
                         config.escrow,
                         c.owner,
                     )

@@ -22,7 +22,9 @@ use fuse_arbos::message::{
 use fuse_arbos::stf::{self, execute_block};
 use fuse_arbos::testing::MemoryEnv;
 use fuse_arbos::tx::{KIND_TRANSFER, KIND_WITHDRAW};
-use fuse_contracts::deploy::{DEFAULT_BOND_WEI, DEFAULT_DEGREE, Deployment, RollupConfig};
+use fuse_contracts::deploy::{
+    DEFAULT_BOND_WEI, DEFAULT_DEGREE, DEFAULT_REFUND_WEI, Deployment, RollupConfig,
+};
 use fuse_contracts::evm::{Evm, EvmError};
 use fuse_contracts::rollup::rollup_contract::Hashing;
 use fuse_contracts::rollup::{ChallengeManager, Inbox, InboxConfig, Outbox, Rollup};
@@ -78,6 +80,7 @@ fn scenario(lie: Lie, honest_challenges: bool) -> Outcome {
     let liar_address = Address::repeat_byte(0xbb);
     let escrow = Address::repeat_byte(0xee);
     let bond = U256::from(DEFAULT_BOND_WEI);
+    let refund = U256::from(DEFAULT_REFUND_WEI);
     for p in [honest_address, liar_address] {
         evm.fund(p, U256::from(10u128.pow(20)));
     }
@@ -94,7 +97,9 @@ fn scenario(lie: Lie, honest_challenges: bool) -> Outcome {
             },
             module_root,
             bond,
+            refund,
             challenge_period: PERIOD,
+            module_root_delay: fuse_contracts::deploy::min_module_root_delay(FORCE_DELAY, PERIOD),
             escrow,
             degree: DEFAULT_DEGREE,
             clock: CLOCK,
@@ -220,17 +225,13 @@ fn scenario(lie: Lie, honest_challenges: bool) -> Outcome {
     evm.send(liar.address, d.rollup, &create(1, &fake), bond)
         .unwrap();
 
-    let (challenger, defender, x, y) = if honest_challenges {
-        (&mut honest, &mut liar, 3u64, 2u64)
+    let (challenger, defender) = if honest_challenges {
+        (&mut honest, &mut liar)
     } else {
-        (&mut liar, &mut honest, 2, 3)
+        (&mut liar, &mut honest)
     };
     let open = Rollup::createChallengeCall {
-        x: U256::from(x),
-        y: U256::from(y),
         defender: defender.address,
-        defenderDepth: U256::ZERO,
-        challengerDepth: U256::ZERO,
     };
     let out = evm
         .send(challenger.address, d.rollup, &open.abi_encode(), U256::ZERO)
@@ -252,13 +253,13 @@ fn scenario(lie: Lie, honest_challenges: bool) -> Outcome {
     let r = view(&mut evm, d.challenges, ChallengeManager::resultCall { id });
     assert_eq!((r.winner, r.loser), (honest_address, liar_address));
 
-    // Slashing: the liar is out, half its bond credited to the winner, half to the escrow.
-    let half = bond / U256::from(2);
+    // Slashing: the liar is out, the refund credited to the winner, the rest of the bond to
+    // the escrow.
     let s = view(&mut evm, d.rollup, Rollup::stakersCall(liar_address));
     assert!(!s.staked, "the liar's stake is removed");
     let credit = |evm: &mut Evm, who| view(evm, d.rollup, Rollup::creditsCall(who));
-    assert_eq!(credit(&mut evm, honest_address), half);
-    assert_eq!(credit(&mut evm, escrow), bond - half);
+    assert_eq!(credit(&mut evm, honest_address), refund);
+    assert_eq!(credit(&mut evm, escrow), bond - refund);
     assert_eq!(credit(&mut evm, liar_address), U256::ZERO);
 
     // Final states: the rival cannot be confirmed while the liar's assertion lives; once
@@ -292,11 +293,11 @@ fn scenario(lie: Lie, honest_challenges: bool) -> Outcome {
     evm.send(honest_address, d.rollup, &w, U256::ZERO).unwrap();
     let f = Rollup::withdrawFundsCall {}.abi_encode();
     evm.send(honest_address, d.rollup, &f, U256::ZERO).unwrap();
-    assert_eq!(evm.balance(honest_address) - before, bond + half);
+    assert_eq!(evm.balance(honest_address) - before, bond + refund);
     let e = rollup_error(evm.send(liar_address, d.rollup, &w, U256::ZERO));
     assert!(matches!(e, Rollup::RollupErrors::NotStaked(_)), "{e:?}");
     evm.send(escrow, d.rollup, &f, U256::ZERO).unwrap();
-    assert_eq!(evm.balance(escrow), bond - half);
+    assert_eq!(evm.balance(escrow), bond - refund);
 
     // The batch's withdrawal pays on L1 against the confirmed root, once.
     let (index, leaf, tx_id) = withdrawals[0];
@@ -359,4 +360,36 @@ fn a_full_dispute_through_the_rollup_slashes_the_liar_and_confirms_the_truth() {
         ));
     }
     println!("disputes through the Rollup: {}", rows.join("; "));
+}
+
+/// The protocol constants the Rust side uses are the deployed Rollup's.
+#[test]
+fn protocol_constants_match_the_rollup() {
+    let mut evm = Evm::new();
+    let owner = evm.sender;
+    let d = Deployment::deploy(
+        &mut evm,
+        RollupConfig {
+            inbox: InboxConfig {
+                owner,
+                sequencer: owner,
+                chain_id: CHAIN_ID,
+                force_delay: FORCE_DELAY,
+                min_deposit: U256::from(1),
+            },
+            module_root: B256::repeat_byte(1),
+            bond: U256::from(DEFAULT_BOND_WEI),
+            refund: U256::from(DEFAULT_REFUND_WEI),
+            challenge_period: PERIOD,
+            module_root_delay: fuse_contracts::deploy::min_module_root_delay(FORCE_DELAY, PERIOD),
+            escrow: Address::repeat_byte(0xee),
+            degree: DEFAULT_DEGREE,
+            clock: CLOCK,
+        },
+    )
+    .unwrap();
+    let depth = view(&mut evm, d.rollup, Rollup::MAX_PENDING_DEPTHCall {});
+    assert_eq!(depth, U256::from(fuse_contracts::deploy::MAX_PENDING_DEPTH));
+    let reserved = view(&mut evm, d.rollup, Rollup::MAX_RESERVEDCall {});
+    assert_eq!(reserved, U256::from(fuse_contracts::deploy::MAX_RESERVED));
 }

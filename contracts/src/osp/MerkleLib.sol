@@ -92,7 +92,7 @@ library MerkleLib {
     }
 
     /// Reads a leaf proof and checks it is leaf `index` of the tree whose root is `root`
-    /// (`BadMerkleProof(tag)` if not). A write reuses `siblings` with the new leaf.
+    /// (`BadMerkleProof(tag)` if not, or if `index` does not fit in `depth` bits). A write reuses `siblings` with the new leaf.
     function proveLeaf(
         uint8 tag,
         bytes32 root,
@@ -102,6 +102,9 @@ library MerkleLib {
         uint256 off
     ) internal pure returns (bytes32 leaf, bytes calldata siblings, uint256 next) {
         (leaf, siblings, next) = readLeafProof(proof, off, depth);
+        // An index the depth cannot hold would alias another leaf (the path ignores its high
+        // bits); the step semantics never ask for one, so the proof and the state disagree.
+        if (index >> depth != 0) revert BadMerkleProof(tag);
         if (rootFromProof(tag, index, leaf, siblings) != root) revert BadMerkleProof(tag);
     }
 

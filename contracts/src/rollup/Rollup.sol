@@ -6,54 +6,67 @@ import {Inbox} from "./Inbox.sol";
 import {ChallengeManager} from "./ChallengeManager.sol";
 import {IChallengeResultReceiver} from "./IChallengeResultReceiver.sol";
 import {IOutboxRoots} from "./IOutboxRoots.sol";
-import {Assertion, AssertionStatus, Staker} from "./RollupTypes.sol";
+import {AssertionTree} from "./AssertionTree.sol";
+import {Assertion, AssertionStatus, ChallengeInfo, Staker} from "./RollupTypes.sol";
 
 /// @title Rollup — assertions, stakes and the Rollup's side of challenges.
-/// @notice Implements docs/spec/protocol.md, "Assertions" and "Stakes": stakers bond `bond`
-///         wei on assertions that claim the global state after a fixed inbox range; rival
-///         assertions are fought out on the ChallengeManager, whose results remove and slash
-///         the loser; an assertion is confirmed once its deadline has passed and every rival
-///         is rejected. Confirmed assertions' outbox roots are what the Outbox pays against.
+/// @notice Implements docs/spec/protocol.md: stakers bond `bond` wei on assertions that claim
+///         the global state after a fixed inbox range; a staker challenges any staker whose
+///         line parts from its own, and the loser of the game on the ChallengeManager is
+///         removed; an assertion is confirmed once its family's deadline has passed and
+///         every rival is rejected, a rival is rejected once no stake is left anywhere under
+///         it. Each rule names the attack it stops in the spec ("Rules and the attacks they
+///         stop"). Confirmed assertions' outbox roots are what the Outbox pays against.
 /// @dev The ChallengeManager and the Rollup each need the other's address. The deployer
 ///      predicts the Rollup's address (its own next CREATE address after the manager's),
 ///      deploys the ChallengeManager with it, then the Rollup, whose constructor checks that
-///      the manager names it. Both links stay immutable: no owner step, no window in which
-///      the Rollup has no manager, and nothing an owner could later swap.
+///      the manager names it. Both links stay immutable.
 contract Rollup is IChallengeResultReceiver, IOutboxRoots {
-    struct ChallengeInfo {
-        address challenger;
-        address defender;
-        bool open;
-    }
+    using AssertionTree for mapping(uint256 => Assertion);
 
     // ---------------------------------------------------------------- configuration
 
+    /// Levels a pending assertion may sit below the latest confirmed one.
+    uint256 public constant MAX_PENDING_DEPTH = AssertionTree.MAX_PENDING_DEPTH;
+    /// Open challenges a bond holds a refund for; the bond covers one more (the loss itself).
+    uint256 public constant MAX_RESERVED = 16;
+
     Inbox public immutable inbox;
     ChallengeManager public immutable challenges;
-    /// The one bond amount (rule 7).
+    /// The one bond amount.
     uint256 public immutable bond;
-    /// Seconds after a parent's first child during which rivals may be created.
+    /// What a lost bond pays the winner of each challenge it refunds: at least the honest
+    /// side's worst-case cost of one dispute at the stated gas price.
+    uint256 public immutable refund;
+    /// Seconds after a family's first child during which rivals may be created and stakes
+    /// may join it.
     uint256 public immutable challengePeriod;
-    /// Receives slashed bonds (as a withdrawable credit).
+    /// Seconds between scheduling a module root and its use by new families.
+    uint256 public immutable moduleRootDelay;
+    /// Receives what is left of every lost bond (as a withdrawable credit).
     address public immutable escrow;
 
     // ---------------------------------------------------------------- state
 
     address public owner;
-    /// The module root given to parents that get their first child from now on.
-    bytes32 public moduleRoot;
+    /// The module root in force (see `moduleRoot()` for the one new families get now).
+    bytes32 private activeModuleRoot;
+    /// A scheduled module root and when it takes effect (0: none).
+    bytes32 public scheduledModuleRoot;
+    uint256 public scheduledModuleRootAt;
     uint256 public assertionCount;
     uint256 public latestConfirmed;
     mapping(uint256 => Assertion) private assertions;
     mapping(address => Staker) public stakers;
     mapping(uint256 => ChallengeInfo) public challengeInfo;
-    /// Pull payments: challenge winners' halves and the escrow's slashed bonds.
+    /// The open challenge between two stakers (either order), by `_pairKey`; 0 if none.
+    mapping(bytes32 => uint256) private openChallengeOf;
+    /// Pull payments: refunds to challenge winners and the escrow's share of lost bonds.
     mapping(address => uint256) public credits;
     mapping(bytes32 => bool) private confirmedOutboxRoots;
     /// `keccak256(abi.encode(parentId, afterStateHash))` of every assertion created: a second
-    /// child of one parent with the same claim could neither be challenged (nobody disagrees
-    /// with it) nor rejected while staked, and would keep its parent's `liveChildren` above one
-    /// forever, so no sibling could ever be confirmed.
+    /// child with the same claim could never be challenged (nobody disagrees with it), so
+    /// one parent's children would never be decided.
     mapping(bytes32 => bool) private claimed;
 
     // ---------------------------------------------------------------- events
@@ -73,8 +86,7 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
     event Staked(address indexed staker, uint256 indexed assertionId, uint256 amount);
     event StakerMoved(address indexed staker, uint256 indexed from, uint256 indexed to);
     event StakeWithdrawn(address indexed staker, uint256 indexed assertionId, uint256 amount);
-    /// `staker` lost its bond on `assertionId`: to `winner` and the escrow (half each) after a
-    /// lost challenge, or (winner zero) all to the escrow for standing on a rejected branch.
+    /// `staker` lost its bond on `assertionId` to challenge winner `winner`.
     event StakerRemoved(
         address indexed staker, uint256 indexed assertionId, address indexed winner
     );
@@ -89,7 +101,7 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
     event ChallengeForfeited(uint256 indexed challengeId, address indexed winner, address loser);
     event Credited(address indexed account, uint256 amount);
     event FundsWithdrawn(address indexed account, uint256 amount);
-    event ModuleRootSet(bytes32 previous, bytes32 next);
+    event ModuleRootScheduled(bytes32 next, uint256 at);
     event OwnershipTransferred(address indexed previous, address indexed next);
 
     // ---------------------------------------------------------------- errors
@@ -98,13 +110,17 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
     error ZeroValue();
     error WrongRollup(address named);
     error InboxMismatch(address challengeInbox);
+    error ClockTooLong(uint256 clock, uint256 challengePeriod);
+    error BondTooSmall(uint256 bond, uint256 needed);
+    error ModuleRootDelayTooShort(uint256 delay, uint256 needed);
     error NotOwner(address caller);
     error NotChallengeManager(address caller);
     error NoSuchAssertion(uint256 id);
     error ParentRejected(uint256 parentId);
-    error AssertionConsumesNoMessage(uint256 parentId);
     error WrongInboxPosition(uint64 given, uint64 expected);
+    error MessagesMissing(uint64 needed, uint64 count);
     error RivalAfterDeadline(uint256 deadline);
+    error FamilyClosed(uint256 parentId, uint256 deadline);
     error DuplicateAssertion(uint256 parentId, bytes32 afterStateHash);
     error InboxTooLong(uint256 count);
     error WrongBond(uint256 given, uint256 expected);
@@ -118,10 +134,8 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
     error CannotReject(uint256 id);
     error NotStaked(address staker);
     error NotConfirmed(uint256 id);
-    error NotRejected(uint256 id);
     error InChallenge(address staker, uint256 openChallenges);
-    error NotRivals(uint256 x, uint256 y);
-    error NotDescendant(address staker, uint256 ancestor);
+    error AlreadyInChallenge(uint256 challengeId);
     error SameParty(address party);
     error ChallengeNotOpen(uint256 challengeId);
     error NoPartyRemoved(uint256 challengeId);
@@ -136,16 +150,21 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
     /// @param inbox_ The Inbox; also the one the manager proves `read_inbox` steps against.
     /// @param challenges_ The ChallengeManager, already deployed with this contract's address.
     /// @param moduleRoot_ The initial module root.
-    /// @param bond_ The bond in wei (> 0).
-    /// @param challengePeriod_ Seconds rivals have after a parent's first child (> 0).
-    /// @param escrow_ Receives slashed bonds.
-    /// @param owner_ May set the module root.
+    /// @param bond_ The bond in wei, at least `(MAX_RESERVED + 1) × refund_`.
+    /// @param refund_ The refund a lost bond pays a challenge winner (> 0).
+    /// @param challengePeriod_ Seconds a family stays open (> 0, at least twice the clock).
+    /// @param moduleRootDelay_ Seconds a scheduled module root waits, at least the Inbox's
+    ///        force delay plus the challenge period (time to exit before it applies).
+    /// @param escrow_ Receives what is left of lost bonds.
+    /// @param owner_ May schedule module roots.
     constructor(
         Inbox inbox_,
         ChallengeManager challenges_,
         bytes32 moduleRoot_,
         uint256 bond_,
+        uint256 refund_,
         uint256 challengePeriod_,
+        uint256 moduleRootDelay_,
         address escrow_,
         address owner_
     ) {
@@ -153,7 +172,7 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
             address(inbox_) == address(0) || address(challenges_) == address(0)
                 || escrow_ == address(0) || owner_ == address(0)
         ) revert ZeroAddress();
-        if (bond_ == 0 || challengePeriod_ == 0) revert ZeroValue();
+        if (refund_ == 0 || challengePeriod_ == 0) revert ZeroValue();
         if (address(challenges_.rollup()) != address(this)) {
             revert WrongRollup(address(challenges_.rollup()));
         }
@@ -161,22 +180,37 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
         if (address(challenges_.inbox()) != address(inbox_)) {
             revert InboxMismatch(address(challenges_.inbox()));
         }
+        // A challenge opened at a family's deadline ends within both clocks; with this it
+        // ends before the next family's deadline, and the bound of the spec holds.
+        if (2 * challenges_.clock() > challengePeriod_) {
+            revert ClockTooLong(challenges_.clock(), challengePeriod_);
+        }
+        if (bond_ < (MAX_RESERVED + 1) * refund_) {
+            revert BondTooSmall(bond_, (MAX_RESERVED + 1) * refund_);
+        }
+        uint256 exit = uint256(inbox_.forceDelay()) + challengePeriod_;
+        if (moduleRootDelay_ < exit) revert ModuleRootDelayTooShort(moduleRootDelay_, exit);
         inbox = inbox_;
         challenges = challenges_;
         bond = bond_;
+        refund = refund_;
         challengePeriod = challengePeriod_;
+        moduleRootDelay = moduleRootDelay_;
         escrow = escrow_;
         owner = owner_;
-        moduleRoot = moduleRoot_;
+        activeModuleRoot = moduleRoot_;
         emit OwnershipTransferred(address(0), owner_);
-        emit ModuleRootSet(bytes32(0), moduleRoot_);
+        emit ModuleRootScheduled(moduleRoot_, block.timestamp);
+        _genesis(moduleRoot_);
+    }
 
-        // Genesis: the all-zero global state, confirmed, its own parent.
+    /// Genesis: the all-zero global state, confirmed, its own parent.
+    function _genesis(bytes32 moduleRoot_) private {
         Hashing.GlobalState memory zero;
         Assertion storage g = assertions[0];
         g.status = AssertionStatus.Confirmed;
         g.afterStateHash = Hashing.globalStateHash(zero);
-        g.nextInbox = _inboxCount();
+        g.nextInbox = _nextInbox(0, _inboxCount());
         g.moduleRoot = moduleRoot_;
         assertionCount = 1;
         confirmedOutboxRoots[bytes32(0)] = true;
@@ -197,15 +231,17 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
     {
         Assertion storage p = _get(parentId);
         if (p.status == AssertionStatus.Rejected) revert ParentRejected(parentId);
-        if (p.nextInbox <= p.afterInbox) revert AssertionConsumesNoMessage(parentId);
         // So rivals cover exactly the same range.
         if (afterState.inboxPosition != p.nextInbox) {
             revert WrongInboxPosition(afterState.inboxPosition, p.nextInbox);
         }
+        uint64 count = _inboxCount();
+        // A claim about messages nobody has sent could not be proven either way.
+        if (p.nextInbox > count) revert MessagesMissing(p.nextInbox, count);
         if (p.children == 0) {
             // forge-lint: disable-next-line(unsafe-typecast)
             p.firstChildAt = uint64(block.timestamp);
-            p.childModuleRoot = moduleRoot;
+            p.childModuleRoot = moduleRoot();
         } else if (block.timestamp >= p.firstChildAt + challengePeriod) {
             revert RivalAfterDeadline(p.firstChildAt + challengePeriod);
         }
@@ -222,7 +258,7 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
         a.parent = uint64(parentId);
         a.height = p.height + 1;
         a.afterInbox = afterState.inboxPosition;
-        a.nextInbox = _inboxCount();
+        a.nextInbox = _nextInbox(afterState.inboxPosition, count);
         a.status = AssertionStatus.Pending;
         a.afterStateHash = afterStateHash;
         a.outboxRoot = afterState.outboxRoot;
@@ -234,7 +270,7 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
     }
 
     /// @notice Stakes the sender on pending assertion `id` (a new bond, or its stake moved
-    ///         down from `id`'s parent).
+    ///         down from `id`'s parent) while `id`'s family is open.
     function stakeOn(uint256 id) external payable {
         Assertion storage a = _get(id);
         if (a.status != AssertionStatus.Pending) revert NotPending(id);
@@ -242,36 +278,31 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
     }
 
     /// @notice Confirms `id` (anyone): pending, child of the latest confirmed, past its
-    ///         deadline, every sibling rejected, and supported.
+    ///         family's deadline, every sibling rejected, and a stake under it.
     function confirm(uint256 id) external {
         Assertion storage a = _get(id);
         if (a.status != AssertionStatus.Pending) revert NotPending(id);
         if (a.parent != latestConfirmed) revert NotChildOfLatestConfirmed(id);
         Assertion storage p = assertions[a.parent];
-        uint256 deadline = p.firstChildAt + challengePeriod;
-        if (block.timestamp < deadline) revert BeforeDeadline(deadline);
+        uint256 deadline_ = p.firstChildAt + challengePeriod;
+        if (block.timestamp < deadline_) revert BeforeDeadline(deadline_);
         if (p.liveChildren != 1) revert HasLiveRival(id);
-        if (a.directStakers + a.liveChildren == 0) revert Unsupported(id);
+        if (a.subtreeStakers == 0) revert Unsupported(id);
         a.status = AssertionStatus.Confirmed;
         latestConfirmed = id;
         confirmedOutboxRoots[a.outboxRoot] = true;
         emit AssertionConfirmed(id, a.outboxRoot);
     }
 
-    /// @notice Rejects `id` (anyone): pending, and its parent is rejected, a sibling is
-    ///         confirmed, or its deadline has passed and nobody supports it.
+    /// @notice Rejects `id` (anyone): pending, and its parent is rejected, or its family's
+    ///         deadline has passed and no stake is left on it or anywhere below it.
     function reject(uint256 id) external {
         Assertion storage a = _get(id);
         if (a.status != AssertionStatus.Pending) revert NotPending(id);
         Assertion storage p = assertions[a.parent];
-        // Confirmed assertions form one chain: a confirmed parent that is not the latest has
-        // a confirmed child, and it is not the pending `id`, so it is a sibling.
-        bool siblingConfirmed = p.status == AssertionStatus.Confirmed && a.parent != latestConfirmed;
-        bool unsupportedLate = block.timestamp >= p.firstChildAt + challengePeriod
-            && a.directStakers == 0 && a.liveChildren == 0;
-        if (p.status != AssertionStatus.Rejected && !siblingConfirmed && !unsupportedLate) {
-            revert CannotReject(id);
-        }
+        bool abandoned =
+            block.timestamp >= p.firstChildAt + challengePeriod && a.subtreeStakers == 0;
+        if (p.status != AssertionStatus.Rejected && !abandoned) revert CannotReject(id);
         a.status = AssertionStatus.Rejected;
         p.liveChildren -= 1;
         emit AssertionRejected(id);
@@ -287,25 +318,13 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
         uint256 current = s.current;
         if (assertions[current].status != AssertionStatus.Confirmed) revert NotConfirmed(current);
         if (s.openChallenges != 0) revert InChallenge(msg.sender, s.openChallenges);
-        assertions[current].directStakers -= 1;
+        assertions.removeBond(current);
         delete stakers[msg.sender];
         emit StakeWithdrawn(msg.sender, current, bond);
         _send(msg.sender, bond);
     }
 
-    /// @notice Slashes `staker` (anyone): its assertion is rejected; the whole bond goes to
-    ///         the escrow. Its open challenges, if any, can then be forfeited.
-    function slashRejected(address staker) external {
-        Staker storage s = stakers[staker];
-        if (!s.staked) revert NotStaked(staker);
-        uint256 current = s.current;
-        if (assertions[current].status != AssertionStatus.Rejected) revert NotRejected(current);
-        _remove(staker, s);
-        _credit(escrow, bond);
-        emit StakerRemoved(staker, current, address(0));
-    }
-
-    /// @notice Pays the sender its credits (challenge winnings; the escrow's slashed bonds).
+    /// @notice Pays the sender its credits (challenge refunds; the escrow's share of bonds).
     function withdrawFunds() external {
         uint256 amount = credits[msg.sender];
         if (amount == 0) revert NothingToWithdraw();
@@ -316,27 +335,19 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
 
     // ---------------------------------------------------------------- challenges
 
-    /// @notice Opens a challenge: the sender (staked on `y` or a descendant `challengerDepth`
-    ///         levels below) disputes `x`, supported by `defender` (on `x` or a descendant
-    ///         `defenderDepth` levels below). `x` and `y` are pending rivals.
+    /// @notice Opens a challenge: the sender disputes the line `defender` is staked on. The
+    ///         Rollup finds where their two lines part — rival children `x` (the defender's
+    ///         side) and `y` (the sender's) of one parent — and the game is over `x`'s range.
+    ///         One open challenge per pair of stakers.
     /// @return challengeId The ChallengeManager's id.
-    function createChallenge(
-        uint256 x,
-        uint256 y,
-        address defender,
-        uint256 defenderDepth,
-        uint256 challengerDepth
-    ) external returns (uint256 challengeId) {
-        Assertion storage ax = _get(x);
-        Assertion storage ay = _get(y);
-        if (x == y || ax.parent != ay.parent) revert NotRivals(x, y);
-        if (ax.status != AssertionStatus.Pending) revert NotPending(x);
-        if (ay.status != AssertionStatus.Pending) revert NotPending(y);
+    function createChallenge(address defender) external returns (uint256 challengeId) {
         if (defender == msg.sender) revert SameParty(defender);
-        Staker storage d = _liveStaker(defender);
         Staker storage c = _liveStaker(msg.sender);
-        if (_ancestor(d.current, defenderDepth) != x) revert NotDescendant(defender, x);
-        if (_ancestor(c.current, challengerDepth) != y) revert NotDescendant(msg.sender, y);
+        Staker storage d = _liveStaker(defender);
+        (uint256 x, uint256 y) = assertions.fork(d.current, c.current, latestConfirmed);
+        bytes32 pair = _pairKey(msg.sender, defender);
+        if (openChallengeOf[pair] != 0) revert AlreadyInChallenge(openChallengeOf[pair]);
+        Assertion storage ax = assertions[x];
         Assertion storage p = assertions[ax.parent];
         challengeId = challenges.createChallenge(
             msg.sender,
@@ -346,15 +357,19 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
             ax.afterInbox - p.afterInbox,
             ax.moduleRoot
         );
-        challengeInfo[challengeId] = ChallengeInfo(msg.sender, defender, true);
+        bool cr = _reserve(c);
+        bool dr = _reserve(d);
+        challengeInfo[challengeId] = ChallengeInfo(msg.sender, defender, true, cr, dr);
+        openChallengeOf[pair] = challengeId;
         c.openChallenges += 1;
         d.openChallenges += 1;
         emit ChallengeOpened(challengeId, msg.sender, defender, x, y);
     }
 
     /// @inheritdoc IChallengeResultReceiver
-    /// @dev Never reverts for the manager's call: a revert would undo the winning move. The
-    ///      loser is removed and slashed unless it already was (then nobody is slashed).
+    /// @dev Never reverts for the manager's call: a revert would undo the winning move. A
+    ///      first loss removes the loser's stake and pays this winner a refund from the bond;
+    ///      a later loss pays one if this challenge held a reservation on the loser's bond.
     function completeChallenge(uint256 challengeId, address winner, address loser) external {
         if (msg.sender != address(challenges)) revert NotChallengeManager(msg.sender);
         ChallengeInfo storage info = challengeInfo[challengeId];
@@ -364,20 +379,22 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
         Staker storage l = stakers[loser];
         if (l.staked) {
             uint256 current = l.current;
-            // The loser's count drops after removal, so its record survives while other
-            // challenges remain to forfeit.
-            _remove(loser, l);
-            uint256 half = bond / 2;
-            _credit(winner, half);
-            _credit(escrow, bond - half);
+            assertions.removeBond(current);
+            l.staked = false;
+            l.removed = true;
+            // forge-lint: disable-next-line(unsafe-typecast)
+            l.remaining = uint128(bond);
             emit StakerRemoved(loser, current, winner);
+            _payRefund(l, winner);
+        } else if (_reservedOn(info, loser)) {
+            _payRefund(l, winner);
         }
-        _closeFor(loser);
-        _closeFor(winner);
+        _close(info);
     }
 
     /// @notice Ends an open challenge one of whose parties has been removed (anyone): the
-    ///         other party wins, nobody is slashed.
+    ///         other party wins, and is refunded if the challenge held a reservation on the
+    ///         removed party's bond.
     function forfeitChallenge(uint256 challengeId) external {
         ChallengeInfo storage info = challengeInfo[challengeId];
         if (!info.open) revert ChallengeNotOpen(challengeId);
@@ -388,17 +405,20 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
         info.open = false;
         address winner = challenges.forfeit(challengeId, loser);
         emit ChallengeForfeited(challengeId, winner, loser);
-        _closeFor(loser);
-        _closeFor(winner);
+        if (_reservedOn(info, loser)) _payRefund(stakers[loser], winner);
+        _close(info);
     }
 
     // ---------------------------------------------------------------- owner
 
-    /// @notice Sets the module root for parents that get their first child from now on
-    ///         (existing families keep theirs, so rivals always share one root).
-    function setModuleRoot(bytes32 next) external onlyOwner {
-        emit ModuleRootSet(moduleRoot, next);
-        moduleRoot = next;
+    /// @notice Schedules `next` as the module root of families whose first child is created
+    ///         `moduleRootDelay` seconds from now or later (replacing any root scheduled
+    ///         before that has not taken effect). Existing families keep theirs.
+    function scheduleModuleRoot(bytes32 next) external onlyOwner {
+        activeModuleRoot = moduleRoot();
+        scheduledModuleRoot = next;
+        scheduledModuleRootAt = block.timestamp + moduleRootDelay;
+        emit ModuleRootScheduled(next, scheduledModuleRootAt);
     }
 
     function transferOwnership(address next) external onlyOwner {
@@ -408,6 +428,13 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
     }
 
     // ---------------------------------------------------------------- views
+
+    /// @notice The module root a family whose first child is created now gets.
+    function moduleRoot() public view returns (bytes32) {
+        uint256 at = scheduledModuleRootAt;
+        if (at != 0 && block.timestamp >= at) return scheduledModuleRoot;
+        return activeModuleRoot;
+    }
 
     /// @inheritdoc IOutboxRoots
     function isConfirmedOutboxRoot(bytes32 root) external view returns (bool) {
@@ -419,11 +446,29 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
         return assertions[id];
     }
 
-    /// @notice When the children of `parentId` stop accepting rivals and can be decided
-    ///         (zero if it has no child).
+    /// @notice When the children of `parentId` stop accepting rivals and stakes and can be
+    ///         decided (zero if it has no child).
     function deadline(uint256 parentId) external view returns (uint256) {
         Assertion storage p = assertions[parentId];
         return p.children == 0 ? 0 : p.firstChildAt + challengePeriod;
+    }
+
+    /// @notice The rivals a challenge from `challenger` against `defender` would be over:
+    ///         `x` on the defender's line, `y` on the challenger's (reverts as
+    ///         `createChallenge` would if their lines do not part).
+    function rivals(address challenger, address defender)
+        external
+        view
+        returns (uint256 x, uint256 y)
+    {
+        return assertions.fork(
+            _liveStaker(defender).current, _liveStaker(challenger).current, latestConfirmed
+        );
+    }
+
+    /// @notice The open challenge between `a` and `b` (either role), or 0.
+    function challengeBetween(address a, address b) external view returns (uint256) {
+        return openChallengeOf[_pairKey(a, b)];
     }
 
     // ---------------------------------------------------------------- internals
@@ -433,24 +478,46 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
         return assertions[id];
     }
 
-    /// Stakes the sender on `target`, whose parent is `parentId`: a new bond, or a move from
-    /// `parentId` (never sideways, so a stake only ever supports one line of assertions).
+    /// Stakes the sender on `target`, a child of `parentId`: a move from `parentId` (never
+    /// sideways, so a stake only ever supports one line) or a new bond on a live line under
+    /// the latest confirmed assertion, only while the families on the way are open. After a
+    /// family's deadline no stake can enter any subtree of its children.
     function _stake(uint256 target, uint256 parentId) private {
         Staker storage s = stakers[msg.sender];
         if (s.removed) revert StakerIsRemoved(msg.sender);
+        _requireOpen(parentId);
         if (s.staked) {
             if (msg.value != 0) revert WrongBond(msg.value, 0);
             if (s.current != parentId) revert StakeMovesSideways(s.current, parentId);
-            assertions[parentId].directStakers -= 1;
+            // A stake left on a confirmed assertion behind the latest would move onto a line
+            // that can never be confirmed.
+            Assertion storage from = assertions[parentId];
+            if (from.status == AssertionStatus.Confirmed && parentId != latestConfirmed) {
+                revert AssertionTree.NotInLatestSubtree(target);
+            }
+            uint256 depth = assertions[target].height - assertions[latestConfirmed].height;
+            if (depth > MAX_PENDING_DEPTH) revert AssertionTree.TooDeep(depth, MAX_PENDING_DEPTH);
+            assertions.moveDown(parentId, target);
             emit StakerMoved(msg.sender, parentId, target);
         } else {
             if (msg.value != bond) revert WrongBond(msg.value, bond);
+            _requireOpen(latestConfirmed);
+            uint256 depth = assertions.depthBelow(parentId, latestConfirmed) + 1;
+            if (depth > MAX_PENDING_DEPTH) revert AssertionTree.TooDeep(depth, MAX_PENDING_DEPTH);
             s.staked = true;
+            assertions.addBond(target);
             emit Staked(msg.sender, target, msg.value);
         }
         // forge-lint: disable-next-line(unsafe-typecast)
         s.current = uint64(target);
-        assertions[target].directStakers += 1;
+    }
+
+    /// The family of `parentId`'s children still takes rivals and stakes.
+    function _requireOpen(uint256 parentId) private view {
+        Assertion storage p = assertions[parentId];
+        if (p.children != 0 && block.timestamp >= p.firstChildAt + challengePeriod) {
+            revert FamilyClosed(parentId, p.firstChildAt + challengePeriod);
+        }
     }
 
     function _liveStaker(address account) private view returns (Staker storage s) {
@@ -458,32 +525,45 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
         if (!s.staked) revert NotStaked(account);
     }
 
-    /// Walks `depth` parents up from `id`.
-    function _ancestor(uint256 id, uint256 depth) private view returns (uint256) {
-        for (uint256 i = 0; i < depth; i++) {
-            id = assertions[id].parent;
-        }
-        return id;
+    /// Reserves a refund on `s`'s bond for a new challenge, if it has a slot left.
+    function _reserve(Staker storage s) private returns (bool) {
+        if (s.reserved >= MAX_RESERVED) return false;
+        s.reserved += 1;
+        return true;
     }
 
-    /// Takes `staker`'s bond off its assertion (the caller routes the bond). With challenges
-    /// still open the record stays, marked removed, until they are forfeited.
-    function _remove(address staker, Staker storage s) private {
-        assertions[s.current].directStakers -= 1;
-        if (s.openChallenges == 0) {
-            delete stakers[staker];
-        } else {
-            s.staked = false;
-            s.removed = true;
-        }
+    function _reservedOn(ChallengeInfo storage info, address party) private view returns (bool) {
+        return party == info.challenger ? info.challengerReserved : info.defenderReserved;
     }
 
-    /// One of `account`'s challenges has ended; a removed staker with none left is forgotten
-    /// and may stake again.
-    function _closeFor(address account) private {
+    /// Credits `to` one refund from removed staker `l`'s bond.
+    function _payRefund(Staker storage l, address to) private {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        l.remaining -= uint128(refund);
+        _credit(to, refund);
+    }
+
+    /// Closes a challenge for both parties; a removed party with no challenge left is
+    /// forgotten (and may stake again) and the rest of its bond goes to the escrow.
+    function _close(ChallengeInfo storage info) private {
+        delete openChallengeOf[_pairKey(info.challenger, info.defender)];
+        _leave(info.challenger, info.challengerReserved);
+        _leave(info.defender, info.defenderReserved);
+    }
+
+    function _leave(address account, bool reserved) private {
         Staker storage s = stakers[account];
         s.openChallenges -= 1;
-        if (s.removed && s.openChallenges == 0) delete stakers[account];
+        if (reserved) s.reserved -= 1;
+        if (s.removed && s.openChallenges == 0) {
+            uint256 rest = s.remaining;
+            delete stakers[account];
+            if (rest != 0) _credit(escrow, rest);
+        }
+    }
+
+    function _pairKey(address a, address b) private pure returns (bytes32) {
+        return a < b ? keccak256(abi.encode(a, b)) : keccak256(abi.encode(b, a));
     }
 
     function _credit(address account, uint256 amount) private {
@@ -501,5 +581,11 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
         if (n > type(uint64).max) revert InboxTooLong(n);
         // forge-lint: disable-next-line(unsafe-typecast)
         return uint64(n);
+    }
+
+    /// Where the children of an assertion ending at `afterInbox` end: every message the
+    /// inbox holds now, and at least one, so no assertion is a dead end.
+    function _nextInbox(uint64 afterInbox, uint64 count) private pure returns (uint64) {
+        return count > afterInbox ? count : afterInbox + 1;
     }
 }

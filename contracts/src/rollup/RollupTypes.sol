@@ -13,7 +13,8 @@ enum AssertionStatus {
 }
 
 /// One assertion: the claimed global state after the inbox range
-/// `parent.afterInbox .. parent.nextInbox - 1`, one block per message.
+/// `parent.afterInbox .. parent.nextInbox - 1`, one block per message. The first two slots
+/// hold everything the tree walks and the counters read, so a walk costs one load a level.
 struct Assertion {
     /// The assertion it extends (genesis: itself, id 0).
     uint64 parent;
@@ -21,15 +22,19 @@ struct Assertion {
     uint64 height;
     /// The claimed `inboxPosition` (always the parent's `nextInbox`).
     uint64 afterInbox;
-    /// The inbox's message count when this assertion was created: where its children end.
+    /// Where its children end: `max(inbox count at creation, afterInbox + 1)`, so every
+    /// child consumes at least one message and no assertion is a dead end.
     uint64 nextInbox;
     /// When its first child was created; its children's deadline is this plus the period.
     uint64 firstChildAt;
     /// Children ever created, and those not rejected.
-    uint64 children;
-    uint64 liveChildren;
+    uint32 children;
+    uint32 liveChildren;
     /// Stakers whose current assertion this is.
-    uint64 directStakers;
+    uint32 directStakers;
+    /// Stakers whose current assertion is this one or a descendant (kept while pending):
+    /// zero after its family's deadline means nobody can ever support it again.
+    uint32 subtreeStakers;
     AssertionStatus status;
     /// `Hashing.globalStateHash` of the claimed state.
     bytes32 afterStateHash;
@@ -38,16 +43,33 @@ struct Assertion {
     /// The module root its block range runs (the parent's `childModuleRoot`).
     bytes32 moduleRoot;
     /// The module root given to every child: fixed when the first child is created, so
-    /// rivals always share one root (rule 11).
+    /// rivals always share one root.
     bytes32 childModuleRoot;
 }
 
-/// `staked`: has a live bond on `current`. `removed`: lost its bond (a challenge loss or a
-/// rejected branch) while challenges were still open; it cannot stake again until those
-/// are forfeited, so `forfeitChallenge` can tell a removed party from a re-staked one.
+/// A bond and what holds it. `staked`: the bond supports `current`. `removed`: it lost the
+/// bond (a challenge) while other challenges were still open; it cannot stake again until
+/// those end, and `remaining` is what is left of the bond to refund their winners.
 struct Staker {
     uint64 current;
-    uint64 openChallenges;
+    /// Challenges it is a party to that have not ended.
+    uint32 openChallenges;
+    /// Open challenges in which its bond holds a refund for the opponent (at most
+    /// `Rollup.MAX_RESERVED`).
+    uint32 reserved;
     bool staked;
     bool removed;
+    /// Wei of a removed staker's bond not yet paid out; the escrow gets the rest once its
+    /// last challenge ends.
+    uint128 remaining;
+}
+
+/// The Rollup's record of a challenge it opened.
+struct ChallengeInfo {
+    address challenger;
+    address defender;
+    bool open;
+    /// Whether the challenger's (defender's) bond holds a refund for the other party.
+    bool challengerReserved;
+    bool defenderReserved;
 }

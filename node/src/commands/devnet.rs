@@ -17,7 +17,6 @@ use fuse_contracts::evm::Evm;
 use crate::devnet::{Devnet, DevnetConfig};
 use crate::l1::EmbeddedClock;
 use crate::service::{ServiceConfig, lock};
-use crate::validator::LieSpec;
 
 /// Arguments of `fuse-l2 devnet`.
 #[derive(Debug, clap::Args)]
@@ -102,15 +101,9 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             (t.path().to_path_buf(), Some(t))
         }
     };
-    // With --liar, a step alone places the lie in the story's batch.
-    let mut lie_args = args.lie.clone();
-    if args.liar && lie_args.lie_at_block.is_none() && lie_args.lie_seed.is_none() {
-        lie_args.lie_first_batch |= lie_args.lie_at_step.is_some();
-    }
-    let lie = match lie_args.spec()? {
-        Some(l) => Some(l),
-        None if args.liar => Some(LieSpec::FirstBatch { step: Some(20_000) }),
-        None => None,
+    let lie = match args.liar {
+        true => Some(args.lie.story_spec()?),
+        false => args.lie.spec()?,
     };
     anyhow::ensure!(
         lie.is_none() || args.accounts >= 2,

@@ -11,7 +11,9 @@ use std::time::Duration;
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, U256};
 use anyhow::Context as _;
-use fuse_contracts::deploy::{DEFAULT_BOND_WEI, DEFAULT_DEGREE, Deployment, RollupConfig};
+use fuse_contracts::deploy::{
+    DEFAULT_BOND_WEI, DEFAULT_DEGREE, DEFAULT_REFUND_WEI, Deployment, RollupConfig,
+};
 use fuse_contracts::rollup::InboxConfig;
 use serde::{Deserialize, Serialize};
 
@@ -125,7 +127,12 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
                 },
                 module_root: fuse_prover::guest::module().root,
                 bond: U256::from(DEFAULT_BOND_WEI),
+                refund: U256::from(DEFAULT_REFUND_WEI),
                 challenge_period: args.challenge_period,
+                module_root_delay: fuse_contracts::deploy::min_module_root_delay(
+                    args.force_delay,
+                    args.challenge_period,
+                ),
                 escrow: owner,
                 degree: DEFAULT_DEGREE,
                 // Each party's clock is half the period, so every challenge opened before a

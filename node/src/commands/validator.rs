@@ -38,6 +38,18 @@ pub struct LieArgs {
 }
 
 impl LieArgs {
+    /// The lie of the devnet's story: the flags', where a step alone means a step of the
+    /// story's batch, and with no flag the batch at step 20,000.
+    pub fn story_spec(&self) -> anyhow::Result<LieSpec> {
+        let mut flags = self.clone();
+        if flags.lie_at_block.is_none() && flags.lie_seed.is_none() {
+            flags.lie_first_batch |= flags.lie_at_step.is_some();
+        }
+        Ok(flags
+            .spec()?
+            .unwrap_or(LieSpec::FirstBatch { step: Some(20_000) }))
+    }
+
     /// The lie these flags name, if any.
     pub fn spec(&self) -> anyhow::Result<Option<LieSpec>> {
         let step = self.lie_at_step;

@@ -93,7 +93,7 @@ pub fn instruction_at(truth: &mut Truth, b: u64, t: u64) -> anyhow::Result<(Stri
 pub async fn record(setup: &Setup) -> anyhow::Result<DisputeVector> {
     let module = module_of(setup.wasm.as_deref())?;
     let mut inspect = truth_of(&module, &setup.inbox, setup.range)?;
-    let honest_truth = truth_of(&module, &setup.inbox, setup.range)?;
+    let honest_truth = inspect.fork();
     let blocks = setup.range.1 - setup.range.0;
     let lie = match setup.lie.step {
         Some(step) => Lie::Step {
@@ -104,10 +104,7 @@ pub async fn record(setup: &Setup) -> anyhow::Result<DisputeVector> {
             block: setup.lie.block,
         },
     };
-    let mut liar: Box<dyn History> = Box::new(Liar::new(
-        truth_of(&module, &setup.inbox, setup.range)?,
-        lie,
-    ));
+    let mut liar: Box<dyn History> = Box::new(Liar::new(inspect.fork(), lie));
     let mut honest: Box<dyn History> = Box::new(honest_truth);
     let start = inspect.states()[0];
     let honest_end = honest.global_state(blocks)?;
@@ -189,7 +186,7 @@ pub async fn record(setup: &Setup) -> anyhow::Result<DisputeVector> {
                 index: None,
                 hashes: Vec::new(),
                 proof: None,
-                at: r_time(&l1).await? - opened_at,
+                at: l1.head().await?.timestamp - opened_at,
                 gas: r.gas_used,
                 clock_left: 0,
                 segment_hash: B256::ZERO,
@@ -240,7 +237,7 @@ pub async fn record(setup: &Setup) -> anyhow::Result<DisputeVector> {
             index: Some(index),
             hashes,
             proof,
-            at: r_time(&l1).await? - opened_at,
+            at: l1.head().await?.timestamp - opened_at,
             gas: r.gas_used,
             clock_left,
             segment_hash: if matches!(m, Move::Prove { .. }) {
@@ -297,9 +294,4 @@ pub async fn record(setup: &Setup) -> anyhow::Result<DisputeVector> {
             reason: reason.into(),
         },
     })
-}
-
-/// The L1 time of the last block.
-async fn r_time(l1: &EmbeddedL1) -> anyhow::Result<u64> {
-    Ok(l1.head().await?.timestamp)
 }

@@ -210,14 +210,6 @@ impl DisputeVector {
         s
     }
 
-    /// The address of `side`.
-    pub fn address(&self, side: Side) -> Address {
-        match side {
-            Side::Honest => self.honest,
-            Side::Liar => self.liar,
-        }
-    }
-
     /// The side whose claim the challenge's opening segment holds.
     pub fn defender(&self) -> Side {
         self.challenger.other()

@@ -8,7 +8,7 @@ use alloy_primitives::U256;
 use super::store::DisputeStore;
 use super::{Narration, Validator};
 use crate::l1::L1;
-use crate::l1::rollup::{CONFIRMED, PENDING, StakerInfo};
+use crate::l1::rollup::{CONFIRMED, MAX_PENDING_DEPTH, PENDING, StakerInfo};
 
 impl<L: L1 + Clone + 'static> Validator<L> {
     pub(super) async fn assert_and_confirm(&mut self) -> anyhow::Result<()> {
@@ -92,27 +92,20 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         Ok(())
     }
 
-    /// Rejects the pending assertions of the branch from `root` that nobody supports, leaves
-    /// first (a rejection makes the parent unsupported once it has no live child left).
-    async fn reject_branch(&mut self, root: u64, now: u64) -> anyhow::Result<()> {
-        let mut order = Vec::new();
-        let mut stack = vec![root];
-        while let Some(id) = stack.pop() {
-            order.push(id);
-            stack.extend(self.view.assertions[&id].children.iter().copied());
+    /// Rejects rival `id` once its family's deadline has passed and no stake is left under
+    /// it. Its descendants need no rejection: nothing is ever confirmed under a rejected
+    /// assertion.
+    async fn reject_branch(&mut self, id: u64, now: u64) -> anyhow::Result<()> {
+        let a = self.rollup.assertion(id).await?;
+        if a.status != PENDING || a.subtreeStakers != 0 {
+            return Ok(());
         }
-        for id in order.into_iter().rev() {
-            let a = self.rollup.assertion(id).await?;
-            if a.status != PENDING || a.directStakers != 0 || a.liveChildren != 0 {
-                continue;
-            }
-            if now < self.rollup.deadline(a.parent).await? {
-                continue;
-            }
-            let receipt = self.rollup.reject(id).await?;
-            self.stats.count_other(&receipt);
-            self.say(Narration::Rejected { id });
+        if now < self.rollup.deadline(a.parent).await? {
+            return Ok(());
         }
+        let receipt = self.rollup.reject(id).await?;
+        self.stats.count_other(&receipt);
+        self.say(Narration::Rejected { id });
         Ok(())
     }
 
@@ -137,10 +130,7 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             .children
             .iter()
             .any(|c| self.view.assertion(*c).is_some_and(|a| a.status == PENDING));
-        if self.config.skip_idle_ranges
-            && !asserted
-            && !self.replica().any_substantive(from, executed)
-        {
+        if !asserted && !self.replica().any_substantive(from, executed) {
             return Ok(());
         }
         self.resolve_lie(from, to)?;
@@ -154,17 +144,24 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         // never be confirmed (every sibling must be rejected first).
         if let Some(c) = self.agreed_child(tip) {
             if !(info.staked && info.current == c) {
+                if !self.rollup.family_open(tip).await? {
+                    tracing::warn!(validator = %self.config.name, assertion = c, "the family of an assertion it agrees with closed before it joined: it waits for confirmations to catch up");
+                    return Ok(());
+                }
                 let receipt = self.rollup.stake_on(c, bond).await?;
                 self.stats.count_other(&receipt);
                 self.say(Narration::StakedOn { id: c });
             }
             return Ok(());
         }
-        // Leave the new assertion a message to be extended by: an assertion created with no
-        // message after its range could never have a child.
-        if self.rollup.message_count().await? == to {
-            let receipt = self.rollup.tick().await?;
-            self.stats.count_other(&receipt);
+        // A new bond enters only while the latest confirmed assertion's family is open, and
+        // no line grows past the Rollup's depth limit: wait for confirmations.
+        let latest = self.rollup.latest_confirmed().await?;
+        if !info.staked && !self.rollup.family_open(latest).await? {
+            return Ok(());
+        }
+        if self.view.height(tip) + 1 > self.view.height(latest) + MAX_PENDING_DEPTH {
+            return Ok(());
         }
         let id = self.rollup.create_assertion(tip, &claim, bond).await?;
         self.stats.other_txs += 1;

@@ -49,7 +49,7 @@ impl<L: L1 + Clone + 'static> Validator<L> {
                 .iter()
                 .copied()
                 .find_map(|y| (y != x).then(|| self.view.depth(me.current, y).map(|d| (y, d)))?);
-            let Some((y, my_depth)) = rival else {
+            let Some((y, _)) = rival else {
                 continue;
             };
             if a.module_root != ours {
@@ -71,65 +71,44 @@ impl<L: L1 + Clone + 'static> Validator<L> {
                 .collect();
             for s in stakers {
                 let info = self.rollup.staker_info(s).await?;
-                if !info.staked {
+                if !info.staked || self.view.depth(info.current, x).is_none() {
                     continue;
                 }
-                let Some(depth) = self.view.depth(info.current, x) else {
-                    continue;
-                };
-                if self.in_challenge_with(s, x, y) {
+                if self.in_challenge_with(s) {
                     continue;
                 }
-                let (id, receipt) = self
-                    .rollup
-                    .create_challenge(x, y, s, depth, my_depth)
-                    .await?;
+                // The Rollup finds the fork itself; ask it first, so a line that moved since
+                // the view was read costs no failed transaction.
+                match self.rollup.rivals(self.me, s).await {
+                    Ok((rx, ry)) if rx == x && ry == y => {}
+                    Ok(_) | Err(L1Error::Reverted { .. }) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+                let (id, receipt) = self.rollup.create_challenge(s).await?;
                 self.stats.count_dispute(&receipt);
-                let parent = &self.view.assertions[&a.parent];
-                let range = (parent.after_inbox(), a.after_inbox());
-                self.store.put(&DisputeRecord {
-                    id,
-                    role: Role::Challenger,
-                    opponent: s.into(),
-                    x,
-                    y,
-                    range,
-                    moves: Vec::new(),
-                    outcome: None,
-                })?;
-                self.say(Narration::ChallengeOpened {
-                    id,
-                    x,
-                    y,
-                    opponent: s,
-                    blocks: range.1 - range.0,
-                });
                 // Seen in the view next poll; until then, do not open a second one.
-                self.view.challenges.insert(
-                    id,
-                    ChallengeInfo {
-                        challenger: self.me,
-                        defender: s,
-                        x,
-                        y,
-                        segments: Vec::new(),
-                        proven: None,
-                        ended: None,
-                    },
-                );
+                let info = ChallengeInfo {
+                    challenger: self.me,
+                    defender: s,
+                    x,
+                    y,
+                    segments: Vec::new(),
+                    ended: None,
+                };
+                self.view.challenges.insert(id, info.clone());
+                self.new_record(id, &info)?;
             }
         }
         Ok(())
     }
 
-    /// Whether an open challenge already pits it against `other` over the rivals `x`, `y`
-    /// (in either role).
-    fn in_challenge_with(&self, other: Address, x: u64, y: u64) -> bool {
+    /// Whether an open challenge already pits it against `other`, in either role (the Rollup
+    /// allows one per pair of stakers).
+    fn in_challenge_with(&self, other: Address) -> bool {
         self.view.challenges.values().any(|c| {
             c.ended.is_none()
                 && ((c.challenger == self.me && c.defender == other)
                     || (c.challenger == other && c.defender == self.me))
-                && ((c.x == x && c.y == y) || (c.x == y && c.y == x))
         })
     }
 
@@ -287,8 +266,8 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         Ok(())
     }
 
-    /// A record for a challenge it learned of from events (opened against it, or opened by
-    /// it before a crash lost the record).
+    /// The record of a challenge it is in: one it just opened, one opened against it, or one
+    /// it opened before a stop lost the record.
     fn new_record(&mut self, id: u64, c: &ChallengeInfo) -> anyhow::Result<DisputeRecord> {
         let x = self
             .view
@@ -314,15 +293,13 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             outcome: None,
         };
         self.store.put(&record)?;
-        if role == Role::Defender {
-            self.say(Narration::ChallengeOpened {
-                id,
-                x: c.x,
-                y: c.y,
-                opponent,
-                blocks: record.range.1 - record.range.0,
-            });
-        }
+        self.say(Narration::ChallengeOpened {
+            id,
+            x: c.x,
+            y: c.y,
+            opponent,
+            blocks: record.range.1 - record.range.0,
+        });
         Ok(record)
     }
 

@@ -71,8 +71,6 @@ pub struct ValidatorConfig {
     pub budget: Budget,
     /// Lie, for tests and demos.
     pub lie: Option<LieSpec>,
-    /// Assert ranges of ticks only to reach what follows (false: assert them too).
-    pub skip_idle_ranges: bool,
     /// Where to send what it does (with its name), besides the log.
     pub narrate: Option<mpsc::UnboundedSender<(String, Narration)>>,
 }
@@ -87,7 +85,6 @@ impl ValidatorConfig {
             confirmations: 0,
             budget: Budget::default(),
             lie: None,
-            skip_idle_ranges: true,
             narrate: None,
         }
     }

@@ -94,21 +94,12 @@ impl Replica {
 
     /// Whether any message in `from .. to` is more than a tick.
     pub fn any_substantive(&self, from: u64, to: u64) -> bool {
-        self.first_not(from, to, KIND_TICK).is_some()
+        (from..to.min(self.message_count())).any(|i| self.kinds[i as usize] != KIND_TICK)
     }
 
     /// The first message in `from .. to` of kind `kind`.
     pub fn first_of_kind(&self, from: u64, to: u64, kind: u8) -> Option<u64> {
         (from..to.min(self.message_count())).find(|&i| self.kinds[i as usize] == kind)
-    }
-
-    fn first_not(&self, from: u64, to: u64, kind: u8) -> Option<u64> {
-        (from..to.min(self.message_count())).find(|&i| self.kinds[i as usize] != kind)
-    }
-
-    /// Why execution stopped, if it did.
-    pub fn stuck(&self) -> Option<&str> {
-        self.stuck.as_deref()
     }
 
     /// Reads the Inbox's messages appended in L1 blocks up to `head − confirmations` since

@@ -17,6 +17,8 @@ use crate::l1::rollup::{CONFIRMED, PENDING, REJECTED, RollupEvent, RollupL1};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AssertionInfo {
     pub parent: u64,
+    /// Levels below genesis.
+    pub height: u64,
     pub creator: Address,
     /// The claimed global state and its hash (`None` for genesis, whose state is all zero
     /// and whose hash is read from the Rollup).
@@ -47,8 +49,6 @@ pub struct ChallengeInfo {
     pub y: u64,
     /// Every segment published, the opening one first, with its claimant.
     pub segments: Vec<(Address, Segment)>,
-    /// The proof's pre-state, claimed post-state and proven post-state, if one ended it.
-    pub proven: Option<(B256, B256, B256)>,
     /// `(winner, loser, reason)` once ended.
     pub ended: Option<(Address, Address, u8)>,
 }
@@ -76,6 +76,7 @@ impl RollupView {
                 0,
                 AssertionInfo {
                     parent: 0,
+                    height: 0,
                     creator: Address::ZERO,
                     state: None,
                     state_hash: g.afterStateHash,
@@ -109,10 +110,12 @@ impl RollupView {
                 next_inbox,
                 module_root,
             } => {
+                let height = self.assertions.get(&parent).map_or(0, |p| p.height + 1);
                 self.assertions.insert(
                     id,
                     AssertionInfo {
                         parent,
+                        height,
                         creator,
                         state: Some(state),
                         state_hash,
@@ -148,13 +151,7 @@ impl RollupView {
                 claimant,
                 segment,
             } => self.challenge(id).segments.push((claimant, segment)),
-            RollupEvent::OneStepProven {
-                id,
-                pre,
-                claimed,
-                proven,
-                ..
-            } => self.challenge(id).proven = Some((pre, claimed, proven)),
+            RollupEvent::OneStepProven { .. } => {}
             RollupEvent::ChallengeEnded {
                 id,
                 winner,
@@ -173,7 +170,6 @@ impl RollupView {
             x: 0,
             y: 0,
             segments: Vec::new(),
-            proven: None,
             ended: None,
         })
     }
@@ -182,6 +178,11 @@ impl RollupView {
         if let Some(a) = self.assertions.get_mut(&id) {
             a.status = status;
         }
+    }
+
+    /// Levels below genesis of assertion `id` (0 if unseen).
+    pub fn height(&self, id: u64) -> u64 {
+        self.assertions.get(&id).map_or(0, |a| a.height)
     }
 
     /// Assertion `id`, if seen.

@@ -98,6 +98,19 @@ impl Truth {
         self
     }
 
+    /// The same history with no traces recorded yet: another party's copy of the truth,
+    /// without running the range's blocks again.
+    pub fn fork(&self) -> Truth {
+        Truth {
+            module: self.module.clone(),
+            host: self.host.clone(),
+            states: self.states.clone(),
+            budget: self.budget,
+            traces: BTreeMap::new(),
+            unfinished: self.unfinished,
+        }
+    }
+
     /// The host the blocks read from.
     pub fn host(&self) -> &ChainHost {
         &self.host

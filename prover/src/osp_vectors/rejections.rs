@@ -111,6 +111,14 @@ pub fn rejections(vectors: &[Vector]) -> anyhow::Result<Vec<Rejection>> {
     leaf[31] = 1;
     let (h, proof) = crafted(leaf);
     push("instruction-padding", h, proof, ctx);
+    // `local.get 4` in a frame whose locals tree has depth 0 (one leaf): leaf 1 does not
+    // exist, and a path that ignored the index's high bits would read leaf 0 instead.
+    let mut leaf = [0u8; 32];
+    leaf[..2].copy_from_slice(&0x000bu16.to_be_bytes());
+    leaf[4..8].copy_from_slice(&4u32.to_be_bytes());
+    let (h, mut proof) = crafted(leaf);
+    proof.extend_from_slice(&[0u8; 32]);
+    push("local-index-beyond-tree", h, proof, ctx);
     // The frame witness follows the header and the instruction: its first byte is 104 + 32
     // bytes before the end of a call proof whose frame is the last thing in it.
     let mut forged_frame = call.proof.to_vec();

@@ -12,7 +12,7 @@
 use alloy_primitives::{Address, B256, U256, keccak256};
 use alloy_sol_types::SolCall;
 use anyhow::Context as _;
-use fuse_contracts::deploy::{DEFAULT_BOND_WEI, Deployment, RollupConfig};
+use fuse_contracts::deploy::{DEFAULT_BOND_WEI, DEFAULT_REFUND_WEI, Deployment, RollupConfig};
 use fuse_contracts::evm::Evm;
 use fuse_contracts::rollup::{ChallengeManager, Inbox, InboxConfig, Outbox, Rollup};
 use fuse_prover::osp_vectors::Vector;
@@ -20,7 +20,7 @@ use fuse_vm::hash::{global_state_hash, initial_machine_hash};
 use fuse_vm::{GlobalState, MAX_STEPS};
 
 use super::{BLOCKS, CLOCK, LIE_AT_BLOCK, LIE_AT_STEP, MODULE_ROOT};
-use crate::l1::rollup::sol_global_state;
+use crate::l1::rollup::{MAX_PENDING_DEPTH, sol_global_state};
 
 const PERIOD: u64 = 3_600;
 const T0: u64 = 1_700_000_000;
@@ -132,6 +132,7 @@ pub fn dispute(degree: u64, honest_challenges: bool, proof: &Vector) -> anyhow::
     let owner = evm.sender;
     let escrow = Address::repeat_byte(0xee);
     let bond = U256::from(DEFAULT_BOND_WEI);
+    let refund = U256::from(DEFAULT_REFUND_WEI);
     let d = Deployment::deploy(
         &mut evm,
         RollupConfig {
@@ -144,7 +145,9 @@ pub fn dispute(degree: u64, honest_challenges: bool, proof: &Vector) -> anyhow::
             },
             module_root: MODULE_ROOT,
             bond,
+            refund,
             challenge_period: PERIOD,
+            module_root_delay: fuse_contracts::deploy::min_module_root_delay(3_600, PERIOD),
             escrow,
             degree,
             clock: CLOCK,
@@ -255,6 +258,41 @@ pub fn dispute(degree: u64, honest_challenges: bool, proof: &Vector) -> anyhow::
         create(1, &lie),
         bond,
     )?;
+    // The liar's worst line for the honest side: its stake moved as deep below the rival as
+    // the Rollup allows, so opening the challenge and removing the liar walk every level.
+    let mut tip = 3u64;
+    for level in 2..=MAX_PENDING_DEPTH {
+        c.later(12);
+        c.send(
+            "Inbox.tick",
+            owner,
+            d.inbox,
+            Inbox::tickCall {}.abi_encode(),
+            U256::ZERO,
+        )?;
+        let next = c
+            .view(
+                d.rollup,
+                Rollup::getAssertionCall {
+                    id: U256::from(tip),
+                },
+            )?
+            .nextInbox;
+        let deeper = GlobalState {
+            state_root: keccak256(level.to_be_bytes()),
+            inbox_position: next,
+            block_number: next,
+            ..lie
+        };
+        let (_, out) = c.send(
+            "Rollup.createAssertion (stake moved)",
+            liar,
+            d.rollup,
+            create(tip, &deeper),
+            U256::ZERO,
+        )?;
+        tip = Rollup::createAssertionCall::abi_decode_returns(&out)?.to();
+    }
     let stake = Rollup::stakeOnCall { id: U256::from(2) }.abi_encode();
     c.send("Rollup.stakeOn", honest2, d.rollup, stake, bond)?;
 
@@ -277,22 +315,12 @@ pub fn dispute(degree: u64, honest_challenges: bool, proof: &Vector) -> anyhow::
     } else {
         ([&l, &h], [1, 0])
     };
-    let open = |x: u64, y: u64, defender: Address| {
-        Rollup::createChallengeCall {
-            x: U256::from(x),
-            y: U256::from(y),
-            defender,
-            defenderDepth: U256::ZERO,
-            challengerDepth: U256::ZERO,
-        }
-        .abi_encode()
-    };
-    let (x, y) = if honest_challenges { (3, 2) } else { (2, 3) };
+    let open = |defender: Address| Rollup::createChallengeCall { defender }.abi_encode();
     let (gas, out) = c.send(
         "Rollup.createChallenge",
         sides[0].address,
         d.rollup,
-        open(x, y, sides[1].address),
+        open(sides[1].address),
         U256::ZERO,
     )?;
     let id = Rollup::createChallengeCall::abi_decode_returns(&out)?;
@@ -303,7 +331,7 @@ pub fn dispute(degree: u64, honest_challenges: bool, proof: &Vector) -> anyhow::
         "Rollup.createChallenge",
         honest2,
         d.rollup,
-        open(3, 2, liar),
+        open(liar),
         U256::ZERO,
     )?;
     let second = Rollup::createChallengeCall::abi_decode_returns(&out)?;
@@ -468,11 +496,17 @@ pub fn dispute(degree: u64, honest_challenges: bool, proof: &Vector) -> anyhow::
     );
 
     // The owners' functions, last so they change nothing measured above.
-    let set = Rollup::setModuleRootCall {
+    let set = Rollup::scheduleModuleRootCall {
         next: B256::repeat_byte(0x4e),
     }
     .abi_encode();
-    c.send("Rollup.setModuleRoot", owner, d.rollup, set, U256::ZERO)?;
+    c.send(
+        "Rollup.scheduleModuleRoot",
+        owner,
+        d.rollup,
+        set,
+        U256::ZERO,
+    )?;
     let set = Inbox::setSequencerCall { next: honest2 }.abi_encode();
     c.send("Inbox.setSequencer", owner, d.inbox, set, U256::ZERO)?;
     let next = Rollup::transferOwnershipCall { next: escrow }.abi_encode();

@@ -16,11 +16,15 @@ pub const PENDING: u8 = 1;
 pub const CONFIRMED: u8 = 2;
 pub const REJECTED: u8 = 3;
 
+pub use fuse_contracts::deploy::MAX_PENDING_DEPTH;
+
 /// What the Rollup stores of a staker.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StakerInfo {
     pub current: u64,
     pub open_challenges: u64,
+    /// Open challenges whose opponent its bond holds a refund for.
+    pub reserved: u64,
     pub staked: bool,
     pub removed: bool,
 }
@@ -234,6 +238,13 @@ impl<L: L1> RollupL1<L> {
         self.send(self.contracts.rollup, call, bond).await
     }
 
+    /// Whether `parent`'s family still takes rivals and stakes (no child yet, or before its
+    /// deadline, by the L1's latest block).
+    pub async fn family_open(&self, parent: u64) -> Result<bool, L1Error> {
+        let deadline = self.deadline(parent).await?;
+        Ok(deadline == 0 || self.l1.head().await?.timestamp < deadline)
+    }
+
     /// Rejects assertion `id`.
     pub async fn reject(&self, id: u64) -> Result<L1Receipt, L1Error> {
         let call = Rollup::rejectCall { id: U256::from(id) };
@@ -247,7 +258,8 @@ impl<L: L1> RollupL1<L> {
             .await?;
         Ok(StakerInfo {
             current: s.current,
-            open_challenges: s.openChallenges,
+            open_challenges: s.openChallenges.into(),
+            reserved: s.reserved.into(),
             staked: s.staked,
             removed: s.removed,
         })
@@ -279,24 +291,37 @@ impl<L: L1> RollupL1<L> {
         .await
     }
 
-    /// Opens a challenge against `x` (defended by `defender`, whose stake is
-    /// `defender_depth` assertions below `x`) from the sender's rival `y`. Returns its id
-    /// and the receipt.
-    pub async fn create_challenge(
+    /// The rivals a challenge from `challenger` against `defender` would be over: `(x, y)`,
+    /// `x` on the defender's line (reverts if their lines do not part).
+    pub async fn rivals(
         &self,
-        x: u64,
-        y: u64,
+        challenger: Address,
         defender: Address,
-        defender_depth: u64,
-        challenger_depth: u64,
-    ) -> Result<(u64, L1Receipt), L1Error> {
-        let call = Rollup::createChallengeCall {
-            x: U256::from(x),
-            y: U256::from(y),
-            defender,
-            defenderDepth: U256::from(defender_depth),
-            challengerDepth: U256::from(challenger_depth),
-        };
+    ) -> Result<(u64, u64), L1Error> {
+        let r = self
+            .view(
+                self.contracts.rollup,
+                Rollup::rivalsCall {
+                    challenger,
+                    defender,
+                },
+            )
+            .await?;
+        Ok((id(r.x), id(r.y)))
+    }
+
+    /// The open challenge between `a` and `b`, if any.
+    pub async fn challenge_between(&self, a: Address, b: Address) -> Result<Option<u64>, L1Error> {
+        let c = self
+            .view(self.contracts.rollup, Rollup::challengeBetweenCall { a, b })
+            .await?;
+        Ok((c != U256::ZERO).then(|| id(c)))
+    }
+
+    /// Opens a challenge against `defender`: the Rollup finds where their lines part and
+    /// the game is over the defender's rival's range. Returns the challenge id.
+    pub async fn create_challenge(&self, defender: Address) -> Result<(u64, L1Receipt), L1Error> {
+        let call = Rollup::createChallengeCall { defender };
         let receipt = self.send(self.contracts.rollup, call, U256::ZERO).await?;
         let opened = receipt
             .logs
