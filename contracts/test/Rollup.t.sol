@@ -75,7 +75,7 @@ contract RollupTest is RollupBase {
         _newRollup(m, BOND, PERIOD, ROOT_DELAY - 1);
 
         m = _managerFor(box, CLOCK);
-        Rollup fine = _newRollup(m, needed, 2 * CLOCK, FORCE_DELAY + 2 * CLOCK);
+        Rollup fine = _newRollup(m, needed, 2 * CLOCK, FORCE_DELAY + 4 * CLOCK);
         assertEq(fine.bond(), needed);
     }
 
@@ -203,22 +203,21 @@ contract RollupTest is RollupBase {
         rollup.createAssertion{value: BOND}(0, _state("c", 1));
     }
 
-    function test_RevertWhen_DuplicateAssertion() public {
+    /// One child per claim: asserting a claim a sibling already makes stakes on that
+    /// sibling (so nobody can make the honest side's transaction fail by sending its claim
+    /// first, and no identical sibling ever keeps a family undecided).
+    function test_SameClaimJoinsTheExistingAssertion() public {
         uint256 a = _assertNext(honest, 0, "a");
+        uint256 count = rollup.assertionCount();
         Hashing.GlobalState memory same = _state("a", rollup.getAssertion(0).nextInbox);
         vm.deal(liar, BOND);
         vm.prank(liar);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                Rollup.DuplicateAssertion.selector, 0, rollup.getAssertion(a).afterStateHash
-            )
-        );
-        rollup.createAssertion{value: BOND}(0, same);
-        // The same claim is still welcome as a stake, and under another parent.
-        vm.deal(liar, BOND);
-        vm.prank(liar);
-        rollup.stakeOn{value: BOND}(a);
+        uint256 id = rollup.createAssertion{value: BOND}(0, same);
+        assertEq(id, a);
+        assertEq(rollup.assertionCount(), count, "no new assertion");
         assertEq(rollup.getAssertion(a).directStakers, 2);
+        assertEq(rollup.getAssertion(0).liveChildren, 1);
+        assertEq(_staker(liar).current, a);
     }
 
     function test_RevertWhen_StakeMovesSideways() public {

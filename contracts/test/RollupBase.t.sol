@@ -28,7 +28,7 @@ abstract contract RollupBase is Test {
     /// Small enough that a bond covers `MAX_RESERVED + 1` refunds.
     uint256 internal constant REFUND = 0.05 ether;
     uint256 internal constant FORCE_DELAY = 1 days;
-    uint256 internal constant ROOT_DELAY = FORCE_DELAY + PERIOD;
+    uint256 internal constant ROOT_DELAY = FORCE_DELAY + 2 * PERIOD;
     uint256 internal constant MAX_STEPS = 2 ** 32;
     bytes32 internal constant MODULE_ROOT = keccak256("module root");
 

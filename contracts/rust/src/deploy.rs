@@ -59,7 +59,7 @@ const _: () = assert!(
 /// The shortest module-root delay the Rollup accepts: time for a user to force a withdrawal
 /// and see it asserted before a scheduled root applies.
 pub const fn min_module_root_delay(force_delay: u64, challenge_period: u64) -> u64 {
-    force_delay + challenge_period
+    force_delay + 2 * challenge_period
 }
 
 /// Everything a deployment is configured with.

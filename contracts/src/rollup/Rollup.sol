@@ -64,10 +64,10 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
     /// Pull payments: refunds to challenge winners and the escrow's share of lost bonds.
     mapping(address => uint256) public credits;
     mapping(bytes32 => bool) private confirmedOutboxRoots;
-    /// `keccak256(abi.encode(parentId, afterStateHash))` of every assertion created: a second
-    /// child with the same claim could never be challenged (nobody disagrees with it), so
-    /// one parent's children would never be decided.
-    mapping(bytes32 => bool) private claimed;
+    /// The assertion making each claim, by `keccak256(abi.encode(parentId, afterStateHash))`:
+    /// one child per claim, since a second child with the same claim could never be
+    /// challenged (nobody disagrees with it) and its family would never be decided.
+    mapping(bytes32 => uint256) private claimed;
 
     // ---------------------------------------------------------------- events
 
@@ -121,7 +121,6 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
     error MessagesMissing(uint64 needed, uint64 count);
     error RivalAfterDeadline(uint256 deadline);
     error FamilyClosed(uint256 parentId, uint256 deadline);
-    error DuplicateAssertion(uint256 parentId, bytes32 afterStateHash);
     error InboxTooLong(uint256 count);
     error WrongBond(uint256 given, uint256 expected);
     error StakeMovesSideways(uint256 current, uint256 parentOfTarget);
@@ -154,7 +153,7 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
     /// @param refund_ The refund a lost bond pays a challenge winner (> 0).
     /// @param challengePeriod_ Seconds a family stays open (> 0, at least twice the clock).
     /// @param moduleRootDelay_ Seconds a scheduled module root waits, at least the Inbox's
-    ///        force delay plus the challenge period (time to exit before it applies).
+    ///        force delay plus two challenge periods (time to exit before it applies).
     /// @param escrow_ Receives what is left of lost bonds.
     /// @param owner_ May schedule module roots.
     constructor(
@@ -188,7 +187,10 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
         if (bond_ < (MAX_RESERVED + 1) * refund_) {
             revert BondTooSmall(bond_, (MAX_RESERVED + 1) * refund_);
         }
-        uint256 exit = uint256(inbox_.forceDelay()) + challengePeriod_;
+        // A forced exit is due `forceDelay` after it is sent; the family covering it starts
+        // within `T + C` (+ latency) of that even when the depth bound makes it wait for a
+        // confirmation, and `C <= T/2`: two periods leave it half a period to spare.
+        uint256 exit = uint256(inbox_.forceDelay()) + 2 * challengePeriod_;
         if (moduleRootDelay_ < exit) revert ModuleRootDelayTooShort(moduleRootDelay_, exit);
         inbox = inbox_;
         challenges = challenges_;
@@ -222,8 +224,9 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
 
     /// @notice Claims `afterState` after the blocks `parent.afterInbox .. parent.nextInbox-1`
     ///         and stakes the sender on it: a new bond (exactly `bond` wei) or, if already
-    ///         staked, its stake moved down from `parentId` (no value).
-    /// @return id The new assertion.
+    ///         staked, its stake moved down from `parentId` (no value). If a child of
+    ///         `parentId` already makes the same claim, the sender is staked on that one.
+    /// @return id The assertion the sender is now staked on.
     function createAssertion(uint256 parentId, Hashing.GlobalState calldata afterState)
         external
         payable
@@ -247,12 +250,19 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
         }
         bytes32 afterStateHash = Hashing.globalStateHash(afterState);
         bytes32 key = keccak256(abi.encode(parentId, afterStateHash));
-        if (claimed[key]) revert DuplicateAssertion(parentId, afterStateHash);
-        claimed[key] = true;
+        uint256 existing = claimed[key];
+        if (existing != 0) {
+            // The same claim again: stake on it (an identical sibling could never be
+            // challenged, and a revert here would let anyone make the honest side's
+            // transaction fail by sending the claim first).
+            _stake(existing, parentId);
+            return existing;
+        }
         p.children += 1;
         p.liveChildren += 1;
 
         id = assertionCount++;
+        claimed[key] = id;
         Assertion storage a = assertions[id];
         // forge-lint: disable-next-line(unsafe-typecast)
         a.parent = uint64(parentId);

@@ -225,7 +225,9 @@ impl<L: L1> RollupL1<L> {
     }
 
     /// Claims `gs` after the blocks of `parent`'s range, staking `bond` (a new stake) or
-    /// moving the sender's stake (`bond` zero). Returns the new assertion's id.
+    /// moving the sender's stake (`bond` zero). Returns the id of the assertion the sender
+    /// now stands on: the new one, or the sibling that already made the same claim (the
+    /// Rollup stakes on it instead).
     pub async fn create_assertion(
         &self,
         parent: u64,
@@ -237,13 +239,27 @@ impl<L: L1> RollupL1<L> {
             afterState: sol_global_state(gs),
         };
         let receipt = self.send(self.contracts.rollup, call, bond).await?;
-        receipt
-            .logs
-            .iter()
-            .filter(|l| l.log.address == self.contracts.rollup)
+        let ours = || {
+            receipt
+                .logs
+                .iter()
+                .filter(|l| l.log.address == self.contracts.rollup)
+        };
+        ours()
             .find_map(|l| Rollup::AssertionCreated::decode_log(&l.log).ok())
-            .map(|e| e.id.saturating_to())
-            .ok_or_else(|| L1Error::Transport("createAssertion emitted no AssertionCreated".into()))
+            .map(|e| e.id)
+            .or_else(|| {
+                ours().find_map(|l| {
+                    Rollup::Staked::decode_log(&l.log)
+                        .ok()
+                        .map(|e| e.assertionId)
+                })
+            })
+            .or_else(|| {
+                ours().find_map(|l| Rollup::StakerMoved::decode_log(&l.log).ok().map(|e| e.to))
+            })
+            .map(|id| id.saturating_to())
+            .ok_or_else(|| L1Error::Transport("createAssertion emitted no stake event".into()))
     }
 
     /// Confirms assertion `id`.

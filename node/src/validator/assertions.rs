@@ -21,6 +21,12 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         if self.retired()? {
             return Ok(());
         }
+        // A stake that vanished while a challenge of ours is still unsettled in the store was
+        // lost in it (the Rollup forgets a removed staker once its last challenge ends): learn
+        // the outcome from the events first rather than bond again.
+        if !info.staked && self.store.all()?.iter().any(|d| d.outcome.is_none()) {
+            return Ok(());
+        }
         let info = self.catch_up(info).await?;
         self.extend(info).await?;
         self.collect().await
