@@ -5,9 +5,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use alloy_primitives::{Address, U256};
-use fuse_contracts::deploy::{DEFAULT_BOND_WEI, DEFAULT_DEGREE, DEFAULT_REFUND_WEI, RollupConfig};
-use fuse_contracts::rollup::InboxConfig;
+use fuse_contracts::deploy::RollupConfig;
 
 use anyhow::Context as _;
 use jsonrpsee::server::ServerHandle;
@@ -99,28 +97,13 @@ impl Devnet {
         let owner = l1.signer();
         let rollup = RollupL1::deploy(
             l1.clone(),
-            RollupConfig {
-                inbox: InboxConfig {
-                    owner,
-                    sequencer: owner,
-                    chain_id: DEVNET_CHAIN_ID,
-                    force_delay: config.force_delay,
-                    min_deposit: U256::from(1),
-                },
-                module_root: fuse_prover::guest::module().root,
-                bond: U256::from(DEFAULT_BOND_WEI),
-                refund: U256::from(DEFAULT_REFUND_WEI),
-                challenge_period: config.challenge_period,
-                module_root_delay: fuse_contracts::deploy::min_module_root_delay(
-                    config.force_delay,
-                    config.challenge_period,
-                ),
-                escrow: Address::repeat_byte(0xee),
-                degree: DEFAULT_DEGREE,
-                // Half the period on each party's clock: every challenge opened before a
-                // deadline ends by it (docs/spec/protocol.md, "Clocks").
-                clock: (config.challenge_period / 2).max(1),
-            },
+            RollupConfig::new(
+                owner,
+                DEVNET_CHAIN_ID,
+                config.force_delay,
+                fuse_prover::guest::module().root,
+                config.challenge_period,
+            ),
         )
         .await?;
         let mut node_config = NodeConfig::new(config.data_dir, config.rpc_addr, config.service);

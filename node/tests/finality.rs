@@ -14,8 +14,7 @@ use alloy::node_bindings::Anvil;
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, B256, U256, hex};
 use fuse_arbos::tx::{Domain, KIND_TRANSFER, KIND_WITHDRAW};
-use fuse_contracts::deploy::{DEFAULT_BOND_WEI, DEFAULT_DEGREE, DEFAULT_REFUND_WEI, RollupConfig};
-use fuse_contracts::rollup::InboxConfig;
+use fuse_contracts::deploy::RollupConfig;
 use fuse_node::devnet::{DEVNET_CHAIN_ID, Devnet, DevnetConfig};
 use fuse_node::l1::rollup::{RollupL1, WithdrawalClaim};
 use fuse_node::l1::{DevClock, EmbeddedClock, L1, RpcL1};
@@ -205,23 +204,13 @@ async fn the_story_on_anvil() {
     let l1 = RpcL1::connect(&anvil.endpoint(), key).unwrap();
     let rollup = RollupL1::deploy(
         l1.clone(),
-        RollupConfig {
-            inbox: InboxConfig {
-                owner,
-                sequencer: owner,
-                chain_id: DEVNET_CHAIN_ID,
-                force_delay: 600,
-                min_deposit: U256::from(1),
-            },
-            module_root: fuse_prover::guest::module().root,
-            bond: U256::from(DEFAULT_BOND_WEI),
-            refund: U256::from(DEFAULT_REFUND_WEI),
-            challenge_period: PERIOD,
-            module_root_delay: fuse_contracts::deploy::min_module_root_delay(600, PERIOD),
-            escrow: Address::repeat_byte(0xee),
-            degree: DEFAULT_DEGREE,
-            clock: PERIOD / 2,
-        },
+        RollupConfig::new(
+            owner,
+            DEVNET_CHAIN_ID,
+            600,
+            fuse_prover::guest::module().root,
+            PERIOD,
+        ),
     )
     .await
     .unwrap();

@@ -86,6 +86,47 @@ pub struct RollupConfig {
     pub clock: u64,
 }
 
+impl RollupConfig {
+    /// A deployment with the project's defaults around what varies between deployments:
+    /// `owner` owns the contracts and sequences, `period` seconds to challenge with half of it
+    /// on each party's clock (so every challenge ends in time), the default bond, refund and
+    /// degree, the shortest module-root delay the Rollup accepts, the escrow at `0xee…ee`,
+    /// deposits from 1 wei. Fields can be changed after.
+    pub fn new(
+        owner: Address,
+        chain_id: u64,
+        force_delay: u64,
+        module_root: B256,
+        period: u64,
+    ) -> RollupConfig {
+        RollupConfig {
+            inbox: InboxConfig {
+                owner,
+                sequencer: owner,
+                chain_id,
+                force_delay,
+                min_deposit: U256::from(1),
+            },
+            module_root,
+            bond: U256::from(DEFAULT_BOND_WEI),
+            refund: U256::from(DEFAULT_REFUND_WEI),
+            challenge_period: period,
+            module_root_delay: min_module_root_delay(force_delay, period),
+            escrow: Address::repeat_byte(0xee),
+            degree: DEFAULT_DEGREE,
+            clock: (period / 2).max(1),
+        }
+    }
+
+    /// The same with a smaller bond (tests and demos that fund many parties): the refund a
+    /// twentieth of it, well within the `MAX_RESERVED + 1` refunds a bond must cover.
+    pub fn with_bond(mut self, bond: U256) -> RollupConfig {
+        self.bond = bond;
+        self.refund = bond / U256::from(20);
+        self
+    }
+}
+
 /// The addresses of a deployed rollup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Deployment {

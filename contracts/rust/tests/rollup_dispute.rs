@@ -27,7 +27,7 @@ use fuse_contracts::deploy::{
 };
 use fuse_contracts::evm::{Evm, EvmError};
 use fuse_contracts::rollup::rollup_contract::Hashing;
-use fuse_contracts::rollup::{ChallengeManager, Inbox, InboxConfig, Outbox, Rollup};
+use fuse_contracts::rollup::{ChallengeManager, Inbox, Outbox, Rollup};
 use fuse_prover::block::{Executor, to_vm};
 use fuse_prover::dispute::liar::falsify;
 use fuse_prover::dispute::{Game, History, Lie};
@@ -85,26 +85,15 @@ fn scenario(lie: Lie, honest_challenges: bool) -> Outcome {
         evm.fund(p, U256::from(10u128.pow(20)));
     }
     let module_root = Executor::guest().unwrap().module().root;
-    let d = Deployment::deploy(
-        &mut evm,
-        RollupConfig {
-            inbox: InboxConfig {
-                owner,
-                sequencer: owner,
-                chain_id: CHAIN_ID,
-                force_delay: FORCE_DELAY,
-                min_deposit: U256::from(1_000),
-            },
-            module_root,
-            bond,
-            refund,
-            challenge_period: PERIOD,
-            module_root_delay: fuse_contracts::deploy::min_module_root_delay(FORCE_DELAY, PERIOD),
+    let d = Deployment::deploy(&mut evm, {
+        let mut c = RollupConfig {
             escrow,
-            degree: DEFAULT_DEGREE,
             clock: CLOCK,
-        },
-    )
+            ..RollupConfig::new(owner, CHAIN_ID, FORCE_DELAY, module_root, PERIOD)
+        };
+        c.inbox.min_deposit = U256::from(1_000);
+        c
+    })
     .expect("the rollup deploys");
 
     // L1: a deposit for Alice and a batch with a transfer and a withdrawal, each in its own
@@ -369,23 +358,7 @@ fn protocol_constants_match_the_rollup() {
     let owner = evm.sender;
     let d = Deployment::deploy(
         &mut evm,
-        RollupConfig {
-            inbox: InboxConfig {
-                owner,
-                sequencer: owner,
-                chain_id: CHAIN_ID,
-                force_delay: FORCE_DELAY,
-                min_deposit: U256::from(1),
-            },
-            module_root: B256::repeat_byte(1),
-            bond: U256::from(DEFAULT_BOND_WEI),
-            refund: U256::from(DEFAULT_REFUND_WEI),
-            challenge_period: PERIOD,
-            module_root_delay: fuse_contracts::deploy::min_module_root_delay(FORCE_DELAY, PERIOD),
-            escrow: Address::repeat_byte(0xee),
-            degree: DEFAULT_DEGREE,
-            clock: CLOCK,
-        },
+        RollupConfig::new(owner, CHAIN_ID, FORCE_DELAY, B256::repeat_byte(1), PERIOD),
     )
     .unwrap();
     let depth = view(&mut evm, d.rollup, Rollup::MAX_PENDING_DEPTHCall {});

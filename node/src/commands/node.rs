@@ -9,12 +9,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use alloy::signers::local::PrivateKeySigner;
-use alloy_primitives::{Address, U256};
+use alloy_primitives::Address;
 use anyhow::Context as _;
-use fuse_contracts::deploy::{
-    DEFAULT_BOND_WEI, DEFAULT_DEGREE, DEFAULT_REFUND_WEI, Deployment, RollupConfig,
-};
-use fuse_contracts::rollup::InboxConfig;
+use fuse_contracts::deploy::{Deployment, RollupConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::l1::rollup::RollupL1;
@@ -118,26 +115,14 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         let rollup = RollupL1::deploy(
             l1,
             RollupConfig {
-                inbox: InboxConfig {
-                    owner,
-                    sequencer: owner,
-                    chain_id: args.chain_id,
-                    force_delay: args.force_delay,
-                    min_deposit: U256::from(1),
-                },
-                module_root: fuse_prover::guest::module().root,
-                bond: U256::from(DEFAULT_BOND_WEI),
-                refund: U256::from(DEFAULT_REFUND_WEI),
-                challenge_period: args.challenge_period,
-                module_root_delay: fuse_contracts::deploy::min_module_root_delay(
-                    args.force_delay,
-                    args.challenge_period,
-                ),
                 escrow: owner,
-                degree: DEFAULT_DEGREE,
-                // Each party's clock is half the period, so every challenge opened before a
-                // deadline ends by it (docs/spec/protocol.md, "Clocks").
-                clock: (args.challenge_period / 2).max(1),
+                ..RollupConfig::new(
+                    owner,
+                    args.chain_id,
+                    args.force_delay,
+                    fuse_prover::guest::module().root,
+                    args.challenge_period,
+                )
             },
         )
         .await?;

@@ -6,8 +6,7 @@
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, B256, U256};
 use fuse_arbos::tx::{Domain, KIND_TRANSFER, KIND_WITHDRAW, SignedTx};
-use fuse_contracts::deploy::{DEFAULT_DEGREE, RollupConfig};
-use fuse_contracts::rollup::InboxConfig;
+use fuse_contracts::deploy::RollupConfig;
 
 use super::{BatchCaps, ClaimError, Rejection, Sequencer};
 use crate::l1::rollup::RollupL1;
@@ -30,23 +29,8 @@ impl Fixture {
     async fn new() -> Fixture {
         let l1 = EmbeddedL1::new(EmbeddedClock::Manual(1_700_000_000));
         let owner = l1.signer();
-        let config = RollupConfig {
-            inbox: InboxConfig {
-                owner,
-                sequencer: owner,
-                chain_id: CHAIN_ID,
-                force_delay: 600,
-                min_deposit: U256::from(1),
-            },
-            module_root: B256::repeat_byte(0x4d),
-            bond: U256::from(10u128.pow(18)),
-            refund: U256::from(10u128.pow(18) / 20),
-            challenge_period: 3_600,
-            module_root_delay: fuse_contracts::deploy::min_module_root_delay(600, 3_600),
-            escrow: Address::repeat_byte(0xee),
-            degree: DEFAULT_DEGREE,
-            clock: 1_800,
-        };
+        let config = RollupConfig::new(owner, CHAIN_ID, 600, B256::repeat_byte(0x4d), 3_600)
+            .with_bond(U256::from(10u128.pow(18)));
         let rollup = RollupL1::deploy(l1, config).await.unwrap();
         let alice = PrivateKeySigner::from_bytes(&B256::repeat_byte(0xa1)).unwrap();
         let bob = PrivateKeySigner::from_bytes(&B256::repeat_byte(0xb0)).unwrap();

@@ -11,7 +11,6 @@ use anyhow::{Context as _, bail};
 use fuse_arbos::batch::{self, BatchHeader};
 use fuse_arbos::tx::{Domain, KIND_TRANSFER, KIND_WITHDRAW, SignedTx};
 use fuse_contracts::deploy::RollupConfig;
-use fuse_contracts::rollup::InboxConfig;
 
 use super::Validator;
 use crate::env::NodeEnv;
@@ -28,23 +27,15 @@ pub const IDLE_STEP: u64 = 30;
 /// to challenge, half of it on each party's clock (so every challenge ends in time, docs/spec/
 /// protocol.md "Clocks").
 pub fn arena_config(owner: Address, period: u64, degree: u64) -> RollupConfig {
-    RollupConfig {
-        inbox: InboxConfig {
-            owner,
-            sequencer: owner,
-            chain_id: ARENA_CHAIN_ID,
-            force_delay: 600,
-            min_deposit: U256::from(1),
-        },
-        module_root: fuse_prover::guest::module().root,
-        bond: U256::from(10u128.pow(18)),
-        refund: U256::from(10u128.pow(18) / 20),
-        challenge_period: period,
-        module_root_delay: fuse_contracts::deploy::min_module_root_delay(600, period),
-        escrow: Address::repeat_byte(0xee),
-        degree,
-        clock: (period / 2).max(1),
-    }
+    let c = RollupConfig::new(
+        owner,
+        ARENA_CHAIN_ID,
+        600,
+        fuse_prover::guest::module().root,
+        period,
+    )
+    .with_bond(U256::from(10u128.pow(18)));
+    RollupConfig { degree, ..c }
 }
 
 /// A deterministic L2 wallet.

@@ -83,24 +83,10 @@ pub fn free_port() -> u16 {
 /// A rollup configuration for tests that deploy the contracts: `owner` sequences, the
 /// periods are long (tests move the clock themselves), the module root is a placeholder.
 pub fn rollup_config(owner: alloy_primitives::Address) -> fuse_contracts::deploy::RollupConfig {
-    use alloy_primitives::{Address, B256, U256};
-    use fuse_contracts::deploy::{DEFAULT_DEGREE, RollupConfig};
-    use fuse_contracts::rollup::InboxConfig;
-    RollupConfig {
-        inbox: InboxConfig {
-            owner,
-            sequencer: owner,
-            chain_id: 412_346,
-            force_delay: 600,
-            min_deposit: U256::from(1_000),
-        },
-        module_root: B256::repeat_byte(0x4d),
-        bond: U256::from(10u128.pow(18)),
-        refund: U256::from(10u128.pow(18) / 20),
-        challenge_period: 3_600,
-        module_root_delay: fuse_contracts::deploy::min_module_root_delay(600, 3_600),
-        escrow: Address::repeat_byte(0xee),
-        degree: DEFAULT_DEGREE,
-        clock: 1_800,
-    }
+    use alloy_primitives::{B256, U256};
+    use fuse_contracts::deploy::RollupConfig;
+    let mut c = RollupConfig::new(owner, 412_346, 600, B256::repeat_byte(0x4d), 3_600)
+        .with_bond(U256::from(10u128.pow(18)));
+    c.inbox.min_deposit = U256::from(1_000);
+    c
 }

@@ -12,9 +12,9 @@
 use alloy_primitives::{Address, B256, U256, keccak256};
 use alloy_sol_types::SolCall;
 use anyhow::Context as _;
-use fuse_contracts::deploy::{DEFAULT_BOND_WEI, DEFAULT_REFUND_WEI, Deployment, RollupConfig};
+use fuse_contracts::deploy::{DEFAULT_BOND_WEI, Deployment, RollupConfig};
 use fuse_contracts::evm::Evm;
-use fuse_contracts::rollup::{ChallengeManager, Inbox, InboxConfig, Outbox, Rollup};
+use fuse_contracts::rollup::{ChallengeManager, Inbox, Outbox, Rollup};
 use fuse_prover::osp_vectors::Vector;
 use fuse_vm::hash::{global_state_hash, initial_machine_hash};
 use fuse_vm::{GlobalState, MAX_STEPS};
@@ -119,6 +119,14 @@ impl Chain {
         Ok(C::abi_decode_returns(&out.output)?)
     }
 
+    /// Appends a tick to `inbox` from `from`, `seconds` after the last block.
+    fn tick(&mut self, from: Address, inbox: Address, seconds: u64) -> anyhow::Result<()> {
+        self.later(seconds);
+        let call = Inbox::tickCall {}.abi_encode();
+        self.send("Inbox.tick", from, inbox, call, U256::ZERO)?;
+        Ok(())
+    }
+
     fn later(&mut self, seconds: u64) {
         let (n, t) = self.evm.block();
         self.evm.set_block(n + 1, t + seconds);
@@ -132,25 +140,13 @@ pub fn dispute(degree: u64, honest_challenges: bool, proof: &Vector) -> anyhow::
     let owner = evm.sender;
     let escrow = Address::repeat_byte(0xee);
     let bond = U256::from(DEFAULT_BOND_WEI);
-    let refund = U256::from(DEFAULT_REFUND_WEI);
     let d = Deployment::deploy(
         &mut evm,
         RollupConfig {
-            inbox: InboxConfig {
-                owner,
-                sequencer: owner,
-                chain_id: 412_346,
-                force_delay: 3_600,
-                min_deposit: U256::from(1),
-            },
-            module_root: MODULE_ROOT,
-            bond,
-            refund,
-            challenge_period: PERIOD,
-            module_root_delay: fuse_contracts::deploy::min_module_root_delay(3_600, PERIOD),
             escrow,
             degree,
             clock: CLOCK,
+            ..RollupConfig::new(owner, 412_346, 3_600, MODULE_ROOT, PERIOD)
         },
     )?;
     let mut c = Chain {
@@ -176,14 +172,7 @@ pub fn dispute(degree: u64, honest_challenges: bool, proof: &Vector) -> anyhow::
         U256::from(WITHDRAWN),
     )?;
     for _ in 1..BLOCKS {
-        c.later(12);
-        c.send(
-            "Inbox.tick",
-            owner,
-            d.inbox,
-            Inbox::tickCall {}.abi_encode(),
-            U256::ZERO,
-        )?;
+        c.tick(owner, d.inbox, 12)?;
     }
 
     // The honest side's outbox root holds one withdrawal; its root comes from the Outbox's
@@ -262,14 +251,7 @@ pub fn dispute(degree: u64, honest_challenges: bool, proof: &Vector) -> anyhow::
     // the Rollup allows, so opening the challenge and removing the liar walk every level.
     let mut tip = 3u64;
     for level in 2..=MAX_PENDING_DEPTH {
-        c.later(12);
-        c.send(
-            "Inbox.tick",
-            owner,
-            d.inbox,
-            Inbox::tickCall {}.abi_encode(),
-            U256::ZERO,
-        )?;
+        c.tick(owner, d.inbox, 12)?;
         let next = c
             .view(
                 d.rollup,
