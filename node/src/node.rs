@@ -78,9 +78,14 @@ impl<L: L1 + Clone + 'static> Node<L> {
         let store = Store::open(&config.data_dir)?;
         let sequencer = Sequencer::open(store, BatchCaps::default())?;
         let service = Service::start(sequencer, rollup.clone(), config.service);
-        let validator = match config.validator {
-            Some(v) => Some(tokio::spawn(Validator::new(rollup.clone(), v)?.run())),
-            None => None,
+        let (validator, health) = match config.validator {
+            Some(mut v) => {
+                let (tx, rx) = tokio::sync::watch::channel(Default::default());
+                v.health = Some(tx);
+                let task = tokio::spawn(Validator::new(rollup.clone(), v)?.run());
+                (Some(task), Some(rx))
+            }
+            None => (None, None),
         };
         let (rpc_addr, rpc) = serve(
             config.rpc_addr,
@@ -96,6 +101,7 @@ impl<L: L1 + Clone + 'static> Node<L> {
                     },
                 ),
                 info: info.clone(),
+                validator: health,
             },
         )
         .await?;

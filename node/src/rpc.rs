@@ -59,6 +59,8 @@ pub struct RpcContext {
     /// Tells the committer there is something to write.
     pub wake: std::sync::Arc<tokio::sync::Notify>,
     pub info: ChainInfo,
+    /// The node's validator's health, if it runs one.
+    pub validator: Option<watch::Receiver<crate::validator::health::Health>>,
 }
 
 fn error(code: i32, message: impl Into<String>, data: Option<Value>) -> ErrorObjectOwned {
@@ -248,6 +250,14 @@ pub fn module(ctx: RpcContext) -> RpcModule<RpcContext> {
     .expect("unique method name");
     m.register_method("fuse_chainInfo", |_, ctx, _| {
         Ok::<_, ErrorObjectOwned>(serde_json::to_value(&ctx.info).expect("serializable"))
+    })
+    .expect("unique method name");
+    m.register_method("fuse_validatorStatus", |_, ctx, _| {
+        let v = match &ctx.validator {
+            Some(rx) => serde_json::to_value(&*rx.borrow()).expect("serializable"),
+            None => serde_json::json!({ "state": "none" }),
+        };
+        Ok::<_, ErrorObjectOwned>(v)
     })
     .expect("unique method name");
     m

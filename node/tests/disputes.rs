@@ -369,3 +369,53 @@ async fn the_replica_falls_back_to_the_stepping_machine_when_the_twin_runs_out_o
     assert_eq!(twin.states(), machine.states());
     println!("{target} blocks: the twin and the stepping machine's re-runs reach the same states");
 }
+
+/// A guest that runs every message as an empty block, except that a forced transaction traps.
+const TRAPS_ON_FORCED: &str = r#"
+(module
+  (import "fuse" "read_inbox" (func $read_inbox (param i32 i32) (result i32)))
+  (import "fuse" "get_u64" (func $get_u64 (param i32) (result i64)))
+  (import "fuse" "set_u64" (func $set_u64 (param i32 i64)))
+  (memory (export "memory") 1 1)
+  (func (export "fuse_entry")
+    (if (i32.ne (call $read_inbox (i32.const 0) (i32.const 0)) (i32.const 0))
+      (then (if (i32.eq (i32.load8_u (i32.const 0)) (i32.const 3)) (then unreachable))))
+    (call $set_u64 (i32.const 0) (i64.add (call $get_u64 (i32.const 0)) (i64.const 1)))
+    (call $set_u64 (i32.const 1) (i64.add (call $get_u64 (i32.const 1)) (i64.const 1)))))
+"#;
+
+/// The halted-chain alarm: a block that cannot finish in the stepping machine stops the chain
+/// (nothing can be asserted past it until a new module root is scheduled), and the validator
+/// says so — its health turns `Halted`, naming the block — instead of waiting in silence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_that_cannot_finish_halts_the_validator_loudly() {
+    let buf = wast::parser::ParseBuffer::new(TRAPS_ON_FORCED).unwrap();
+    let wasm = wast::parser::parse::<wast::Wat>(&buf)
+        .unwrap()
+        .encode()
+        .unwrap();
+    let executor = std::sync::Arc::new(fuse_prover::block::Executor::new(&wasm).unwrap());
+    let l1 = EmbeddedL1::new(EmbeddedClock::Manual(1_800_000_000));
+    let owner = l1.signer();
+    let mut config = arena_config(owner, PERIOD, DEFAULT_DEGREE);
+    config.module_root = executor.module().root;
+    let rollup = RollupL1::deploy(l1.clone(), config).await.unwrap();
+    rollup.tick().await.unwrap();
+    rollup.force_transaction(vec![0xab; 8]).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (tx, rx) = tokio::sync::watch::channel(Default::default());
+    let mut c = ValidatorConfig::honest("validator", dir.path().join("v"));
+    c.health = Some(tx);
+    let mut v = Validator::with_executor(account(&l1, &rollup, 0x11).await, c, executor).unwrap();
+    for _ in 0..5 {
+        v.poll().await.unwrap();
+        l1.advance(60).await.unwrap();
+    }
+    let health = rx.borrow().clone();
+    let fuse_node::validator::health::Health::Halted { reason } = health else {
+        panic!("not halted: {health:?}");
+    };
+    assert!(reason.contains("block 2"), "{reason}");
+    assert_eq!(v.health(), &*rx.borrow());
+    println!("halted: {reason}");
+}

@@ -115,7 +115,8 @@ async fn story<L: L1 + DevClock + Clone + 'static>(
         if seen.last() != Some(&s) {
             seen.push(s.clone());
         }
-        s == "FINALIZED"
+        // The two may be in different batches, hence different assertions.
+        s == "FINALIZED" && status(&withdrawal).await == "FINALIZED"
     });
     let order = ["PENDING", "ACCEPTED_IN_L2", "POSTED", "FINALIZED"];
     let ranks: Vec<usize> = seen

@@ -130,6 +130,15 @@ async fn a_transfer_moves_through_its_statuses_over_json_rpc() {
     let info: ChainInfo = c.request("fuse_chainInfo", rpc_params![]).await.unwrap();
     assert_eq!(info, d.info);
     assert_eq!(info.chain_id, DEVNET_CHAIN_ID);
+    // The node's validator reports whether it can extend the chain.
+    let health: serde_json::Value = c
+        .request("fuse_validatorStatus", rpc_params![])
+        .await
+        .unwrap();
+    assert!(
+        ["running", "waiting"].contains(&health["state"].as_str().unwrap()),
+        "{health}"
+    );
 
     let alice = PrivateKeySigner::from_bytes(&B256::repeat_byte(0xa1)).unwrap();
     let bob = Address::repeat_byte(0xb0);

@@ -2,15 +2,15 @@
 //! the wasmtime twin (fast), over a chain store both read their inputs from.
 //!
 //! A validator computes every block with the twin and re-runs it in the machine when the twin
-//! traps or runs out of fuel (DESIGN.md rule 3); a challenger runs the machine to bisect and
-//! prove. Both take inbox messages and preimages from a [`ChainHost`], a cheap handle on a
+//! traps, runs out of fuel or is not known to stay within the machine's step bound; a
+//! challenger runs the machine to bisect and prove. Both take inbox messages and preimages from a [`ChainHost`], a cheap handle on a
 //! [`ChainStore`], so a chain's preimages outlive the block that recorded them.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use alloy_primitives::B256;
-use fuse_vm::twin::{Twin, TwinExit};
+use fuse_vm::twin::{BLOCK_FUEL, Twin, TwinExit};
 use fuse_vm::{GlobalState, Host, HostError, MAX_STEPS, Machine, Module, Status, inbox};
 
 /// The machine's global state of the STF's (the same four fields; fuse-arbos is `no_std` and
@@ -156,23 +156,28 @@ pub struct MachineRun {
 /// A guest module ready for both executors.
 pub struct Executor {
     module: Arc<Module>,
-    twin: Twin,
-    compiled: wasmtime::Module,
+    /// A twin whose fuel bounds the machine's steps, or `None` for a module it cannot meter
+    /// (then every block runs in the machine).
+    twin: Option<(Twin, wasmtime::Module)>,
 }
 
 impl Executor {
-    /// Loads `wasm` into the machine and compiles it for the twin.
+    /// Loads `wasm` into the machine and compiles it for the metered twin.
     pub fn new(wasm: &[u8]) -> anyhow::Result<Executor> {
         let module = Arc::new(fuse_vm::load(wasm)?);
-        let twin = Twin::new();
-        let compiled = twin
-            .compile(wasm)
-            .map_err(|e| anyhow::anyhow!("wasmtime rejects the module: {e:#}"))?;
-        Ok(Executor {
-            module,
-            twin,
-            compiled,
-        })
+        let twin = match Twin::metered(&module) {
+            Ok(twin) => {
+                let compiled = twin
+                    .compile(wasm)
+                    .map_err(|e| anyhow::anyhow!("wasmtime rejects the module: {e:#}"))?;
+                Some((twin, compiled))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the twin cannot meter this module: every block runs in the stepping machine");
+                None
+            }
+        };
+        Ok(Executor { module, twin })
     }
 
     /// The committed guest (crate::guest::WASM).
@@ -209,13 +214,25 @@ impl Executor {
         })
     }
 
-    /// Runs the block from `gs` in the twin with `fuel`.
+    /// Runs the block from `gs` in the metered twin with at most `fuel` (capped at
+    /// [`BLOCK_FUEL`]). `Finished` only when the run stayed within that fuel, so within the
+    /// machine's step bound; a run that did not, or a module the twin cannot meter, is
+    /// `OutOfFuel`, and the machine decides.
     pub fn run_twin<H: Host + Send + 'static>(
         &self,
         host: H,
         gs: GlobalState,
         fuel: u64,
     ) -> Result<TwinExit, HostError> {
-        Ok(self.twin.run_block(&self.compiled, gs, host, fuel)?.0)
+        let Some((twin, compiled)) = &self.twin else {
+            return Ok(TwinExit::OutOfFuel);
+        };
+        let budget = fuel.min(BLOCK_FUEL);
+        // Room past the budget, so an overdrawn run is still told apart from one within it.
+        let (exit, _, used) = twin.run_block(compiled, gs, host, budget.saturating_mul(2))?;
+        Ok(match exit {
+            TwinExit::Finished(_) if used > budget => TwinExit::OutOfFuel,
+            other => other,
+        })
     }
 }

@@ -6,7 +6,8 @@
 //! reference types or multi-value; NaN canonicalization on (floats are rejected anyway);
 //! fuel-bounded; memory-limited. Host calls run [`crate::step::host::call`], the same code the
 //! machine runs. A trap or fuel exhaustion here is never authoritative: the caller re-runs
-//! the block in the stepping machine (DESIGN.md rule 3).
+//! the block in the stepping machine. A finished run is a result only from a [`Twin::metered`]
+//! engine within [`BLOCK_FUEL`]: wasmtime's own fuel can undercount the machine's steps.
 
 use wasmtime::{
     Caller, Config, Engine, Extern, Global, GlobalType, Instance, Linker, Memory, MemoryType,
@@ -21,9 +22,25 @@ use crate::spectest::Outcome;
 use crate::step::Fault;
 use crate::{GlobalState, MAX_MEMORY_PAGES, PAGE_SIZE};
 
-/// Native stack wasmtime may use; deep recursion traps here before the machine's
-/// `MAX_FRAMES` frames could be reached, so the twin never finishes where the machine errors.
-pub const MAX_WASM_STACK: usize = 512 * 1024;
+/// Native stack wasmtime may use. Every call takes at least 16 bytes of it (a return address
+/// and a saved frame pointer: wasmtime keeps frame pointers in compiled wasm), so 128 KiB
+/// holds at most 8,192 nested calls and recursion traps here well before the machine's
+/// `MAX_FRAMES` (16,384): the twin never finishes a block where the machine errors.
+pub const MAX_WASM_STACK: usize = 128 * 1024;
+
+/// Machine steps a block takes besides its wasm operators: the synthetic entry's calls (the
+/// start function, the guest entry) and `finish`.
+pub const ENTRY_STEPS: u64 = 3;
+
+/// Fuel a metered twin run of a block may use and still be accepted as a result: a run that
+/// used no more finishes in the machine within `MAX_STEPS` ([`Twin::metered`]).
+pub const BLOCK_FUEL: u64 = crate::MAX_STEPS - ENTRY_STEPS;
+
+/// A module the twin cannot meter exactly: a branch may take more machine steps than one
+/// operator's fuel cost can say (its stack cleanup is longer than 252 values).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a branch may drop up to {0} values: more machine steps than a fuel cost can express")]
+pub struct Unmeterable(pub u32);
 
 /// How a twin run ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,8 +97,37 @@ impl Default for Twin {
 }
 
 impl Twin {
-    /// An engine with the deterministic configuration.
+    /// An engine with the deterministic configuration and wasmtime's own fuel costs.
     pub fn new() -> Self {
+        Self::with_costs(None)
+    }
+
+    /// An engine whose fuel bounds the stepping machine's steps on `module`: every wasm
+    /// operator costs at least the steps its lowering takes (docs/spec/isa.md, "The
+    /// lowering"). wasmtime charges nothing for `drop`, `return`, `else`, `end` and
+    /// `unreachable`, which the machine executes as a step each, and one unit for a branch
+    /// that the machine may run as its stack cleanup (one `drop` or `nip` a value) plus the
+    /// jump; so a run that uses `F` fuel takes at most `F` machine steps, plus
+    /// [`ENTRY_STEPS`]. A block whose run used at most [`BLOCK_FUEL`] therefore finishes in the
+    /// machine within `MAX_STEPS`, and only such a run may stand in for the machine.
+    pub fn metered(module: &crate::Module) -> Result<Self, Unmeterable> {
+        // A branch: its cleanup (at most the deepest stack any function reaches), the jump,
+        // and for br_if / br_table the test and the table's slot.
+        let cleanup = module.max_stack_height;
+        let branch = u8::try_from(cleanup.saturating_add(3)).map_err(|_| Unmeterable(cleanup))?;
+        let mut cost = wasmtime::OperatorCost::new();
+        cost.Drop = 1;
+        cost.Unreachable = 1;
+        cost.Return = 1;
+        cost.Else = 1;
+        cost.End = 1;
+        cost.Br = branch;
+        cost.BrIf = branch;
+        cost.BrTable = branch;
+        Ok(Self::with_costs(Some(cost)))
+    }
+
+    fn with_costs(cost: Option<wasmtime::OperatorCost>) -> Self {
         let mut c = Config::new();
         // Disable everything past WebAssembly 1.0, then turn on exactly the subset.
         let wasm1 = wasmtime::WasmFeatures::MUTABLE_GLOBAL
@@ -92,6 +138,9 @@ impl Twin {
             .cranelift_nan_canonicalization(true)
             .consume_fuel(true)
             .max_wasm_stack(MAX_WASM_STACK);
+        if let Some(cost) = cost {
+            c.operator_cost(cost);
+        }
         // Compilation is serial: wasmtime is built without its parallel-compilation feature.
         let engine = Engine::new(&c).expect("the twin's configuration is valid");
         Twin { engine }
@@ -143,14 +192,17 @@ impl Twin {
     }
 
     /// Runs one block: instantiates `module` (start function, then `fuse_entry`) from `gs`
-    /// with at most `fuel` units of fuel. A host error (input not available) is an `Err`.
+    /// with at most `fuel` units of fuel. Returns how it ended, the host, and the fuel used
+    /// (`u64::MAX` if it may have used more than it was given: wasmtime checks fuel at loop
+    /// heads and calls, so a straight run can overdraw it). A host error (input not
+    /// available) is an `Err`.
     pub fn run_block<H: Host + Send + 'static>(
         &self,
         module: &WtModule,
         gs: GlobalState,
         host: H,
         fuel: u64,
-    ) -> Result<(TwinExit, Box<dyn Host + Send>), HostError> {
+    ) -> Result<(TwinExit, Box<dyn Host + Send>, u64), HostError> {
         let mut store = self.store(Box::new(host), gs, fuel);
         let linker = self.linker();
         let result = linker.instantiate(&mut store, module).and_then(|instance| {
@@ -163,8 +215,10 @@ impl Twin {
             Ok(()) => TwinExit::Finished(store.data().gs),
             Err(e) => classify(e, &store)?,
         };
+        let left = store.get_fuel().expect("fuel is enabled");
+        let used = if left == 0 { u64::MAX } else { fuel - left };
         let state = store.into_data();
-        Ok((exit, state.host))
+        Ok((exit, state.host, used))
     }
 }
 
@@ -243,6 +297,13 @@ fn host_call(
 pub struct SpecInstance {
     store: Store<State>,
     instance: Instance,
+}
+
+impl SpecInstance {
+    /// Fuel left in the instance's store (0 also when overdrawn).
+    pub fn fuel_left(&self) -> u64 {
+        self.store.get_fuel().expect("fuel is enabled")
+    }
 }
 
 impl crate::spectest::Twin for Twin {

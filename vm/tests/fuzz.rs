@@ -63,7 +63,10 @@ fn differential(bytes: &[u8], arg_seed: u64) -> u64 {
         }
         Err(_) => return 0,
     };
-    let mut twin = Twin::new();
+    // Metered, so each finished invocation can be checked to use no less fuel than the
+    // machine takes steps (what lets a validator trust a finished twin run).
+    let metered = Twin::metered(&module).is_ok();
+    let mut twin = Twin::metered(&module).unwrap_or_default();
     let mut host = MemoryHost::default();
     let mut machine = Machine::new(module.clone(), GlobalState::default());
     machine.run(&mut host, STEPS).expect("no host input needed");
@@ -102,6 +105,7 @@ fn differential(bytes: &[u8], arg_seed: u64) -> u64 {
         if machine.invoke(f, &args).is_err() {
             continue;
         }
+        let steps_before = machine.steps();
         // Hash at every step for a while, checking against a from-scratch hash at a few.
         let mut checks = 0;
         for step in 0..STEPS {
@@ -164,12 +168,22 @@ fn differential(bytes: &[u8], arg_seed: u64) -> u64 {
                     .collect(),
             ),
         };
+        let steps = machine.steps() - steps_before;
+        let fuel_before = twin_inst.fuel_left();
         let theirs = twin
             .invoke(&mut twin_inst, &name, &args)
             .expect("twin runs");
+        let fuel_left = twin_inst.fuel_left();
         match (&mine, &theirs) {
             (Outcome::Values(a), Outcome::Values(b)) => {
-                assert_eq!(a, b, "results of {name} differ")
+                assert_eq!(a, b, "results of {name} differ");
+                if metered && fuel_left > 0 {
+                    let fuel = fuel_before - fuel_left;
+                    assert!(
+                        steps <= fuel,
+                        "{name}: {steps} machine steps on {fuel} fuel"
+                    );
+                }
             }
             (Outcome::Trap(_), Outcome::Trap(_)) => {}
             // The twin may trap (stack, fuel) where the machine finishes: that block is then

@@ -93,7 +93,7 @@ fn every_host_call_agrees_with_the_twin() {
 
     let twin = Twin::new();
     let compiled = twin.compile(&wasm).unwrap();
-    let (exit, _) = twin
+    let (exit, _, _) = twin
         .run_block(&compiled, gs, host_with(message), 1_000_000)
         .unwrap();
     assert_eq!(exit, TwinExit::Finished(*out));
@@ -123,7 +123,7 @@ fn ecrecover_matches_the_evm_precompile_on_a_real_signature() {
     assert_ne!(want, [0u8; 32]);
     assert_eq!(m.global_state().outbox_root, B256::from(want));
     let twin = Twin::new();
-    let (exit, _) = twin
+    let (exit, _, _) = twin
         .run_block(
             &twin.compile(&wasm).unwrap(),
             gs,
@@ -167,7 +167,7 @@ fn missing_message_is_a_host_error_and_the_machine_can_resume() {
     assert!(
         matches!(r, Err(HostError::MissingMessage(3))),
         "twin: {:?}",
-        r.map(|(e, _)| e)
+        r.map(|(e, _, _)| e)
     );
 }
 
@@ -216,7 +216,7 @@ fn bad_host_arguments_trap_in_both() {
             m.status()
         );
         let twin = Twin::new();
-        let (exit, _) = twin
+        let (exit, _, _) = twin
             .run_block(
                 &twin.compile(&wasm).unwrap(),
                 GlobalState {

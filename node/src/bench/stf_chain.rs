@@ -16,8 +16,8 @@ use fuse_arbos::testing::MemoryEnv;
 use fuse_arbos::trie::ACCOUNTS;
 use fuse_arbos::tx::{self, Domain, SignedTx};
 use fuse_prover::block::{ChainHost, Executor, to_vm};
+use fuse_vm::Status;
 use fuse_vm::twin::TwinExit;
-use fuse_vm::{MAX_STEPS, Status};
 
 pub(crate) const CHAIN_ID: u64 = 412_346;
 pub(crate) const INBOX: [u8; 20] = [0x1b; 20];
@@ -214,7 +214,7 @@ impl Chain {
         let run = ex.run_machine(&mut self.host, gs)?;
         let machine_s = t.elapsed().as_secs_f64();
         let t = Instant::now();
-        let twin = ex.run_twin(self.host.clone(), gs, MAX_STEPS)?;
+        let twin = ex.run_twin(self.host.clone(), gs, fuse_vm::twin::BLOCK_FUEL)?;
         let twin_s = t.elapsed().as_secs_f64();
         self.env.inbox = msg;
         let t = Instant::now();

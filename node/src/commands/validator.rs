@@ -15,6 +15,7 @@ use jsonrpsee::rpc_params;
 
 use crate::l1::rollup::RollupL1;
 use crate::rpc::ChainInfo;
+use crate::validator::health::Health;
 use crate::validator::{LieSpec, Narration, Validator, ValidatorConfig};
 
 /// Where a validator lies (none of them: it is honest).
@@ -152,6 +153,8 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     config.lie = lie;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     config.narrate = Some(tx);
+    let (health_tx, mut health) = tokio::sync::watch::channel(Health::default());
+    config.health = Some(health_tx);
     let v = Validator::new(rollup, config)?;
     eprintln!(
         "fuse-l2 validator {} ({}) on {}{}",
@@ -161,19 +164,29 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         lie.map(|l| format!(", lying: {l:?}")).unwrap_or_default()
     );
     let task = tokio::spawn(v.run());
-    loop {
+    let code = loop {
         tokio::select! {
             n = rx.recv() => match n {
                 Some((_, n)) => println!("{}", describe(&n)),
-                None => break,
+                None => break ExitCode::SUCCESS,
             },
-            _ = tokio::signal::ctrl_c() => break,
+            Ok(()) = health.changed() => {
+                if let Health::Halted { reason } = &*health.borrow() {
+                    eprintln!("fuse-l2 validator: HALTED — it cannot extend the chain: {reason}");
+                    break ExitCode::from(EXIT_HALTED);
+                }
+            }
+            _ = tokio::signal::ctrl_c() => break ExitCode::SUCCESS,
         }
-    }
+    };
     task.abort();
     eprintln!("fuse-l2 validator: stopping");
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
+
+/// The exit code of `fuse-l2 validator` when it cannot extend the chain (docs/validator.md,
+/// "The halted-chain alarm").
+pub const EXIT_HALTED: u8 = 3;
 
 /// One line for a [`Narration`].
 pub fn describe(n: &Narration) -> String {

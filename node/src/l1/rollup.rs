@@ -309,6 +309,14 @@ impl<L: L1> RollupL1<L> {
         self.view(self.contracts.rollup, Rollup::bondCall {}).await
     }
 
+    /// Seconds a family stays open after its first child.
+    pub async fn challenge_period(&self) -> Result<u64, L1Error> {
+        let p = self
+            .view(self.contracts.rollup, Rollup::challengePeriodCall {})
+            .await?;
+        Ok(p.saturating_to())
+    }
+
     /// Whether `who` has a live stake.
     pub async fn is_staked(&self, who: Address) -> Result<bool, L1Error> {
         let s = self

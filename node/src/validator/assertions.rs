@@ -13,6 +13,10 @@ use crate::l1::rollup::{CONFIRMED, MAX_PENDING_DEPTH, PENDING, StakerInfo};
 impl<L: L1 + Clone + 'static> Validator<L> {
     pub(super) async fn assert_and_confirm(&mut self) -> anyhow::Result<()> {
         let info = self.rollup.staker_info(self.me).await?;
+        // An honest validator never loses a challenge: if it did, something is wrong with it
+        // (its guest, its L1 view), and an operator must look.
+        self.findings.stake_lost =
+            self.config.lie.is_none() && (info.removed || lost_any(&self.store)?);
         if info.removed {
             // It lost a challenge; its other challenges are being forfeited.
             return Ok(());
@@ -28,7 +32,7 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             return Ok(());
         }
         let info = self.catch_up(info).await?;
-        self.extend(info).await?;
+        self.findings.blocked = self.extend(info).await?;
         self.collect().await
     }
 
@@ -115,18 +119,20 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         Ok(())
     }
 
-    async fn extend(&mut self, info: StakerInfo) -> anyhow::Result<()> {
+    /// Extends its line: stakes on the child that claims what it computed, or creates one.
+    /// Returns the rule that makes it wait, if one does (a closed family, the depth bound).
+    async fn extend(&mut self, info: StakerInfo) -> anyhow::Result<Option<&'static str>> {
         let tip = if info.staked {
             info.current
         } else {
             self.rollup.latest_confirmed().await?
         };
         let Some(t) = self.view.assertion(tip).cloned() else {
-            return Ok(());
+            return Ok(None);
         };
         let (from, to) = (t.after_inbox(), t.next_inbox);
         if to <= from || self.replica().executed() < to {
-            return Ok(());
+            return Ok(None);
         }
         // A range of ticks alone is asserted only to reach what follows it — unless someone
         // else asserted it: then it is staked on or rivalled like any other, or a wrong claim
@@ -137,7 +143,7 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             .iter()
             .any(|c| self.view.assertion(*c).is_some_and(|a| a.status == PENDING));
         if !asserted && !self.replica().any_substantive(from, executed) {
-            return Ok(());
+            return Ok(None);
         }
         self.resolve_lie(from, to)?;
         let claim = self.claim(to).expect("executed above");
@@ -151,23 +157,28 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         if let Some(c) = self.agreed_child(tip) {
             if !(info.staked && info.current == c) {
                 if !self.rollup.family_open(tip).await? {
-                    tracing::warn!(validator = %self.config.name, assertion = c, "the family of an assertion it agrees with closed before it joined: it waits for confirmations to catch up");
-                    return Ok(());
+                    return Ok(Some(
+                        "the family of an assertion it agrees with closed before it joined",
+                    ));
                 }
                 let receipt = self.rollup.stake_on(c, bond).await?;
                 self.stats.count_other(&receipt);
                 self.say(Narration::StakedOn { id: c });
             }
-            return Ok(());
+            return Ok(None);
         }
         // A new bond enters only while the latest confirmed assertion's family is open, and
         // no line grows past the Rollup's depth limit: wait for confirmations.
         let latest = self.rollup.latest_confirmed().await?;
         if !info.staked && !self.rollup.family_open(latest).await? {
-            return Ok(());
+            return Ok(Some(
+                "its new bond waits for the latest confirmed assertion's family to open",
+            ));
         }
         if self.view.height(tip) + 1 > self.view.height(latest) + MAX_PENDING_DEPTH {
-            return Ok(());
+            return Ok(Some(
+                "its line is as deep below the latest confirmed assertion as the Rollup allows",
+            ));
         }
         let id = self.rollup.create_assertion(tip, &claim, bond).await?;
         self.stats.other_txs += 1;
@@ -178,7 +189,7 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             position: to,
             lying,
         });
-        Ok(())
+        Ok(None)
     }
 
     /// Withdraws challenge winnings.

@@ -53,13 +53,11 @@ impl<L: L1 + Clone + 'static> Validator<L> {
                 continue;
             };
             if a.module_root != ours {
-                tracing::error!(
-                    validator = %self.config.name,
-                    assertion = x,
-                    theirs = %a.module_root,
-                    ours = %ours,
-                    "a wrong assertion runs another module than this validator's guest: it cannot be challenged from here"
-                );
+                self.findings.unreachable_lie = Some(format!(
+                    "assertion {x} is wrong but runs module {}, not its guest's {ours}: it \
+                     cannot be challenged from here",
+                    a.module_root
+                ));
                 continue;
             }
             let stakers: Vec<Address> = self

@@ -15,6 +15,7 @@
 pub mod arena;
 pub mod assertions;
 pub mod challenges;
+pub mod health;
 pub mod replica;
 pub mod store;
 pub mod view;
@@ -34,6 +35,7 @@ use tokio::sync::mpsc;
 
 use crate::l1::rollup::RollupL1;
 use crate::l1::{L1, L1Receipt};
+use health::{Findings, Health};
 use replica::Replica;
 use store::DisputeStore;
 use view::RollupView;
@@ -73,6 +75,8 @@ pub struct ValidatorConfig {
     pub lie: Option<LieSpec>,
     /// Where to send what it does (with its name), besides the log.
     pub narrate: Option<mpsc::UnboundedSender<(String, Narration)>>,
+    /// Where to publish its health after every poll (the node's RPC, `fuse-l2 validator`).
+    pub health: Option<tokio::sync::watch::Sender<Health>>,
 }
 
 impl ValidatorConfig {
@@ -86,6 +90,7 @@ impl ValidatorConfig {
             budget: Budget::default(),
             lie: None,
             narrate: None,
+            health: None,
         }
     }
 }
@@ -187,14 +192,30 @@ pub struct Validator<L> {
     /// The lie, once its block and step are known.
     lie: Option<(u64, Option<u64>)>,
     degree: Option<u64>,
+    /// The Rollup's challenge period, read once.
+    period: Option<u64>,
+    /// What this poll found about its ability to extend the chain, and the health that
+    /// follows.
+    findings: Findings,
+    health: Health,
     /// Messages said once (stuck challenges), so a poll loop does not repeat them.
     said: std::collections::BTreeSet<(u64, u64)>,
     pub stats: ValidatorStats,
 }
 
 impl<L: L1 + Clone + 'static> Validator<L> {
-    /// A validator over `rollup`, signing as its L1 handle's account.
+    /// A validator over `rollup`, signing as its L1 handle's account, running the committed
+    /// guest.
     pub fn new(rollup: RollupL1<L>, config: ValidatorConfig) -> anyhow::Result<Validator<L>> {
+        Self::with_executor(rollup, config, Arc::new(Executor::guest()?))
+    }
+
+    /// The same running `executor`'s module (tests run guests built to misbehave).
+    pub fn with_executor(
+        rollup: RollupL1<L>,
+        config: ValidatorConfig,
+        executor: Arc<Executor>,
+    ) -> anyhow::Result<Validator<L>> {
         let store = DisputeStore::open(&config.data_dir)?;
         let me = rollup.l1.signer();
         let lie = match config.lie {
@@ -210,12 +231,15 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         Ok(Validator {
             rollup,
             me,
-            replica: Some(Replica::new(Arc::new(Executor::guest()?))),
+            replica: Some(Replica::new(executor)),
             view: RollupView::default(),
             store,
             histories: BTreeMap::new(),
             lie,
             degree: None,
+            period: None,
+            findings: Findings::default(),
+            health: Health::Running,
             said: Default::default(),
             stats: ValidatorStats::default(),
             config,
@@ -230,6 +254,11 @@ impl<L: L1 + Clone + 'static> Validator<L> {
     /// The account it stakes and moves as.
     pub fn address(&self) -> Address {
         self.me
+    }
+
+    /// Whether it can still extend the chain, as of its last poll.
+    pub fn health(&self) -> &Health {
+        &self.health
     }
 
     /// Runs until the task is dropped, logging and retrying what fails.
@@ -262,6 +291,7 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             self.degree = Some(self.rollup.degree().await?);
         }
         self.view.update(&self.rollup).await?;
+        self.findings = Findings::default();
         // Challenges over ranges already executed are played even when following or
         // executing failed this time: their clocks do not wait.
         self.play().await?;
@@ -269,6 +299,36 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         executed?;
         self.open_challenges().await?;
         self.assert_and_confirm().await?;
+        self.judge_health().await
+    }
+
+    /// Updates its health from this poll's findings, saying every change (a halt as an
+    /// error) and publishing it.
+    async fn judge_health(&mut self) -> anyhow::Result<()> {
+        self.findings.stuck = self.replica().stuck().map(str::to_string);
+        if self.period.is_none() {
+            self.period = Some(self.rollup.challenge_period().await?);
+        }
+        let now = self.rollup.l1.head().await?.timestamp;
+        // The delay bound is one period and a clock (half a period) after a family's first
+        // child; waiting on a rule longer than two periods is no longer the protocol at work.
+        let limit = 2 * self.period.expect("read above");
+        let next = self.health.next(&self.findings, now, limit);
+        if next != self.health {
+            match &next {
+                Health::Halted { reason } => {
+                    tracing::error!(validator = %self.config.name, %reason, "it cannot extend the chain")
+                }
+                Health::Waiting { reason, .. } => {
+                    tracing::info!(validator = %self.config.name, %reason, "waiting on a rule")
+                }
+                Health::Running => tracing::info!(validator = %self.config.name, "running"),
+            }
+            if let Some(tx) = &self.config.health {
+                tx.send_replace(next.clone());
+            }
+        }
+        self.health = next;
         Ok(())
     }
 

@@ -13,8 +13,9 @@ use fuse_arbos::message::KIND_TICK;
 use fuse_prover::block::{ChainHost, Executor};
 use fuse_prover::checkpoints::Budget;
 use fuse_prover::dispute::Truth;
+use fuse_vm::twin::BLOCK_FUEL;
 use fuse_vm::twin::TwinExit;
-use fuse_vm::{GlobalState, MAX_STEPS, Status};
+use fuse_vm::{GlobalState, Status};
 
 use crate::l1::L1;
 use crate::l1::rollup::{InboxMessage, RollupL1};
@@ -55,12 +56,12 @@ impl Replica {
             kinds: Vec::new(),
             next_block: 0,
             stuck: None,
-            fuel: MAX_STEPS,
+            fuel: BLOCK_FUEL,
             stats: ReplicaStats::default(),
         }
     }
 
-    /// Gives each block `fuel` in the twin instead of `MAX_STEPS` (tests make the twin run
+    /// Gives each block `fuel` in the twin instead of `BLOCK_FUEL` (tests make the twin run
     /// out, to exercise the stepping machine's re-run).
     pub fn with_fuel(mut self, fuel: u64) -> Replica {
         self.fuel = fuel;
@@ -70,6 +71,11 @@ impl Replica {
     /// The global states after messages `0 ..= executed()`.
     pub fn states(&self) -> &[GlobalState] {
         &self.states
+    }
+
+    /// Why execution stopped, if a block did not finish in the stepping machine.
+    pub fn stuck(&self) -> Option<&str> {
+        self.stuck.as_deref()
     }
 
     /// The module root of the guest it runs.
@@ -179,7 +185,7 @@ impl Replica {
                     if run.status != Status::Finished {
                         let why = format!(
                             "block {p} ended {:?} after {} steps in the stepping machine: no \
-                             assertion can pass it until the module root changes (rule 2)",
+                             assertion can pass it until a new module root is scheduled",
                             run.status, run.steps
                         );
                         tracing::error!("{why}");
