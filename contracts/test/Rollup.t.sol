@@ -124,6 +124,42 @@ contract RollupTest is RollupBase {
         assertEq(rollup.latestConfirmed(), b);
     }
 
+    /// A stake moves down a line of several levels in one call, as one move a level would.
+    function test_StakeMovesDownManyLevelsInOneCall() public {
+        uint256 a = _assertNext(honest, 0, "a");
+        uint256 tip = a;
+        uint256[] memory line = new uint256[](4);
+        for (uint256 i = 0; i < 4; i++) {
+            inbox.tick();
+            tip = _assertNext(liar, tip, string.concat("l", vm.toString(i)));
+            line[i] = tip;
+        }
+        vm.prank(honest);
+        rollup.stakeOn(line[3]);
+        assertEq(_staker(honest).current, line[3]);
+        assertEq(rollup.getAssertion(a).directStakers, 0);
+        assertEq(rollup.getAssertion(a).subtreeStakers, 2);
+        for (uint256 i = 0; i < 4; i++) {
+            assertEq(rollup.getAssertion(line[i]).subtreeStakers, 2, "both stakes below");
+        }
+        assertEq(rollup.getAssertion(line[3]).directStakers, 2);
+    }
+
+    /// Each family on the way must still be open, as for a move of one level.
+    function test_RevertWhen_ManyLevelMoveCrossesAClosedFamily() public {
+        uint256 a = _assertNext(honest, 0, "a");
+        inbox.tick();
+        uint256 b = _assertNext(liar, a, "b");
+        vm.warp(block.timestamp + PERIOD - 10);
+        inbox.tick();
+        uint256 c = _assertNext(liar, b, "c");
+        vm.warp(block.timestamp + 20);
+        uint256 closed = rollup.deadline(a);
+        vm.prank(honest);
+        vm.expectRevert(abi.encodeWithSelector(Rollup.FamilyClosed.selector, a, closed));
+        rollup.stakeOn(c);
+    }
+
     function test_StakeOnJoinsPendingAssertion() public {
         uint256 a = _assertNext(honest, 0, "a");
         vm.deal(liar, BOND);

@@ -1,5 +1,6 @@
 //! `fuse-l2 bench …`: benchmarks. They measure and report; they never fail on a figure.
 
+pub mod attacks;
 pub mod dispute;
 pub mod dispute_cost;
 pub mod osp;
@@ -27,6 +28,10 @@ pub enum Bench {
     /// trace and proof times with checkpoints, L1 transactions and gas per party, wall time,
     /// peak memory.
     Dispute(dispute::Args),
+    /// Attacker strategies against the honest validator with 1, 4 and 16 attacker bonds: the
+    /// honest assertion's delay against the bound, the honest side's transactions, gas and
+    /// refunds, the attacker's loss and the resource ratio.
+    Attacks(attacks::Args),
     /// The sequencer over loopback JSON-RPC: sustained transfers/s acknowledged durable,
     /// soft-confirmation latency p50/p99 at a fixed offered load, L1 batch bytes per transfer.
     Sequencer(sequencer::Args),
@@ -41,6 +46,7 @@ pub fn run(b: Bench) -> anyhow::Result<()> {
         Bench::DisputeCost(a) => dispute_cost::run(a),
         Bench::Dispute(a) => dispute::run(a),
         Bench::Sequencer(a) => sequencer::run(a),
+        Bench::Attacks(a) => attacks::run(a),
     }
 }
 

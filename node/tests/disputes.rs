@@ -419,3 +419,66 @@ async fn a_block_that_cannot_finish_halts_the_validator_loudly() {
     assert_eq!(v.health(), &*rx.borrow());
     println!("halted: {reason}");
 }
+
+/// Every attacker strategy of `validator::attacks` against the real honest validator, with 1
+/// and 4 attacker bonds (16 in `fuse-l2 bench attacks`): the honest side wins every game,
+/// loses nothing, has its assertion confirmed within `T + C` of its family's first child plus
+/// its latency, and every attack costs the attacker at least 6.5 times what it costs the
+/// honest side at the stated gas price — repaid in full from the attacker's bonds wherever
+/// the attacker lost one (the dead end costs the attacker gas only).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_attack_is_refused_or_bounded_against_the_real_validator() {
+    use fuse_node::validator::attacks::{Attack, play};
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = play(Attack::None, 0, &dir.path().join("baseline"))
+        .await
+        .unwrap();
+    for attack in Attack::ALL.into_iter().filter(|a| *a != Attack::None) {
+        for bonds in [1, 4] {
+            let r = play(
+                attack,
+                bonds,
+                &dir.path().join(format!("{attack:?}{bonds}")),
+            )
+            .await
+            .unwrap();
+            let cost = r.honest_cost(baseline.honest_gas);
+            println!(
+                "{attack:?} x{bonds}: confirmed after {} s (bound {}), honest {} txs / {} gas, \
+                 extra {cost} wei, refunded {}, attacker lost {}, {} challenges, {} refused",
+                r.delay,
+                r.bound,
+                r.honest_txs,
+                r.honest_gas,
+                r.honest_refunds,
+                r.attacker_loss,
+                r.challenges,
+                r.refused
+            );
+            assert!(
+                r.honest_won_all,
+                "{attack:?} x{bonds}: the honest side lost a game"
+            );
+            assert!(
+                !r.honest_lost,
+                "{attack:?} x{bonds}: the honest side lost money"
+            );
+            assert!(
+                r.delay <= r.bound,
+                "{attack:?} x{bonds}: {} s past {}",
+                r.delay,
+                r.bound
+            );
+            assert!(
+                r.attacker_loss * U256::from(2) >= cost * U256::from(13),
+                "{attack:?} x{bonds}: ratio below 6.5"
+            );
+            if attack != Attack::DeadEnd {
+                assert!(r.honest_refunds >= cost, "{attack:?} x{bonds}: not repaid");
+            }
+            if matches!(attack, Attack::DeadlineRolling | Attack::ManyChallenges) && bonds > 1 {
+                assert!(r.refused > 0, "{attack:?} x{bonds}: nothing refused");
+            }
+        }
+    }
+}

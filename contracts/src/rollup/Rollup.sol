@@ -279,12 +279,15 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
         _stake(id, parentId);
     }
 
-    /// @notice Stakes the sender on pending assertion `id` (a new bond, or its stake moved
-    ///         down from `id`'s parent) while `id`'s family is open.
+    /// @notice Stakes the sender on pending assertion `id`: a new bond while `id`'s family is
+    ///         open, or its stake moved down from its current assertion to `id`, any number
+    ///         of levels in one call, through families that are all still open.
     function stakeOn(uint256 id) external payable {
         Assertion storage a = _get(id);
         if (a.status != AssertionStatus.Pending) revert NotPending(id);
-        _stake(id, a.parent);
+        Staker storage s = stakers[msg.sender];
+        if (s.staked && s.current != a.parent) _moveDownTo(s, id);
+        else _stake(id, a.parent);
     }
 
     /// @notice Confirms `id` (anyone): pending, child of the latest confirmed, past its
@@ -518,6 +521,35 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
             assertions.addBond(target);
             emit Staked(msg.sender, target, msg.value);
         }
+        // forge-lint: disable-next-line(unsafe-typecast)
+        s.current = uint64(target);
+    }
+
+    /// Moves `s` from its current assertion down to the descendant `target`, as one move a
+    /// level would: every family on the way open, the subtree count of every assertion below
+    /// the current one up by one. A follower of a long line of correct assertions pays one
+    /// transaction, not one a level.
+    function _moveDownTo(Staker storage s, uint256 target) private {
+        if (msg.value != 0) revert WrongBond(msg.value, 0);
+        uint256 from = s.current;
+        if (assertions[from].status == AssertionStatus.Confirmed && from != latestConfirmed) {
+            revert AssertionTree.NotInLatestSubtree(target);
+        }
+        uint256 depth = assertions[target].height - assertions[latestConfirmed].height;
+        if (depth > MAX_PENDING_DEPTH) revert AssertionTree.TooDeep(depth, MAX_PENDING_DEPTH);
+        uint256 cur = target;
+        for (uint256 i = 0; cur != from; i++) {
+            Assertion storage a = assertions[cur];
+            if (i == MAX_PENDING_DEPTH || a.status != AssertionStatus.Pending) {
+                revert StakeMovesSideways(from, assertions[target].parent);
+            }
+            _requireOpen(a.parent);
+            a.subtreeStakers += 1;
+            cur = a.parent;
+        }
+        assertions[from].directStakers -= 1;
+        assertions[target].directStakers += 1;
+        emit StakerMoved(msg.sender, from, target);
         // forge-lint: disable-next-line(unsafe-typecast)
         s.current = uint64(target);
     }

@@ -226,14 +226,14 @@ impl<L: L1> RollupL1<L> {
 
     /// Claims `gs` after the blocks of `parent`'s range, staking `bond` (a new stake) or
     /// moving the sender's stake (`bond` zero). Returns the id of the assertion the sender
-    /// now stands on: the new one, or the sibling that already made the same claim (the
-    /// Rollup stakes on it instead).
+    /// now stands on — the new one, or the sibling that already made the same claim (the
+    /// Rollup stakes on it instead) — and the receipt.
     pub async fn create_assertion(
         &self,
         parent: u64,
         gs: &GlobalState,
         bond: U256,
-    ) -> Result<u64, L1Error> {
+    ) -> Result<(u64, L1Receipt), L1Error> {
         let call = Rollup::createAssertionCall {
             parentId: U256::from(parent),
             afterState: sol_global_state(gs),
@@ -245,7 +245,7 @@ impl<L: L1> RollupL1<L> {
                 .iter()
                 .filter(|l| l.log.address == self.contracts.rollup)
         };
-        ours()
+        let id = ours()
             .find_map(|l| Rollup::AssertionCreated::decode_log(&l.log).ok())
             .map(|e| e.id)
             .or_else(|| {
@@ -259,7 +259,8 @@ impl<L: L1> RollupL1<L> {
                 ours().find_map(|l| Rollup::StakerMoved::decode_log(&l.log).ok().map(|e| e.to))
             })
             .map(|id| id.saturating_to())
-            .ok_or_else(|| L1Error::Transport("createAssertion emitted no stake event".into()))
+            .ok_or_else(|| L1Error::Transport("createAssertion emitted no stake event".into()));
+        Ok((id?, receipt))
     }
 
     /// Confirms assertion `id`.

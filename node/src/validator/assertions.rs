@@ -122,6 +122,23 @@ impl<L: L1 + Clone + 'static> Validator<L> {
     /// Extends its line: stakes on the child that claims what it computed, or creates one.
     /// Returns the rule that makes it wait, if one does (a closed family, the depth bound).
     async fn extend(&mut self, info: StakerInfo) -> anyhow::Result<Option<&'static str>> {
+        if info.staked {
+            // A lie given by seed or as "the first batch" is fixed over the ranges of the line
+            // before the line is followed (once fixed, the line stops at it).
+            let mut at = info.current;
+            while let Some(a) = self.view.assertion(at).cloned() {
+                if self.replica().executed() >= a.next_inbox {
+                    self.resolve_lie(a.after_inbox(), a.next_inbox)?;
+                }
+                match self.agreed_child(at) {
+                    Some(c) => at = c,
+                    None => break,
+                }
+            }
+            if !self.agreed_line(info.current).is_empty() {
+                return self.follow(info.current).await;
+            }
+        }
         let tip = if info.staked {
             info.current
         } else {
@@ -180,8 +197,8 @@ impl<L: L1 + Clone + 'static> Validator<L> {
                 "its line is as deep below the latest confirmed assertion as the Rollup allows",
             ));
         }
-        let id = self.rollup.create_assertion(tip, &claim, bond).await?;
-        self.stats.other_txs += 1;
+        let (id, receipt) = self.rollup.create_assertion(tip, &claim, bond).await?;
+        self.stats.count_other(&receipt);
         let lying = self.replica().state(to) != Some(claim);
         self.say(Narration::Asserted {
             id,
@@ -189,6 +206,77 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             position: to,
             lying,
         });
+        Ok(None)
+    }
+
+    /// The line of pending assertions it agrees with below `from`, each the child of the one
+    /// before (`from` excluded).
+    fn agreed_line(&self, from: u64) -> Vec<u64> {
+        let mut line = Vec::new();
+        let mut at = from;
+        while let Some(c) = self.agreed_child(at) {
+            line.push(c);
+            at = c;
+        }
+        line
+    }
+
+    /// Follows the line of assertions it agrees with that others made below its stake. At
+    /// once when it must stand lower — a wrong assertion hangs off the line, or it is about to
+    /// extend the line's end itself — and otherwise only once a family on the way is within
+    /// half a period of its deadline; then all the way down in one transaction (a stake moves
+    /// any number of levels at once). A line made a level at a time to make it pay a move a
+    /// level costs it one move per half period.
+    async fn follow(&mut self, current: u64) -> anyhow::Result<Option<&'static str>> {
+        let line = self.agreed_line(current);
+        let deepest = *line.last().expect("a line to follow");
+        // The families it passes through: those of `current` and of every assertion on the
+        // line but the last.
+        let families: Vec<u64> = std::iter::once(current)
+            .chain(line[..line.len() - 1].iter().copied())
+            .collect();
+        let wrong_beside = families.iter().zip(&line).any(|(p, next)| {
+            self.view.assertions[p]
+                .children
+                .iter()
+                .any(|c| c != next && self.view.assertion(*c).is_some_and(|a| a.status == PENDING))
+        });
+        let end = &self.view.assertions[&deepest];
+        let executed = self.replica().executed();
+        let extends_end = executed >= end.next_inbox
+            && (end
+                .children
+                .iter()
+                .any(|c| self.view.assertion(*c).is_some_and(|a| a.status == PENDING))
+                || self.replica().any_substantive(end.after_inbox(), executed));
+        let mut must = wrong_beside || extends_end;
+        if !must {
+            if self.period.is_none() {
+                self.period = Some(self.rollup.challenge_period().await?);
+            }
+            let now = self.rollup.l1.head().await?.timestamp;
+            let margin = self.period.expect("read above") / 2;
+            for p in &families {
+                let d = self.rollup.deadline(*p).await?;
+                if d != 0 && d <= now + margin {
+                    must = true;
+                    break;
+                }
+            }
+        }
+        if !must {
+            return Ok(None);
+        }
+        for p in &families {
+            if !self.rollup.family_open(*p).await? {
+                return Ok(Some(
+                    "the family of an assertion it agrees with closed before it joined",
+                ));
+            }
+        }
+        let receipt = self.rollup.stake_on(deepest, U256::ZERO).await?;
+        self.stats.count_other(&receipt);
+        self.say(Narration::StakedOn { id: deepest });
         Ok(None)
     }
 

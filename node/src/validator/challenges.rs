@@ -201,6 +201,13 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             }
             return Ok(());
         }
+        if self
+            .config
+            .move_late
+            .is_some_and(|margin| mine_left > margin)
+        {
+            return Ok(());
+        }
         if mine_left < 2 * self.config.poll_interval.as_secs().max(1) {
             tracing::warn!(validator = %self.config.name, challenge = id, seconds_left = mine_left, "our clock is nearly out");
         }

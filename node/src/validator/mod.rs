@@ -14,6 +14,7 @@
 
 pub mod arena;
 pub mod assertions;
+pub mod attacks;
 pub mod challenges;
 pub mod health;
 pub mod replica;
@@ -73,6 +74,9 @@ pub struct ValidatorConfig {
     pub budget: Budget,
     /// Lie, for tests and demos.
     pub lie: Option<LieSpec>,
+    /// Move in a challenge only once at most this many seconds are left on its clock (the
+    /// last-second liar of the attack runs).
+    pub move_late: Option<u64>,
     /// Where to send what it does (with its name), besides the log.
     pub narrate: Option<mpsc::UnboundedSender<(String, Narration)>>,
     /// Where to publish its health after every poll (the node's RPC, `fuse-l2 validator`).
@@ -89,6 +93,7 @@ impl ValidatorConfig {
             confirmations: 0,
             budget: Budget::default(),
             lie: None,
+            move_late: None,
             narrate: None,
             health: None,
         }
