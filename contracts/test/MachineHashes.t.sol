@@ -71,6 +71,12 @@ contract MachineHashesTest is Test {
         assertGt(n, 0, "no finished-machine vectors");
     }
 
+    /// The level-1 value of a block that cannot finish, the same in both languages.
+    function test_stuckVector() public view {
+        assertEq(Hashing.STUCK, vm.parseJsonBytes32(json, ".stuck"));
+        assertEq(Hashing.STUCK, keccak256(abi.encodePacked(Hashing.TAG_STUCK)));
+    }
+
     function testFuzz_finishedDiffersFromInitial(bytes32 moduleRoot, bytes32 gsHash) public view {
         assertTrue(
             hashes.finishedMachineHash(gsHash) != hashes.initialMachineHash(moduleRoot, gsHash)

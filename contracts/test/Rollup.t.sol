@@ -3,6 +3,7 @@ pragma solidity ^0.8.37;
 
 import {RollupBase} from "./RollupBase.t.sol";
 import {Rollup} from "../src/rollup/Rollup.sol";
+import {IRollupEvents} from "../src/rollup/IRollupEvents.sol";
 import {Assertion, AssertionStatus} from "../src/rollup/RollupTypes.sol";
 import {ChallengeManager} from "../src/rollup/ChallengeManager.sol";
 import {IChallengeResultReceiver} from "../src/rollup/IChallengeResultReceiver.sol";
@@ -33,14 +34,14 @@ contract RollupTest is RollupBase {
             DEGREE,
             CLOCK
         );
-        vm.expectRevert(abi.encodeWithSelector(Rollup.WrongRollup.selector, address(0xdead)));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.WrongRollup.selector, address(0xdead)));
         _newRollup(other, BOND, PERIOD, ROOT_DELAY);
     }
 
     function test_RevertWhen_ManagerProvesAgainstAnotherInbox() public {
         InboxDouble dbl = new InboxDouble();
         ChallengeManager other = _managerFor(IOneStepInbox(address(dbl)), CLOCK);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.InboxMismatch.selector, address(dbl)));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.InboxMismatch.selector, address(dbl)));
         _newRollup(other, BOND, PERIOD, ROOT_DELAY);
     }
 
@@ -57,19 +58,21 @@ contract RollupTest is RollupBase {
         IOneStepInbox box = IOneStepInbox(address(inbox));
         ChallengeManager m = _managerFor(box, PERIOD / 2 + 1);
         vm.expectRevert(
-            abi.encodeWithSelector(Rollup.ClockTooLong.selector, PERIOD / 2 + 1, PERIOD)
+            abi.encodeWithSelector(IRollupEvents.ClockTooLong.selector, PERIOD / 2 + 1, PERIOD)
         );
         _newRollup(m, BOND, PERIOD, ROOT_DELAY);
 
         uint256 needed = (rollup.MAX_RESERVED() + 1) * REFUND;
         m = _managerFor(box, CLOCK);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.BondTooSmall.selector, needed - 1, needed));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRollupEvents.BondTooSmall.selector, needed - 1, needed)
+        );
         _newRollup(m, needed - 1, PERIOD, ROOT_DELAY);
 
         m = _managerFor(box, CLOCK);
         vm.expectRevert(
             abi.encodeWithSelector(
-                Rollup.ModuleRootDelayTooShort.selector, ROOT_DELAY - 1, ROOT_DELAY
+                IRollupEvents.ModuleRootDelayTooShort.selector, ROOT_DELAY - 1, ROOT_DELAY
             )
         );
         _newRollup(m, BOND, PERIOD, ROOT_DELAY - 1);
@@ -156,7 +159,7 @@ contract RollupTest is RollupBase {
         vm.warp(block.timestamp + 20);
         uint256 closed = rollup.deadline(a);
         vm.prank(honest);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.FamilyClosed.selector, a, closed));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.FamilyClosed.selector, a, closed));
         rollup.stakeOn(c);
     }
 
@@ -168,7 +171,7 @@ contract RollupTest is RollupBase {
         assertEq(rollup.getAssertion(a).directStakers, 2);
         _warpToDeadline(0);
         rollup.confirm(a);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.NotPending.selector, a));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.NotPending.selector, a));
         vm.prank(liar);
         rollup.stakeOn(a);
     }
@@ -177,12 +180,12 @@ contract RollupTest is RollupBase {
         vm.deal(honest, 2 * BOND);
         Hashing.GlobalState memory gs = _state("a", 1);
         vm.prank(honest);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.WrongBond.selector, BOND - 1, BOND));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.WrongBond.selector, BOND - 1, BOND));
         rollup.createAssertion{value: BOND - 1}(0, gs);
         inbox.tick();
         uint256 a = _assert(honest, 0, gs);
         vm.prank(honest);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.WrongBond.selector, BOND, 0));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.WrongBond.selector, BOND, 0));
         rollup.createAssertion{value: BOND}(a, _state("b", 2));
     }
 
@@ -191,7 +194,7 @@ contract RollupTest is RollupBase {
         vm.deal(honest, BOND);
         vm.prank(honest);
         // Genesis was created when the inbox held one message: the later tick is not its.
-        vm.expectRevert(abi.encodeWithSelector(Rollup.WrongInboxPosition.selector, 2, 1));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.WrongInboxPosition.selector, 2, 1));
         rollup.createAssertion{value: BOND}(0, _state("a", 2));
     }
 
@@ -202,7 +205,7 @@ contract RollupTest is RollupBase {
         assertEq(rollup.getAssertion(a).afterInbox, 1);
         assertEq(rollup.getAssertion(a).nextInbox, 2, "one past its range, not the count");
         vm.prank(honest);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.MessagesMissing.selector, 2, 1));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.MessagesMissing.selector, 2, 1));
         rollup.createAssertion(a, _state("b", 2));
         inbox.tick();
         uint256 b = _assertNext(honest, a, "b");
@@ -213,7 +216,9 @@ contract RollupTest is RollupBase {
     function test_RevertWhen_ConfirmBeforePeriod() public {
         uint256 a = _assertNext(honest, 0, "a");
         vm.warp(rollup.deadline(0) - 1);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.BeforeDeadline.selector, rollup.deadline(0)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRollupEvents.BeforeDeadline.selector, rollup.deadline(0))
+        );
         rollup.confirm(a);
     }
 
@@ -221,9 +226,9 @@ contract RollupTest is RollupBase {
         uint256 a = _assertNext(honest, 0, "a");
         uint256 b = _assertNext(liar, 0, "b");
         _warpToDeadline(0);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.HasLiveRival.selector, a));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.HasLiveRival.selector, a));
         rollup.confirm(a);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.CannotReject.selector, b));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.CannotReject.selector, b));
         rollup.reject(b);
     }
 
@@ -234,7 +239,7 @@ contract RollupTest is RollupBase {
         vm.warp(rollup.deadline(0));
         vm.deal(address(this), BOND);
         vm.expectRevert(
-            abi.encodeWithSelector(Rollup.RivalAfterDeadline.selector, rollup.deadline(0))
+            abi.encodeWithSelector(IRollupEvents.RivalAfterDeadline.selector, rollup.deadline(0))
         );
         rollup.createAssertion{value: BOND}(0, _state("c", 1));
     }
@@ -261,10 +266,10 @@ contract RollupTest is RollupBase {
         uint256 b = _assertNext(liar, 0, "b");
         // Onto a rival: b's parent is genesis, not a.
         vm.prank(honest);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.StakeMovesSideways.selector, a, 0));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.StakeMovesSideways.selector, a, 0));
         rollup.stakeOn(b);
         vm.prank(honest);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.StakeMovesSideways.selector, a, 0));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.StakeMovesSideways.selector, a, 0));
         rollup.createAssertion(0, _state("c", 1));
     }
 
@@ -278,9 +283,9 @@ contract RollupTest is RollupBase {
         assertEq(rollup.getAssertion(b).subtreeStakers, 1);
         assertEq(rollup.getAssertion(c).subtreeStakers, 1);
         _warpToDeadline(0);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.CannotReject.selector, b));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.CannotReject.selector, b));
         rollup.reject(b);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.HasLiveRival.selector, a));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.HasLiveRival.selector, a));
         rollup.confirm(a);
     }
 
@@ -291,7 +296,9 @@ contract RollupTest is RollupBase {
         vm.warp(rollup.deadline(0));
         vm.deal(liar, BOND);
         vm.prank(liar);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.FamilyClosed.selector, 0, rollup.deadline(0)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRollupEvents.FamilyClosed.selector, 0, rollup.deadline(0))
+        );
         rollup.stakeOn{value: BOND}(a);
     }
 
@@ -310,7 +317,7 @@ contract RollupTest is RollupBase {
         Hashing.GlobalState memory gs = _state("late", rollup.getAssertion(a2).nextInbox);
         uint256 closed = rollup.deadline(0);
         vm.prank(late);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.FamilyClosed.selector, 0, closed));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.FamilyClosed.selector, 0, closed));
         rollup.createAssertion{value: BOND}(a2, gs);
         rollup.confirm(a);
         // Under the new latest confirmed assertion it may.
@@ -337,7 +344,7 @@ contract RollupTest is RollupBase {
         bytes32 next = keccak256("next module root");
         inbox.tick();
         uint256 a = _assertNext(honest, 0, "a");
-        vm.expectRevert(abi.encodeWithSelector(Rollup.NotOwner.selector, address(this)));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.NotOwner.selector, address(this)));
         rollup.scheduleModuleRoot(next);
         vm.prank(owner);
         rollup.scheduleModuleRoot(next);
@@ -358,24 +365,26 @@ contract RollupTest is RollupBase {
     function test_RevertWhen_WithdrawPending() public {
         uint256 a = _assertNext(honest, 0, "a");
         vm.prank(honest);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.NotConfirmed.selector, a));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.NotConfirmed.selector, a));
         rollup.withdrawStake();
-        vm.expectRevert(abi.encodeWithSelector(Rollup.NotStaked.selector, liar));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.NotStaked.selector, liar));
         vm.prank(liar);
         rollup.withdrawStake();
     }
 
     function test_RevertWhen_CompleteChallengeNotFromManager() public {
-        vm.expectRevert(abi.encodeWithSelector(Rollup.NotChallengeManager.selector, address(this)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IRollupEvents.NotChallengeManager.selector, address(this))
+        );
         rollup.completeChallenge(1, honest, liar);
     }
 
     function test_TransferOwnership() public {
         address next = makeAddr("next owner");
-        vm.expectRevert(abi.encodeWithSelector(Rollup.NotOwner.selector, address(this)));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.NotOwner.selector, address(this)));
         rollup.transferOwnership(next);
         vm.prank(owner);
-        vm.expectRevert(Rollup.ZeroAddress.selector);
+        vm.expectRevert(IRollupEvents.ZeroAddress.selector);
         rollup.transferOwnership(address(0));
         vm.prank(owner);
         rollup.transferOwnership(next);

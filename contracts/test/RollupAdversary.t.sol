@@ -3,6 +3,7 @@ pragma solidity ^0.8.37;
 
 import {RollupBase} from "./RollupBase.t.sol";
 import {Rollup} from "../src/rollup/Rollup.sol";
+import {IRollupEvents} from "../src/rollup/IRollupEvents.sol";
 import {AssertionTree} from "../src/rollup/AssertionTree.sol";
 import {Assertion, AssertionStatus, Staker} from "../src/rollup/RollupTypes.sol";
 import {ChallengeManager, Segment} from "../src/rollup/ChallengeManager.sol";
@@ -289,7 +290,7 @@ contract RollupAdversaryTest is RollupBase {
         assertEq(rollup.getAssertion(h).subtreeStakers, 1, "the honest stake holds it");
         cm.timeout(mine);
         _warpToDeadline(0);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.CannotReject.selector, h));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.CannotReject.selector, h));
         rollup.reject(h);
         rollup.reject(w);
         rollup.confirm(h);
@@ -363,7 +364,7 @@ contract RollupAdversaryTest is RollupBase {
         uint256 l = _assertNext(liar, 0, "l");
         uint256 id = _challenge(liar, honest);
         vm.prank(honest);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.AlreadyInChallenge.selector, id));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.AlreadyInChallenge.selector, id));
         rollup.createChallenge(liar);
         (Game memory g, Segment memory seg) = _game(id, honest, h, l, 3);
         _playOut(g, seg, LATENCY);
@@ -397,10 +398,10 @@ contract RollupAdversaryTest is RollupBase {
         assertTrue(_staker(liar).removed);
         vm.deal(liar, BOND);
         vm.prank(liar);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.StakerIsRemoved.selector, liar));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.StakerIsRemoved.selector, liar));
         rollup.stakeOn{value: BOND}(l);
         vm.prank(liar);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.NotStaked.selector, liar));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.NotStaked.selector, liar));
         rollup.createChallenge(honest);
         rollup.forfeitChallenge(mine);
         assertFalse(_staker(liar).removed);
@@ -442,7 +443,7 @@ contract RollupAdversaryTest is RollupBase {
         assertTrue(r.stakeReentryRefused());
         assertTrue(r.fundsReentryPaid());
         assertEq(address(r).balance, BOND + REFUND);
-        vm.expectRevert(Rollup.NothingToWithdraw.selector);
+        vm.expectRevert(IRollupEvents.NothingToWithdraw.selector);
         r.withdrawFunds();
         // What the Rollup still holds: the honest bond and the escrow's credit.
         assertEq(address(rollup).balance, BOND + (BOND - REFUND));
@@ -458,9 +459,9 @@ contract RollupAdversaryTest is RollupBase {
         uint256 l = _liarOn(liar, 0);
         address late = makeAddr("late");
         _join(late, h);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.BeforeDeadline.selector, d));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.BeforeDeadline.selector, d));
         rollup.confirm(h);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.CannotReject.selector, l));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.CannotReject.selector, l));
         rollup.reject(l);
         uint256 id = _challenge(honest, liar);
         _honestFirstMove(id, h, l);
@@ -469,14 +470,14 @@ contract RollupAdversaryTest is RollupBase {
         address later = makeAddr("later");
         vm.deal(later, 2 * BOND);
         vm.prank(later);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.FamilyClosed.selector, 0, d));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.FamilyClosed.selector, 0, d));
         rollup.stakeOn{value: BOND}(l);
         Hashing.GlobalState memory gs = _state("late rival", rollup.getAssertion(0).nextInbox);
         vm.prank(later);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.RivalAfterDeadline.selector, d));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.RivalAfterDeadline.selector, d));
         rollup.createAssertion{value: BOND}(0, gs);
         // The liar is still in l's subtree: l stands until its game ends.
-        vm.expectRevert(abi.encodeWithSelector(Rollup.CannotReject.selector, l));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.CannotReject.selector, l));
         rollup.reject(l);
         vm.warp(d - 1 + CLOCK + 1);
         cm.timeout(id);
@@ -512,7 +513,7 @@ contract RollupAdversaryTest is RollupBase {
         vm.deal(dead, 2 * BOND);
         uint256 dl = rollup.deadline(l);
         vm.prank(dead);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.FamilyClosed.selector, l, dl));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.FamilyClosed.selector, l, dl));
         rollup.stakeOn{value: BOND}(l1);
         inbox.tick();
         Hashing.GlobalState memory gs = _state("under dead", rollup.getAssertion(l1).nextInbox);
@@ -583,12 +584,12 @@ contract RollupAdversaryTest is RollupBase {
         vm.warp(block.timestamp + LATENCY);
         cm.timeout(mine);
         _warpToDeadline(0);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.HasLiveRival.selector, h));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.HasLiveRival.selector, h));
         rollup.confirm(h);
         rollup.reject(l);
         rollup.confirm(h);
         _warpToDeadline(h);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.Unsupported.selector, h2));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.Unsupported.selector, h2));
         rollup.confirm(h2);
         rollup.reject(h2);
     }
@@ -629,11 +630,11 @@ contract RollupAdversaryTest is RollupBase {
         address someone = makeAddr("someone");
         vm.deal(someone, BOND);
         vm.prank(someone);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.NotPending.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.NotPending.selector, 0));
         rollup.stakeOn{value: BOND}(0);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.NotPending.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.NotPending.selector, 0));
         rollup.confirm(0);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.NotPending.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.NotPending.selector, 0));
         rollup.reject(0);
         assertEq(rollup.deadline(0), 0);
         uint256 h = _assertNext(honest, 0, "h");

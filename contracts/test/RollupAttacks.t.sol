@@ -3,6 +3,7 @@ pragma solidity ^0.8.37;
 
 import {RollupBase} from "./RollupBase.t.sol";
 import {Rollup} from "../src/rollup/Rollup.sol";
+import {IRollupEvents} from "../src/rollup/IRollupEvents.sol";
 import {AssertionTree} from "../src/rollup/AssertionTree.sol";
 import {AssertionStatus} from "../src/rollup/RollupTypes.sol";
 import {ChallengeManager, Segment} from "../src/rollup/ChallengeManager.sol";
@@ -76,6 +77,111 @@ contract RollupAttacksTest is RollupBase {
         assertEq(rollup.latestConfirmed(), e);
     }
 
+    // ------------------------------------------------------------------------------ attack 4
+
+    /// `who` claims that a block of `parent`'s children's range cannot finish.
+    function _assertStuck(address who, uint256 parent) internal returns (uint256 id) {
+        uint256 value = _staker(who).staked ? 0 : BOND;
+        vm.deal(who, who.balance + value);
+        vm.prank(who);
+        id = rollup.createStuckAssertion{value: value}(parent);
+    }
+
+    /// The stored opening segment of challenge `id`: `[start, end]` over `blocks` blocks.
+    function _opensWith(uint256 id, bytes32 start, bytes32 end, uint256 blocks) internal view {
+        bytes32[] memory h = new bytes32[](2);
+        (h[0], h[1]) = (start, end);
+        assertEq(cm.getChallenge(id).segmentHash, keccak256(abi.encode(uint8(1), 0, blocks, h)));
+    }
+
+    /// A block that cannot finish: the guest errors on the range's block, so no state can be
+    /// asserted for it, and the attacker asserts a state with its own outbox root, hoping
+    /// nobody can rival it. The honest validator claims STUCK instead; the attacker's only
+    /// way past that claim at level 2 would be the block's true unfinished trace, which is
+    /// refused (only a finished machine disputes STUCK). The STUCK assertion is confirmed, its
+    /// family confirms no outbox root, and the chain waits for a new module root; its
+    /// children then re-run the range from the state before it, under that root.
+    function test_Attack4_StuckBlock_ArbitraryRootRefused() public {
+        address attacker = makeAddr("attacker");
+        Hashing.GlobalState memory loot = _state("loot", rollup.getAssertion(0).nextInbox);
+        uint256 a = _assert(attacker, 0, loot);
+        uint256 s = _assertStuck(honest, 0);
+        assertEq(rollup.getAssertion(s).afterStateHash, Hashing.STUCK);
+        assertEq(rollup.startOf(s), 0, "its children start again from genesis");
+        bytes32 genesis = rollup.getAssertion(0).afterStateHash;
+
+        // The attacker challenges the STUCK claim and tries to answer it with the block's
+        // real (unfinished) trace: refused.
+        uint256 c = _challenge(attacker, honest);
+        _opensWith(c, genesis, Hashing.STUCK, 1);
+        bytes32[] memory trace = new bytes32[](DEGREE + 1);
+        trace[0] = osp.initialMachineHash(MODULE_ROOT, genesis);
+        for (uint256 i = 1; i <= DEGREE; i++) {
+            trace[i] = keccak256(abi.encode("errored machine", i));
+        }
+        Segment memory seg = Segment(1, 0, 1, new bytes32[](2));
+        (seg.hashes[0], seg.hashes[1]) = (genesis, Hashing.STUCK);
+        vm.prank(attacker);
+        vm.expectRevert(ChallengeManager.StuckNeedsFinishedMachine.selector);
+        cm.enterLevelTwo(c, seg, 0, trace);
+        // It has no finished machine that survives level 2 either; its clock runs out.
+        vm.warp(block.timestamp + CLOCK + 1);
+        cm.timeout(c);
+        (address winner,) = cm.result(c);
+        assertEq(winner, honest);
+
+        _warpToDeadline(0);
+        rollup.reject(a);
+        rollup.confirm(s);
+        assertFalse(rollup.isConfirmedOutboxRoot(loot.outboxRoot), "the loot never pays");
+
+        // Under the same module root the block would stop again: the chain waits.
+        inbox.tick();
+        Hashing.GlobalState memory next = _state("re-run", rollup.getAssertion(s).nextInbox);
+        vm.prank(honest);
+        vm.expectRevert(
+            abi.encodeWithSelector(IRollupEvents.AwaitingNewModuleRoot.selector, s, MODULE_ROOT)
+        );
+        rollup.createAssertion(s, next);
+
+        // The owner schedules a fixed guest; once it applies, the range is re-run from
+        // genesis's state, and a dispute over it starts there.
+        bytes32 fixedRoot = keccak256("fixed guest");
+        vm.prank(owner);
+        rollup.scheduleModuleRoot(fixedRoot);
+        vm.warp(rollup.scheduledModuleRootAt());
+        uint256 h = _assert(honest, s, next);
+        assertEq(rollup.getAssertion(h).moduleRoot, fixedRoot);
+        assertEq(rollup.startOf(h), h);
+        uint256 r = _assertNext(attacker, s, "another lie");
+        uint256 c2 = _challenge(attacker, honest);
+        _opensWith(c2, genesis, _hash(next), next.inboxPosition);
+        vm.warp(block.timestamp + CLOCK + 1);
+        cm.timeout(c2);
+        _warpToDeadline(s);
+        rollup.reject(r);
+        rollup.confirm(h);
+        assertTrue(rollup.isConfirmedOutboxRoot(next.outboxRoot));
+    }
+
+    /// A stuck claim is a claim like any other: when the block does finish, the honest side
+    /// rivals it and the stuck claim loses (level 2 shows the finished machine).
+    function test_Attack4_FalseStuckClaim_IsRivalled() public {
+        address attacker = makeAddr("attacker");
+        uint256 s = _assertStuck(attacker, 0);
+        uint256 h = _assertNext(honest, 0, "h");
+        uint256 c = _challenge(attacker, honest);
+        _opensWith(
+            c, rollup.getAssertion(0).afterStateHash, rollup.getAssertion(h).afterStateHash, 1
+        );
+        vm.warp(block.timestamp + CLOCK + 1);
+        cm.timeout(c);
+        _warpToDeadline(0);
+        rollup.reject(s);
+        rollup.confirm(h);
+        assertEq(rollup.latestConfirmed(), h);
+    }
+
     // ------------------------------------------------------------------------------ attack 2
 
     /// Deadline rolling: a liar on rival L moves its stake into a new first child of L just
@@ -120,12 +226,12 @@ contract RollupAttacksTest is RollupBase {
         vm.deal(late, BOND);
         uint256 closed = rollup.deadline(0);
         vm.prank(late);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.FamilyClosed.selector, 0, closed));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.FamilyClosed.selector, 0, closed));
         rollup.stakeOn{value: BOND}(tip);
         inbox.tick();
         Hashing.GlobalState memory gs = _state("deeper", rollup.getAssertion(tip).nextInbox);
         vm.prank(late);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.FamilyClosed.selector, 0, closed));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.FamilyClosed.selector, 0, closed));
         rollup.createAssertion{value: BOND}(tip, gs);
         // Each liar times out on its own clock, all within one clock of the deadline.
         for (uint256 i = 0; i < n; i++) {
@@ -204,11 +310,11 @@ contract RollupAttacksTest is RollupBase {
         uint256 id = _challenge(liar2, honest);
         for (uint256 i = 0; i < 3; i++) {
             vm.prank(liar2);
-            vm.expectRevert(abi.encodeWithSelector(Rollup.AlreadyInChallenge.selector, id));
+            vm.expectRevert(abi.encodeWithSelector(IRollupEvents.AlreadyInChallenge.selector, id));
             rollup.createChallenge(honest);
         }
         vm.prank(honest);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.AlreadyInChallenge.selector, id));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.AlreadyInChallenge.selector, id));
         rollup.createChallenge(liar2);
         assertEq(_staker(honest).openChallenges, 1);
         _honestWinsAgainstSilentLiar(id, h, l);

@@ -3,6 +3,7 @@ pragma solidity ^0.8.37;
 
 import {RollupBase} from "./RollupBase.t.sol";
 import {Rollup} from "../src/rollup/Rollup.sol";
+import {IRollupEvents} from "../src/rollup/IRollupEvents.sol";
 import {Assertion, AssertionStatus} from "../src/rollup/RollupTypes.sol";
 import {ChallengeManager, Segment} from "../src/rollup/ChallengeManager.sol";
 import {Outbox} from "../src/rollup/Outbox.sol";
@@ -29,7 +30,7 @@ contract RollupChallengeTest is RollupBase {
         assertEq(rollup.credits(honest), slashedBonds * REFUND);
         assertEq(rollup.credits(escrow), slashedBonds * (BOND - REFUND));
 
-        vm.expectRevert(abi.encodeWithSelector(Rollup.CannotReject.selector, b));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.CannotReject.selector, b));
         rollup.reject(b);
         _warpToDeadline(0);
         rollup.reject(b);
@@ -138,10 +139,10 @@ contract RollupChallengeTest is RollupBase {
 
     function test_RevertWhen_ChallengeNotBetweenRivals() public {
         vm.startPrank(honest);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.SameParty.selector, honest));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.SameParty.selector, honest));
         rollup.createChallenge(honest);
         address nobody = makeAddr("nobody");
-        vm.expectRevert(abi.encodeWithSelector(Rollup.NotStaked.selector, nobody));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.NotStaked.selector, nobody));
         rollup.createChallenge(nobody);
         vm.stopPrank();
         // A staker further down the honest line agrees with it: their lines do not part.
@@ -155,7 +156,7 @@ contract RollupChallengeTest is RollupBase {
         // One open challenge per pair, whoever opened it.
         uint256 id = _challenge(liar, honest);
         vm.prank(honest);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.AlreadyInChallenge.selector, id));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.AlreadyInChallenge.selector, id));
         rollup.createChallenge(liar);
         assertEq(rollup.challengeBetween(honest, liar), id);
     }
@@ -210,10 +211,10 @@ contract RollupChallengeTest is RollupBase {
         _join(second, a);
         uint256 id1 = _challenge(honest, liar);
         uint256 id2 = _challenge(liar, second);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.NoPartyRemoved.selector, id2));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.NoPartyRemoved.selector, id2));
         rollup.forfeitChallenge(id2);
         vm.prank(second);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.NotConfirmed.selector, a));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.NotConfirmed.selector, a));
         rollup.withdrawStake();
 
         _honestFirstMove(id1, a, b);
@@ -227,16 +228,16 @@ contract RollupChallengeTest is RollupBase {
         // A removed staker cannot come back while a challenge of its is still open.
         vm.deal(liar, BOND);
         vm.prank(liar);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.StakerIsRemoved.selector, liar));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.StakerIsRemoved.selector, liar));
         rollup.stakeOn{value: BOND}(b);
         _warpToDeadline(0);
         rollup.reject(b);
         rollup.confirm(a);
 
         vm.prank(second);
-        vm.expectRevert(abi.encodeWithSelector(Rollup.InChallenge.selector, second, 1));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.InChallenge.selector, second, 1));
         rollup.withdrawStake();
-        vm.expectRevert(abi.encodeWithSelector(Rollup.ChallengeNotOpen.selector, id1));
+        vm.expectRevert(abi.encodeWithSelector(IRollupEvents.ChallengeNotOpen.selector, id1));
         rollup.forfeitChallenge(id1);
         rollup.forfeitChallenge(id2);
         (address winner, address loser) = cm.result(id2);

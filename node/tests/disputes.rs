@@ -21,6 +21,7 @@ use fuse_node::validator::arena::{Resolution, arena_config, post_traffic, resolv
 use fuse_node::validator::replica::Replica;
 use fuse_node::validator::store::{DisputeStore, MoveState};
 use fuse_node::validator::{LieSpec, Validator, ValidatorConfig};
+use fuse_prover::dispute::{History, Liar, Lie};
 
 const PERIOD: u64 = 3_600;
 const TRANSFERS: usize = 4;
@@ -384,11 +385,18 @@ const TRAPS_ON_FORCED: &str = r#"
     (call $set_u64 (i32.const 1) (i64.add (call $get_u64 (i32.const 1)) (i64.const 1)))))
 "#;
 
-/// The halted-chain alarm: a block that cannot finish in the stepping machine stops the chain
-/// (nothing can be asserted past it until a new module root is scheduled), and the validator
-/// says so — its health turns `Halted`, naming the block — instead of waiting in silence.
+/// A block that cannot finish (attack 4 against the real validator): the guest traps on a
+/// forced transaction, so no state exists after it, and an attacker asserts a state of its
+/// own there (with its own outbox root) hoping nobody can rival it. The honest validator
+/// claims STUCK over that range, challenges the attacker and plays the game down to the
+/// trapping block — level 2 over the stepping machine's errored trace — and wins; its STUCK
+/// claim is confirmed, the attacker's assertion rejected. Then the halted-chain alarm: the
+/// chain goes on only under a new module root, and the validator's health turns `Halted`,
+/// naming the block, instead of waiting in silence.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_block_that_cannot_finish_halts_the_validator_loudly() {
+async fn a_block_that_cannot_finish_is_claimed_stuck_and_halts_the_chain_loudly() {
+    use fuse_node::l1::rollup::{CONFIRMED, REJECTED};
+    use fuse_node::validator::Narration;
     let buf = wast::parser::ParseBuffer::new(TRAPS_ON_FORCED).unwrap();
     let wasm = wast::parser::parse::<wast::Wat>(&buf)
         .unwrap()
@@ -398,26 +406,120 @@ async fn a_block_that_cannot_finish_halts_the_validator_loudly() {
     let l1 = EmbeddedL1::new(EmbeddedClock::Manual(1_800_000_000));
     let owner = l1.signer();
     let mut config = arena_config(owner, PERIOD, DEFAULT_DEGREE);
-    config.module_root = executor.module().root;
+    let module_root = executor.module().root;
+    config.module_root = module_root;
     let rollup = RollupL1::deploy(l1.clone(), config).await.unwrap();
     rollup.tick().await.unwrap();
     rollup.force_transaction(vec![0xab; 8]).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (tx, rx) = tokio::sync::watch::channel(Default::default());
+    let (ntx, mut nrx) = tokio::sync::mpsc::unbounded_channel();
     let mut c = ValidatorConfig::honest("validator", dir.path().join("v"));
     c.health = Some(tx);
-    let mut v = Validator::with_executor(account(&l1, &rollup, 0x11).await, c, executor).unwrap();
-    for _ in 0..5 {
+    c.narrate = Some(ntx);
+    let honest = account(&l1, &rollup, 0x11).await;
+    let mut v = Validator::with_executor(honest, c, executor.clone()).unwrap();
+    // The attacker knows the truth (its own replica of the chain) and claims the trapping
+    // block finished: its machine is the real one up to the block's last step.
+    let attacker = account(&l1, &rollup, 0x66).await;
+    let mut replica = Replica::new(executor.clone());
+    replica.follow(&attacker, 0).await.unwrap();
+    replica.execute().unwrap();
+    assert_eq!(replica.stuck_at(), Some(2));
+    let truth = replica.truth(1, 3, Default::default()).unwrap();
+    let mut liar = Liar::new(truth, Lie::State { block: 1 });
+    let loot = liar.global_state(2).unwrap();
+    let (mut lie, mut stuck, mut game) = (None, None, None);
+    for _ in 0..400 {
         v.poll().await.unwrap();
+        while let Ok((_, n)) = nrx.try_recv() {
+            match n {
+                // The first assertion covers Config alone; the attacker lies under it, about
+                // the range holding the forced transaction.
+                Narration::Asserted { id, .. } if lie.is_none() => {
+                    let bond = attacker.bond().await.unwrap();
+                    lie = Some(attacker.create_assertion(id, &loot, bond).await.unwrap().0);
+                }
+                Narration::AssertedStuck { id, position, .. } => {
+                    assert_eq!(position, 2, "the forced transaction's block");
+                    stuck = Some(id);
+                }
+                Narration::ChallengeOpened { id, .. } => game = Some(id),
+                _ => {}
+            }
+        }
+        if let Some(id) = game
+            && attacker.challenge_state(id).await.unwrap().mover == attacker.l1.signer()
+        {
+            liar_moves(&attacker, id, &mut liar, module_root).await;
+        }
+        if v.health().is_halted() {
+            break;
+        }
         l1.advance(60).await.unwrap();
     }
+    let (lie, stuck) = (
+        lie.expect("the attacker asserted"),
+        stuck.expect("claimed STUCK"),
+    );
+    let s = rollup.assertion(stuck).await.unwrap();
+    assert_eq!(s.afterStateHash, fuse_vm::hash::stuck_state_hash());
+    assert_eq!(s.status, CONFIRMED);
+    assert_eq!(rollup.latest_confirmed().await.unwrap(), stuck);
+    assert_eq!(rollup.assertion(lie).await.unwrap().status, REJECTED);
     let health = rx.borrow().clone();
     let fuse_node::validator::health::Health::Halted { reason } = health else {
         panic!("not halted: {health:?}");
     };
     assert!(reason.contains("block 2"), "{reason}");
+    assert!(reason.contains("new module root"), "{reason}");
     assert_eq!(v.health(), &*rx.borrow());
+    drop(v);
+    let games = DisputeStore::open(&dir.path().join("v"))
+        .unwrap()
+        .all()
+        .unwrap();
+    assert_eq!(games.len(), 1, "one challenge, against the attacker");
+    assert!(games[0].outcome.as_ref().is_some_and(|o| o.won));
+    // Level 2 narrowed to the block's last step, where the attacker's machine finishes and
+    // the real one stays errored: whoever has to settle it, the attacker cannot.
+    let level2 = games[0].moves.iter().filter(|m| m.level == 2).count();
+    assert!(level2 >= 4, "{:?}", games[0].moves);
+    let last = games[0].moves.last().unwrap();
+    assert_eq!(last.start + last.length, 1 << 32, "{:?}", games[0].moves);
     println!("halted: {reason}");
+}
+
+/// The attacker's move in challenge `id` as its `liar` history decides it, from the segments
+/// the ChallengeManager has published.
+async fn liar_moves(
+    attacker: &RollupL1<EmbeddedL1>,
+    id: u64,
+    liar: &mut Liar<fuse_prover::dispute::Truth>,
+    module_root: alloy_primitives::B256,
+) {
+    use fuse_node::l1::rollup::RollupEvent;
+    use fuse_prover::dispute::{Decision, Game, decide};
+    let head = attacker.l1.head().await.unwrap().number;
+    let degree = attacker.degree().await.unwrap();
+    let mut game: Option<Game> = None;
+    for e in attacker.rollup_events(0, head).await.unwrap() {
+        if let RollupEvent::SegmentPosted { id: c, segment, .. } = e
+            && c == id
+        {
+            match game.as_mut() {
+                None => {
+                    let (start, end) = (segment.hashes[0], segment.hashes[1]);
+                    game = Some(Game::open(start, end, segment.length, degree, module_root));
+                }
+                Some(g) => g.advance(segment).unwrap(),
+            }
+        }
+    }
+    let game = game.expect("an opened challenge");
+    if let Decision::Move(m) = decide(&game, liar).unwrap() {
+        attacker.send_move(id, &game.segment, &m).await.unwrap();
+    }
 }
 
 /// Every attacker strategy of `validator::attacks` against the real honest validator, with 1

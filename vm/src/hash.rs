@@ -33,6 +33,17 @@ pub const TAG_WORLD: u8 = 0x03;
 /// Tag of the global state.
 pub const TAG_GLOBAL_STATE: u8 = 0x06;
 
+/// Tag of [`stuck_state_hash`].
+pub const TAG_STUCK: u8 = 0x09;
+
+/// The level-1 value of every point at or after a block that cannot finish (errored, or
+/// still running after `MAX_STEPS`): `keccak256(0x09)`. One tagged byte, so no global state
+/// (81 bytes under tag 0x06) hashes to it; absorbing in the game (docs/spec/protocol.md,
+/// "A block that cannot finish").
+pub fn stuck_state_hash() -> B256 {
+    keccak256([TAG_STUCK])
+}
+
 /// Status byte of a running machine in [`machine_hash`].
 pub const STATUS_RUNNING: u8 = 0;
 /// Status byte of an errored machine in [`machine_hash`].

@@ -61,6 +61,7 @@ fn vectors() -> Value {
         "globalState": gs,
         "initial": initial,
         "finished": finished,
+        "stuck": hash::stuck_state_hash(),
     })
 }
 

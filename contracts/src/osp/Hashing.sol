@@ -13,6 +13,15 @@ library Hashing {
     uint8 internal constant TAG_GLOBAL_STATE = 0x06;
     uint8 internal constant TAG_VALUE_STACK = 0x07;
     uint8 internal constant TAG_FRAME = 0x08;
+    uint8 internal constant TAG_STUCK = 0x09;
+
+    /// The level-1 value of every point at or after a block that cannot finish (errored, or
+    /// still running after `MAX_STEPS`): `keccak256(0x09)`. One tagged byte, so no global
+    /// state (81 bytes under tag 0x06) hashes to it; absorbing in the game
+    /// (docs/spec/protocol.md, "A block that cannot finish"). Written out, so no call
+    /// recomputes it (MachineHashes.t.sol checks the preimage).
+    bytes32 internal constant STUCK =
+        0xb2e7b7a21d986ae84d62a7de4a916f006c4e42a596358b93bad65492d174c4ff;
 
     uint8 internal constant STATUS_RUNNING = 0;
     uint8 internal constant STATUS_ERRORED = 2;

@@ -4,6 +4,7 @@ pragma solidity ^0.8.37;
 import {OneStepProver} from "../osp/OneStepProver.sol";
 import {IOneStepInbox} from "../osp/IOneStepInbox.sol";
 import {ExecutionContext} from "../osp/Types.sol";
+import {Hashing} from "../osp/Hashing.sol";
 import {IChallengeResultReceiver} from "./IChallengeResultReceiver.sol";
 
 /// A claim over an interval (docs/spec/protocol.md, "Segments and split points"): `hashes[i]`
@@ -147,6 +148,9 @@ contract ChallengeManager {
     error EndNotDisputed();
     error ClaimStands();
     error NotAParty(address account);
+    error StuckIsAbsorbing();
+    error StuckNeedsFinishedMachine();
+    error NotAgainstStuck();
 
     /// @param rollup_ The Rollup: opens challenges, forfeits them, receives results.
     /// @param osp_ The one-step prover (its machine-hash functions join the levels).
@@ -245,6 +249,7 @@ contract ChallengeManager {
         // Keeping the agreed start is what stops a party from re-arguing agreed parts.
         if (next[0] != old.hashes[index]) revert WrongStart(next[0], old.hashes[index]);
         if (next[k] == old.hashes[index + 1]) revert EndNotDisputed();
+        if (old.level == LEVEL_BLOCKS) _requireAbsorbing(next);
         _post(id, c, old.level, from, len, next);
     }
 
@@ -264,16 +269,40 @@ contract ChallengeManager {
         (, uint256 len) = _beginMove(id, c, old, index);
         if (old.level != LEVEL_BLOCKS) revert WrongLevel(old.level);
         if (len != 1) revert IntervalNotOneStep(len);
-        // min(degree, MAX_STEPS) is degree: MAX_DEGREE < MAX_STEPS.
-        if (next.length != degree + 1) revert WrongHashCount(next.length, degree + 1);
-        bytes32 initial = osp.initialMachineHash(c.moduleRoot, old.hashes[index]);
-        if (next[0] != initial) revert WrongInitialMachineHash(next[0], initial);
+        // Against a claim that the block cannot finish, only a finished machine disputes
+        // anything: a mover posting the true unfinished trace would leave its opponent no
+        // step to prove.
+        if (old.hashes[index + 1] == Hashing.STUCK) revert StuckNeedsFinishedMachine();
+        _enterLevelTwo(id, c, old.hashes[index], next);
         // Claiming that the block ends in the disputed state would dispute nothing.
         if (next[degree] == osp.finishedMachineHash(old.hashes[index + 1])) {
             revert EndNotDisputed();
         }
-        c.level = LEVEL_STEPS;
-        _post(id, c, LEVEL_STEPS, 0, MAX_STEPS, next);
+    }
+
+    /// @notice Disputes the one-block sub-interval `index` of a level-1 segment whose end is
+    ///         `Hashing.STUCK` (the opponent claims the block from `s = hashes[index]` cannot
+    ///         finish): claims that it finishes in the global state whose hash is
+    ///         `finishedState`, with the machine hashes of that block over `[0, MAX_STEPS]`.
+    /// @param next `degree + 1` machine hashes; `next[0]` is
+    ///        `osp.initialMachineHash(moduleRoot, s)` and the last is
+    ///        `osp.finishedMachineHash(finishedState)`.
+    function enterLevelTwoFinishing(
+        uint256 id,
+        Segment calldata old,
+        uint256 index,
+        bytes32[] calldata next,
+        bytes32 finishedState
+    ) external {
+        Challenge storage c = challenges[id];
+        (, uint256 len) = _beginMove(id, c, old, index);
+        if (old.level != LEVEL_BLOCKS) revert WrongLevel(old.level);
+        if (len != 1) revert IntervalNotOneStep(len);
+        if (old.hashes[index + 1] != Hashing.STUCK) revert NotAgainstStuck();
+        _enterLevelTwo(id, c, old.hashes[index], next);
+        if (next[degree] != osp.finishedMachineHash(finishedState)) {
+            revert StuckNeedsFinishedMachine();
+        }
     }
 
     /// @notice Settles the one-step sub-interval `index` of a level-2 segment: the mover wins
@@ -430,6 +459,32 @@ contract ChallengeManager {
         if (index >= k) revert IndexOutOfRange(index, k);
         from = splitPoint(old.start, old.length, k, index);
         len = splitPoint(old.start, old.length, k, index + 1) - from;
+    }
+
+    /// Checks and posts the level-2 segment of the one block from global state `from`: the
+    /// machine hashes of that block over `[0, MAX_STEPS]`, starting at its initial machine.
+    function _enterLevelTwo(uint256 id, Challenge storage c, bytes32 from, bytes32[] calldata next)
+        private
+    {
+        // A mover agreeing that the chain is stuck before the block agrees that it is stuck
+        // after it (every later level-1 point of a posted segment is STUCK too).
+        if (from == Hashing.STUCK) revert StuckIsAbsorbing();
+        // min(degree, MAX_STEPS) is degree: MAX_DEGREE < MAX_STEPS.
+        if (next.length != degree + 1) revert WrongHashCount(next.length, degree + 1);
+        bytes32 initial = osp.initialMachineHash(c.moduleRoot, from);
+        if (next[0] != initial) revert WrongInitialMachineHash(next[0], initial);
+        c.level = LEVEL_STEPS;
+        _post(id, c, LEVEL_STEPS, 0, MAX_STEPS, next);
+    }
+
+    /// A level-1 segment in which a block that cannot finish is followed by a state: once
+    /// the chain is stuck it stays stuck.
+    function _requireAbsorbing(bytes32[] calldata hashes) private pure {
+        bool stuck;
+        for (uint256 i = 0; i < hashes.length; i++) {
+            if (hashes[i] == Hashing.STUCK) stuck = true;
+            else if (stuck) revert StuckIsAbsorbing();
+        }
     }
 
     /// Stores and publishes the mover's new segment.

@@ -7,6 +7,7 @@ import {ChallengeManager} from "./ChallengeManager.sol";
 import {IChallengeResultReceiver} from "./IChallengeResultReceiver.sol";
 import {IOutboxRoots} from "./IOutboxRoots.sol";
 import {AssertionTree} from "./AssertionTree.sol";
+import {IRollupEvents} from "./IRollupEvents.sol";
 import {Assertion, AssertionStatus, ChallengeInfo, Staker} from "./RollupTypes.sol";
 
 /// @title Rollup — assertions, stakes and the Rollup's side of challenges.
@@ -21,7 +22,7 @@ import {Assertion, AssertionStatus, ChallengeInfo, Staker} from "./RollupTypes.s
 ///      predicts the Rollup's address (its own next CREATE address after the manager's),
 ///      deploys the ChallengeManager with it, then the Rollup, whose constructor checks that
 ///      the manager names it. Both links stay immutable.
-contract Rollup is IChallengeResultReceiver, IOutboxRoots {
+contract Rollup is IRollupEvents, IChallengeResultReceiver, IOutboxRoots {
     using AssertionTree for mapping(uint256 => Assertion);
 
     // ---------------------------------------------------------------- configuration
@@ -68,78 +69,9 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
     /// one child per claim, since a second child with the same claim could never be
     /// challenged (nobody disagrees with it) and its family would never be decided.
     mapping(bytes32 => uint256) private claimed;
-
-    // ---------------------------------------------------------------- events
-
-    event AssertionCreated(
-        uint256 indexed id,
-        uint256 indexed parentId,
-        address indexed creator,
-        Hashing.GlobalState afterState,
-        bytes32 afterStateHash,
-        uint256 nextInbox,
-        bytes32 moduleRoot
-    );
-    event AssertionConfirmed(uint256 indexed id, bytes32 outboxRoot);
-    event AssertionRejected(uint256 indexed id);
-    /// A new bond of `amount` on `assertionId`.
-    event Staked(address indexed staker, uint256 indexed assertionId, uint256 amount);
-    event StakerMoved(address indexed staker, uint256 indexed from, uint256 indexed to);
-    event StakeWithdrawn(address indexed staker, uint256 indexed assertionId, uint256 amount);
-    /// `staker` lost its bond on `assertionId` to challenge winner `winner`.
-    event StakerRemoved(
-        address indexed staker, uint256 indexed assertionId, address indexed winner
-    );
-    event ChallengeOpened(
-        uint256 indexed challengeId,
-        address indexed challenger,
-        address indexed defender,
-        uint256 x,
-        uint256 y
-    );
-    event ChallengeCompleted(uint256 indexed challengeId, address indexed winner, address loser);
-    event ChallengeForfeited(uint256 indexed challengeId, address indexed winner, address loser);
-    event Credited(address indexed account, uint256 amount);
-    event FundsWithdrawn(address indexed account, uint256 amount);
-    event ModuleRootScheduled(bytes32 next, uint256 at);
-    event OwnershipTransferred(address indexed previous, address indexed next);
-
-    // ---------------------------------------------------------------- errors
-
-    error ZeroAddress();
-    error ZeroValue();
-    error WrongRollup(address named);
-    error InboxMismatch(address challengeInbox);
-    error ClockTooLong(uint256 clock, uint256 challengePeriod);
-    error BondTooSmall(uint256 bond, uint256 needed);
-    error ModuleRootDelayTooShort(uint256 delay, uint256 needed);
-    error NotOwner(address caller);
-    error NotChallengeManager(address caller);
-    error NoSuchAssertion(uint256 id);
-    error ParentRejected(uint256 parentId);
-    error WrongInboxPosition(uint64 given, uint64 expected);
-    error MessagesMissing(uint64 needed, uint64 count);
-    error RivalAfterDeadline(uint256 deadline);
-    error FamilyClosed(uint256 parentId, uint256 deadline);
-    error InboxTooLong(uint256 count);
-    error WrongBond(uint256 given, uint256 expected);
-    error StakeMovesSideways(uint256 current, uint256 parentOfTarget);
-    error StakerIsRemoved(address staker);
-    error NotPending(uint256 id);
-    error NotChildOfLatestConfirmed(uint256 id);
-    error BeforeDeadline(uint256 deadline);
-    error HasLiveRival(uint256 id);
-    error Unsupported(uint256 id);
-    error CannotReject(uint256 id);
-    error NotStaked(address staker);
-    error NotConfirmed(uint256 id);
-    error InChallenge(address staker, uint256 openChallenges);
-    error AlreadyInChallenge(uint256 challengeId);
-    error SameParty(address party);
-    error ChallengeNotOpen(uint256 challengeId);
-    error NoPartyRemoved(uint256 challengeId);
-    error NothingToWithdraw();
-    error EthTransferFailed(address to, uint256 amount);
+    /// For a stuck assertion (claim `Hashing.STUCK`): the assertion whose state its range
+    /// started from, which its children start from again (under a new module root).
+    mapping(uint256 => uint256) private restartFrom;
 
     modifier onlyOwner() {
         if (msg.sender != owner) revert NotOwner(msg.sender);
@@ -232,51 +164,25 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
         payable
         returns (uint256 id)
     {
-        Assertion storage p = _get(parentId);
-        if (p.status == AssertionStatus.Rejected) revert ParentRejected(parentId);
         // So rivals cover exactly the same range.
-        if (afterState.inboxPosition != p.nextInbox) {
-            revert WrongInboxPosition(afterState.inboxPosition, p.nextInbox);
+        uint64 expected = _get(parentId).nextInbox;
+        if (afterState.inboxPosition != expected) {
+            revert WrongInboxPosition(afterState.inboxPosition, expected);
         }
-        uint64 count = _inboxCount();
-        // A claim about messages nobody has sent could not be proven either way.
-        if (p.nextInbox > count) revert MessagesMissing(p.nextInbox, count);
-        if (p.children == 0) {
-            // forge-lint: disable-next-line(unsafe-typecast)
-            p.firstChildAt = uint64(block.timestamp);
-            p.childModuleRoot = moduleRoot();
-        } else if (block.timestamp >= p.firstChildAt + challengePeriod) {
-            revert RivalAfterDeadline(p.firstChildAt + challengePeriod);
-        }
-        bytes32 afterStateHash = Hashing.globalStateHash(afterState);
-        bytes32 key = keccak256(abi.encode(parentId, afterStateHash));
-        uint256 existing = claimed[key];
-        if (existing != 0) {
-            // The same claim again: stake on it (an identical sibling could never be
-            // challenged, and a revert here would let anyone make the honest side's
-            // transaction fail by sending the claim first).
-            _stake(existing, parentId);
-            return existing;
-        }
-        p.children += 1;
-        p.liveChildren += 1;
+        return _create(parentId, afterState, Hashing.globalStateHash(afterState));
+    }
 
-        id = assertionCount++;
-        claimed[key] = id;
-        Assertion storage a = assertions[id];
-        // forge-lint: disable-next-line(unsafe-typecast)
-        a.parent = uint64(parentId);
-        a.height = p.height + 1;
-        a.afterInbox = afterState.inboxPosition;
-        a.nextInbox = _nextInbox(afterState.inboxPosition, count);
-        a.status = AssertionStatus.Pending;
-        a.afterStateHash = afterStateHash;
-        a.outboxRoot = afterState.outboxRoot;
-        a.moduleRoot = p.childModuleRoot;
-        emit AssertionCreated(
-            id, parentId, msg.sender, afterState, a.afterStateHash, a.nextInbox, a.moduleRoot
-        );
-        _stake(id, parentId);
+    /// @notice Claims that a block of `parentId`'s children's range cannot finish (it errors,
+    ///         or still runs after `MAX_STEPS` steps) in the module root the family runs, and
+    ///         stakes the sender on that claim as `createAssertion` does. Its claimed state is
+    ///         `Hashing.STUCK`; confirmed, it confirms no outbox root, and its children re-run
+    ///         its range from the state it started from, under a module root other than its
+    ///         own (docs/spec/protocol.md, "A block that cannot finish").
+    /// @return id The assertion the sender is now staked on.
+    function createStuckAssertion(uint256 parentId) external payable returns (uint256 id) {
+        Hashing.GlobalState memory none;
+        none.inboxPosition = _get(parentId).nextInbox;
+        return _create(parentId, none, Hashing.STUCK);
     }
 
     /// @notice Stakes the sender on pending assertion `id`: a new bond while `id`'s family is
@@ -303,6 +209,7 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
         if (a.subtreeStakers == 0) revert Unsupported(id);
         a.status = AssertionStatus.Confirmed;
         latestConfirmed = id;
+        // A stuck assertion's outbox root is zero, confirmed at genesis: it pays nothing new.
         confirmedOutboxRoots[a.outboxRoot] = true;
         emit AssertionConfirmed(id, a.outboxRoot);
     }
@@ -361,13 +268,14 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
         bytes32 pair = _pairKey(msg.sender, defender);
         if (openChallengeOf[pair] != 0) revert AlreadyInChallenge(openChallengeOf[pair]);
         Assertion storage ax = assertions[x];
-        Assertion storage p = assertions[ax.parent];
+        // Below a stuck parent the range starts where the parent's own range started.
+        Assertion storage start = assertions[_startOf(ax.parent)];
         challengeId = challenges.createChallenge(
             msg.sender,
             defender,
-            p.afterStateHash,
+            start.afterStateHash,
             ax.afterStateHash,
-            ax.afterInbox - p.afterInbox,
+            ax.afterInbox - start.afterInbox,
             ax.moduleRoot
         );
         bool cr = _reserve(c);
@@ -480,11 +388,80 @@ contract Rollup is IChallengeResultReceiver, IOutboxRoots {
     }
 
     /// @notice The open challenge between `a` and `b` (either role), or 0.
+    /// @notice The assertion whose global state the children of `id` start from (`id`, or
+    ///         for a stuck assertion the start of its own range).
+    function startOf(uint256 id) external view returns (uint256) {
+        _get(id);
+        return _startOf(id);
+    }
+
     function challengeBetween(address a, address b) external view returns (uint256) {
         return openChallengeOf[_pairKey(a, b)];
     }
 
     // ---------------------------------------------------------------- internals
+
+    /// A child of `parentId` claiming `afterStateHash` (the state `afterState`, or
+    /// `Hashing.STUCK` with only the inbox position set), or a stake on the sibling that
+    /// already claims it.
+    function _create(
+        uint256 parentId,
+        Hashing.GlobalState memory afterState,
+        bytes32 afterStateHash
+    ) private returns (uint256 id) {
+        Assertion storage p = _get(parentId);
+        if (p.status == AssertionStatus.Rejected) revert ParentRejected(parentId);
+        uint64 count = _inboxCount();
+        // A claim about messages nobody has sent could not be proven either way.
+        if (p.nextInbox > count) revert MessagesMissing(p.nextInbox, count);
+        if (p.children == 0) {
+            bytes32 root = moduleRoot();
+            // The same module would stop at the same block again.
+            if (p.afterStateHash == Hashing.STUCK && root == p.moduleRoot) {
+                revert AwaitingNewModuleRoot(parentId, root);
+            }
+            // forge-lint: disable-next-line(unsafe-typecast)
+            p.firstChildAt = uint64(block.timestamp);
+            p.childModuleRoot = root;
+        } else if (block.timestamp >= p.firstChildAt + challengePeriod) {
+            revert RivalAfterDeadline(p.firstChildAt + challengePeriod);
+        }
+        bytes32 key = keccak256(abi.encode(parentId, afterStateHash));
+        uint256 existing = claimed[key];
+        if (existing != 0) {
+            // The same claim again: stake on it (an identical sibling could never be
+            // challenged, and a revert here would let anyone make the honest side's
+            // transaction fail by sending the claim first).
+            _stake(existing, parentId);
+            return existing;
+        }
+        p.children += 1;
+        p.liveChildren += 1;
+
+        id = assertionCount++;
+        claimed[key] = id;
+        Assertion storage a = assertions[id];
+        // forge-lint: disable-next-line(unsafe-typecast)
+        a.parent = uint64(parentId);
+        a.height = p.height + 1;
+        a.afterInbox = afterState.inboxPosition;
+        a.nextInbox = _nextInbox(afterState.inboxPosition, count);
+        a.status = AssertionStatus.Pending;
+        a.afterStateHash = afterStateHash;
+        a.outboxRoot = afterState.outboxRoot;
+        a.moduleRoot = p.childModuleRoot;
+        if (afterStateHash == Hashing.STUCK) restartFrom[id] = _startOf(parentId);
+        emit AssertionCreated(
+            id, parentId, msg.sender, afterState, afterStateHash, a.nextInbox, a.moduleRoot
+        );
+        _stake(id, parentId);
+    }
+
+    /// The assertion whose state the children of `id` start from: `id` itself, or for a
+    /// stuck assertion the one its own range started from.
+    function _startOf(uint256 id) private view returns (uint256) {
+        return assertions[id].afterStateHash == Hashing.STUCK ? restartFrom[id] : id;
+    }
 
     function _get(uint256 id) private view returns (Assertion storage) {
         if (id >= assertionCount) revert NoSuchAssertion(id);

@@ -95,7 +95,7 @@ abstract contract Player is CommonBase {
         ChallengeManager.Challenge memory c = cm.getChallenge(id);
         (uint256 x, uint256 y) = rollup.rivals(c.challenger, c.defender);
         Assertion memory ax = rollup.getAssertion(x);
-        Assertion memory p = rollup.getAssertion(ax.parent);
+        Assertion memory p = rollup.getAssertion(rollup.startOf(ax.parent));
         disputes[id] = Dispute({
             challenger: c.challenger,
             defender: c.defender,
@@ -184,8 +184,18 @@ abstract contract Player is CommonBase {
             disputes[id].block_ = uint64(disputes[id].start + from);
             disputes[id].atLevelTwo = true;
             bytes32[] memory h = _claims(id, mover, 2, 0, MAX_STEPS);
-            vm.prank(mover);
-            cm.enterLevelTwo(id, cur, i, h);
+            if (cur.hashes[i + 1] == Hashing.STUCK) {
+                // Against a claim that the block cannot finish: the state it finishes in.
+                Dispute storage d = disputes[id];
+                bytes32 end = mover == d.challenger ? d.challengerEnd : d.defenderEnd;
+                bool honest = end == truthHash(d.start + d.blocks);
+                bytes32 finished = honest ? truthHash(d.block_ + 1) : end;
+                vm.prank(mover);
+                cm.enterLevelTwoFinishing(id, cur, i, h, finished);
+            } else {
+                vm.prank(mover);
+                cm.enterLevelTwo(id, cur, i, h);
+            }
             current[id] = Segment(2, 0, MAX_STEPS, h);
             return true;
         }

@@ -249,6 +249,17 @@ contract ProtocolHandler is StdUtils, Player {
         try rollup.createAssertion{value: value}(parent, gs) {} catch {}
     }
 
+    /// An attacker claims that a block of any existing assertion's children's range cannot
+    /// finish (it always can here: a STUCK claim is a lie the honest side must beat).
+    function attackerStuck(uint256 who, uint256 parentSeed) external {
+        address a = _attacker(who);
+        uint256 parent = parentSeed % rollup.assertionCount();
+        uint256 value = _stakerOf(a).staked ? 0 : rollup.bond();
+        vm.deal(a, a.balance + value);
+        vm.prank(a);
+        try rollup.createStuckAssertion{value: value}(parent) {} catch {}
+    }
+
     /// The attacker's timing strategy: wait (the honest validator acting meanwhile) until
     /// `lead` seconds before the deadline of the latest confirmed assertion's family, then
     /// assert a wrong rival there, so its game runs past the deadline.

@@ -90,7 +90,7 @@ contract ProtocolInvariantsTest is StdInvariant, Test {
         handler.honestAct();
         honestStart = rollup.bond();
 
-        bytes4[] memory selectors = new bytes4[](19);
+        bytes4[] memory selectors = new bytes4[](20);
         selectors[0] = ProtocolHandler.warp.selector;
         selectors[1] = ProtocolHandler.honestAct.selector;
         selectors[2] = ProtocolHandler.attackerAssert.selector;
@@ -111,6 +111,7 @@ contract ProtocolInvariantsTest is StdInvariant, Test {
         selectors[16] = ProtocolHandler.attackerMove.selector;
         selectors[17] = ProtocolHandler.attackerBackWrongLine.selector;
         selectors[18] = ProtocolHandler.attackerLastSecondRival.selector;
+        selectors[19] = ProtocolHandler.attackerStuck.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
         targetContract(address(handler));
     }

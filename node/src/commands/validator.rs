@@ -200,6 +200,14 @@ pub fn describe(n: &Narration) -> String {
             "asserted #{id} (after #{parent}) over messages up to {position}{}",
             if *lying { " — a wrong state" } else { "" }
         ),
+        Narration::AssertedStuck {
+            id,
+            parent,
+            position,
+        } => format!(
+            "asserted #{id} (after #{parent}): block {position} cannot finish (STUCK); the \
+             chain goes on only under a new module root"
+        ),
         Narration::StakedOn { id } => format!("staked on #{id} (it claims what we computed)"),
         Narration::Unstaked { from } => {
             format!("took the bond back from #{from} (the chain was confirmed past it)")

@@ -239,6 +239,26 @@ impl<L: L1> RollupL1<L> {
             afterState: sol_global_state(gs),
         };
         let receipt = self.send(self.contracts.rollup, call, bond).await?;
+        self.staked_by(receipt)
+    }
+
+    /// Claims that a block of `parent`'s children's range cannot finish (`createStuckAssertion`)
+    /// and stakes on that claim, as [`Self::create_assertion`] does.
+    pub async fn create_stuck_assertion(
+        &self,
+        parent: u64,
+        bond: U256,
+    ) -> Result<(u64, L1Receipt), L1Error> {
+        let call = Rollup::createStuckAssertionCall {
+            parentId: U256::from(parent),
+        };
+        let receipt = self.send(self.contracts.rollup, call, bond).await?;
+        self.staked_by(receipt)
+    }
+
+    /// The assertion a `createAssertion` or `createStuckAssertion` receipt staked on: the one
+    /// it created, or the existing sibling with the same claim.
+    fn staked_by(&self, receipt: L1Receipt) -> Result<(u64, L1Receipt), L1Error> {
         let ours = || {
             receipt
                 .logs

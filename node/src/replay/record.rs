@@ -186,6 +186,7 @@ pub async fn record(setup: &Setup) -> anyhow::Result<DisputeVector> {
                 index: None,
                 hashes: Vec::new(),
                 proof: None,
+                finished: None,
                 at: l1.head().await?.timestamp - opened_at,
                 gas: r.gas_used,
                 clock_left: 0,
@@ -208,10 +209,14 @@ pub async fn record(setup: &Setup) -> anyhow::Result<DisputeVector> {
         } else {
             state.defender_left
         };
+        let finished = match &m {
+            Move::EnterLevelTwoFinishing { finished, .. } => Some(*finished),
+            _ => None,
+        };
         let (index, hashes, proof) = match &m {
-            Move::Bisect { index, next } | Move::EnterLevelTwo { index, next } => {
-                (*index, next.clone(), None)
-            }
+            Move::Bisect { index, next }
+            | Move::EnterLevelTwo { index, next }
+            | Move::EnterLevelTwoFinishing { index, next, .. } => (*index, next.clone(), None),
             Move::Prove { index, proof, post } => {
                 let from = old.interval(*index).0;
                 let (opcode, class) = instruction_at(&mut inspect, game.block.unwrap_or(0), from)?;
@@ -237,6 +242,7 @@ pub async fn record(setup: &Setup) -> anyhow::Result<DisputeVector> {
             index: Some(index),
             hashes,
             proof,
+            finished,
             at: l1.head().await?.timestamp - opened_at,
             gas: r.gas_used,
             clock_left,

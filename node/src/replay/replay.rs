@@ -201,6 +201,11 @@ pub fn to_move(m: &MoveRecord) -> Option<Move> {
             index,
             next: m.hashes.clone(),
         },
+        "enterLevelTwoFinishing" => Move::EnterLevelTwoFinishing {
+            index,
+            next: m.hashes.clone(),
+            finished: m.finished?,
+        },
         "proveOneStep" => {
             let p = m.proof.as_ref()?;
             Move::Prove {

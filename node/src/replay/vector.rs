@@ -125,7 +125,7 @@ pub struct MoveRecord {
     /// 1 for the first move, counting both parties' moves.
     pub round: u64,
     pub party: Side,
-    /// `bisect`, `enterLevelTwo`, `proveOneStep` or `timeout`.
+    /// `bisect`, `enterLevelTwo`, `enterLevelTwoFinishing`, `proveOneStep` or `timeout`.
     pub kind: String,
     /// The segment the move answers (none for a timeout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,6 +142,9 @@ pub struct MoveRecord {
     pub hashes: Vec<B256>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proof: Option<ProofRecord>,
+    /// For `enterLevelTwoFinishing`: the hash of the global state its block finishes in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished: Option<B256>,
     /// Seconds after the challenge opened that it was mined.
     pub at: u64,
     pub gas: u64,

@@ -148,7 +148,13 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             return Ok(None);
         };
         let (from, to) = (t.after_inbox(), t.next_inbox);
-        if to <= from || self.replica().executed() < to {
+        // A range holding a block that cannot finish is claimed STUCK once its messages are
+        // read; otherwise a range is asserted once executed.
+        let stuck = self
+            .replica()
+            .stuck_at()
+            .is_some_and(|p| p < to && to <= self.replica().message_count());
+        if to <= from || (self.replica().executed() < to && !stuck) {
             return Ok(None);
         }
         // A range of ticks alone is asserted only to reach what follows it — unless someone
@@ -159,11 +165,12 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             .children
             .iter()
             .any(|c| self.view.assertion(*c).is_some_and(|a| a.status == PENDING));
-        if !asserted && !self.replica().any_substantive(from, executed) {
+        if !asserted && !stuck && !self.replica().any_substantive(from, executed) {
             return Ok(None);
         }
-        self.resolve_lie(from, to)?;
-        let claim = self.claim(to).expect("executed above");
+        if !stuck {
+            self.resolve_lie(from, to)?;
+        }
         let bond = if info.staked {
             U256::ZERO
         } else {
@@ -197,6 +204,17 @@ impl<L: L1 + Clone + 'static> Validator<L> {
                 "its line is as deep below the latest confirmed assertion as the Rollup allows",
             ));
         }
+        if stuck {
+            let (id, receipt) = self.rollup.create_stuck_assertion(tip, bond).await?;
+            self.stats.count_other(&receipt);
+            self.say(Narration::AssertedStuck {
+                id,
+                parent: tip,
+                position: self.replica().stuck_at().expect("stuck above"),
+            });
+            return Ok(None);
+        }
+        let claim = self.claim(to).expect("executed above");
         let (id, receipt) = self.rollup.create_assertion(tip, &claim, bond).await?;
         self.stats.count_other(&receipt);
         let lying = self.replica().state(to) != Some(claim);

@@ -236,6 +236,7 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         let (index, name) = match &m {
             Move::Bisect { index, .. }
             | Move::EnterLevelTwo { index, .. }
+            | Move::EnterLevelTwoFinishing { index, .. }
             | Move::Prove { index, .. } => (*index, m.name()),
         };
         let seg = &game.segment;
@@ -278,9 +279,9 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             .view
             .assertion(c.x)
             .context("the challenged assertion is unknown")?;
-        let parent = self
+        let start = self
             .view
-            .assertion(x.parent)
+            .assertion(self.view.start_of(x.parent))
             .context("its parent is unknown")?;
         let (role, opponent) = if c.challenger == self.me {
             (Role::Challenger, c.defender)
@@ -293,7 +294,8 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             opponent: opponent.into(),
             x: c.x,
             y: c.y,
-            range: (parent.after_inbox(), x.after_inbox()),
+            // Below a stuck parent the range starts where the parent's own range started.
+            range: (start.after_inbox(), x.after_inbox()),
             moves: Vec::new(),
             outcome: None,
         };

@@ -32,6 +32,7 @@ use fuse_prover::block::Executor;
 use fuse_prover::checkpoints::Budget;
 use fuse_prover::dispute::{History, Liar, Lie, falsify_with};
 use fuse_vm::GlobalState;
+use fuse_vm::hash::stuck_state_hash;
 use tokio::sync::mpsc;
 
 use crate::l1::rollup::RollupL1;
@@ -108,6 +109,13 @@ pub enum Narration {
         parent: u64,
         position: u64,
         lying: bool,
+    },
+    /// Claimed that block `position` (an inbox position) of the range under `parent` cannot
+    /// finish: assertion `id` claims `STUCK`.
+    AssertedStuck {
+        id: u64,
+        parent: u64,
+        position: u64,
     },
     StakedOn {
         id: u64,
@@ -310,7 +318,27 @@ impl<L: L1 + Clone + 'static> Validator<L> {
     /// Updates its health from this poll's findings, saying every change (a halt as an
     /// error) and publishing it.
     async fn judge_health(&mut self) -> anyhow::Result<()> {
-        self.findings.stuck = self.replica().stuck().map(str::to_string);
+        if let Some(why) = self.replica().stuck() {
+            // It claims STUCK and defends that claim like any other; once the claim is
+            // confirmed nothing can follow it under this guest: an operator must schedule a
+            // new module root.
+            let latest = self.rollup.latest_confirmed().await?;
+            let stuck_confirmed = self
+                .view
+                .assertion(latest)
+                .is_some_and(|a| a.state_hash == stuck_state_hash());
+            if stuck_confirmed {
+                self.findings.stuck = Some(format!(
+                    "{why}; its STUCK claim #{latest} is confirmed, and the chain goes on only \
+                     once a new module root is scheduled and a validator runs that guest"
+                ));
+            } else {
+                self.findings.blocked.get_or_insert(
+                    "a block cannot finish: it claims STUCK and defends the claim until it is \
+                     confirmed; then the chain needs a new module root",
+                );
+            }
+        }
         if self.period.is_none() {
             self.period = Some(self.rollup.challenge_period().await?);
         }
@@ -359,9 +387,15 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         self.me.0[19] | 1
     }
 
-    /// The hash of [`Self::claim`].
+    /// The hash of [`Self::claim`] — or `STUCK` for a position past a block that cannot
+    /// finish whose messages it has read.
     pub fn claim_hash(&self, position: u64) -> Option<B256> {
-        self.claim(position).map(|gs| gs.hash())
+        match self.replica().stuck_at() {
+            Some(p) if p < position && position <= self.replica().message_count() => {
+                Some(stuck_state_hash())
+            }
+            _ => self.claim(position).map(|gs| gs.hash()),
+        }
     }
 
     /// Its history over the blocks `from .. to`: the truth, or the liar's departing at its

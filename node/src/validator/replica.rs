@@ -78,6 +78,12 @@ impl Replica {
         self.stuck.as_deref()
     }
 
+    /// The message whose block cannot finish, if one did not: every range that holds it is
+    /// claimed `STUCK` (docs/spec/protocol.md, "A block that cannot finish").
+    pub fn stuck_at(&self) -> Option<u64> {
+        self.stuck.is_some().then(|| self.executed())
+    }
+
     /// The module root of the guest it runs.
     pub fn module_root(&self) -> B256 {
         self.executor.module().root
@@ -203,8 +209,19 @@ impl Replica {
     }
 
     /// The honest history of the blocks `from .. to` (inbox positions), for a challenge over
-    /// that range.
+    /// that range — stuck at the block that cannot finish when the range holds it.
     pub fn truth(&self, from: u64, to: u64, budget: Budget) -> anyhow::Result<Truth> {
+        if let Some(p) = self.stuck_at()
+            && from <= p
+            && p < to
+            && to <= self.message_count()
+        {
+            let states = self.states[from as usize..=p as usize].to_vec();
+            let module = self.executor.module().clone();
+            return Ok(
+                Truth::stuck(module, self.host.clone(), states, to - from).with_budget(budget)
+            );
+        }
         ensure!(
             from < to && to <= self.executed(),
             "the range {from}..{to} is not executed (executed up to {})",

@@ -190,6 +190,20 @@ impl RollupView {
         self.assertions.get(&id)
     }
 
+    /// The assertion whose state the children of `id` start from, as the Rollup's
+    /// `startOf`: `id`, or for an assertion claiming `STUCK` the start of its own range.
+    pub fn start_of(&self, id: u64) -> u64 {
+        let stuck = fuse_vm::hash::stuck_state_hash();
+        let mut at = id;
+        while let Some(a) = self.assertions.get(&at) {
+            if a.state_hash != stuck || at == 0 {
+                break;
+            }
+            at = a.parent;
+        }
+        at
+    }
+
     /// How many parents up from `from` assertion `ancestor` is (`Some(0)` for itself), if it
     /// is an ancestor at all.
     pub fn depth(&self, from: u64, ancestor: u64) -> Option<u64> {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use alloy_primitives::B256;
 use anyhow::{Context as _, bail};
+use fuse_vm::hash::stuck_state_hash;
 use fuse_vm::{GlobalState, Module, Status};
 
 use crate::block::ChainHost;
@@ -28,18 +29,24 @@ pub trait History {
     /// from it. Only the true machine yields proofs, whoever asks.
     fn prove(&mut self, b: u64, t: u64) -> anyhow::Result<(Vec<u8>, B256)>;
 
-    /// The global-state hash it claims after `i` blocks.
+    /// The global-state hash it claims after `i` blocks (`STUCK` at and after a block it
+    /// claims cannot finish).
     fn block_hash(&mut self, i: u64) -> anyhow::Result<B256> {
         Ok(self.global_state(i)?.hash())
     }
 }
 
 /// The honest history: the real global states of the range and the stepping machine's hashes
-/// inside each block, from checkpointed traces recorded on first use.
+/// inside each block, from checkpointed traces recorded on first use. A range may reach a
+/// block that cannot finish (it errors, or still runs at `MAX_STEPS`): then the states stop
+/// at that block's start, and every later point of level 1 is `STUCK`
+/// (docs/spec/protocol.md, "A block that cannot finish").
 pub struct Truth {
     module: Arc<Module>,
     host: ChainHost,
     states: Vec<GlobalState>,
+    /// Blocks in the range: `states.len() - 1`, or more when the range is stuck.
+    blocks: u64,
     budget: Budget,
     traces: BTreeMap<u64, Trace>,
     unfinished: bool,
@@ -53,11 +60,36 @@ impl Truth {
         Truth {
             module,
             host,
+            blocks: states.len() as u64 - 1,
             states,
             budget: Budget::default(),
             traces: BTreeMap::new(),
             unfinished: false,
         }
+    }
+
+    /// The history of a range of `blocks` blocks in which block `states.len() - 1` cannot
+    /// finish: `states` are the global states before each block up to and including it.
+    pub fn stuck(
+        module: Arc<Module>,
+        host: ChainHost,
+        states: Vec<GlobalState>,
+        blocks: u64,
+    ) -> Truth {
+        assert!(
+            !states.is_empty() && (states.len() as u64) <= blocks,
+            "a stuck range holds the states up to its stuck block, which is inside it"
+        );
+        Truth {
+            blocks,
+            ..Truth::new(module, host, states)
+        }
+    }
+
+    /// The block of the range that cannot finish, if one does not.
+    pub fn stuck_block(&self) -> Option<u64> {
+        let known = self.states.len() as u64 - 1;
+        (known < self.blocks).then_some(known)
     }
 
     /// Runs `blocks` blocks from `start` in the stepping machine and keeps their states.
@@ -79,6 +111,7 @@ impl Truth {
             }
             let next = trace.global_state();
             truth.states.push(next);
+            truth.blocks += 1;
         }
         Ok(truth)
     }
@@ -105,6 +138,7 @@ impl Truth {
             module: self.module.clone(),
             host: self.host.clone(),
             states: self.states.clone(),
+            blocks: self.blocks,
             budget: self.budget,
             traces: BTreeMap::new(),
             unfinished: self.unfinished,
@@ -147,6 +181,9 @@ impl Truth {
                     trace.global_state()
                 );
             }
+            if self.stuck_block() == Some(b) && trace.status() == Status::Finished {
+                bail!("block {b} finishes in the stepping machine, but the range holds it stuck");
+            }
             self.traces.insert(b, trace);
         }
         Ok(&self.traces[&b])
@@ -155,14 +192,27 @@ impl Truth {
 
 impl History for Truth {
     fn blocks(&self) -> u64 {
-        self.states.len() as u64 - 1
+        self.blocks
     }
 
     fn global_state(&mut self, i: u64) -> anyhow::Result<GlobalState> {
+        if let Some(b) = self.stuck_block()
+            && i > b
+            && i <= self.blocks
+        {
+            bail!("no state after {i} blocks: block {b} of the range cannot finish");
+        }
         self.states
             .get(i as usize)
             .copied()
             .with_context(|| format!("no state after {i} blocks: the range has {}", self.blocks()))
+    }
+
+    fn block_hash(&mut self, i: u64) -> anyhow::Result<B256> {
+        match self.stuck_block() {
+            Some(b) if i > b && i <= self.blocks => Ok(stuck_state_hash()),
+            _ => Ok(self.global_state(i)?.hash()),
+        }
     }
 
     fn machine_hashes(&mut self, b: u64, steps: &[u64]) -> anyhow::Result<Vec<B256>> {

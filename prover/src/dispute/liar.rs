@@ -110,12 +110,20 @@ impl<H: History> History for Liar<H> {
     }
 
     fn global_state(&mut self, i: u64) -> anyhow::Result<GlobalState> {
-        let real = self.truth.global_state(i)?;
-        Ok(if i > self.lie.block() {
-            falsify(real)
-        } else {
-            real
-        })
+        if i <= self.lie.block() {
+            return self.truth.global_state(i);
+        }
+        // Past a block that cannot finish the truth has no state: the liar claims the block
+        // finished, in a falsified copy of the state before it one message on per block.
+        let real = match self.truth.global_state(i) {
+            Ok(real) => real,
+            Err(_) => {
+                let mut before = self.truth.global_state(self.lie.block())?;
+                before.inbox_position += i - self.lie.block();
+                before
+            }
+        };
+        Ok(falsify_with(real, self.salt))
     }
 
     fn machine_hashes(&mut self, b: u64, steps: &[u64]) -> anyhow::Result<Vec<B256>> {

@@ -1,12 +1,13 @@
 //! The move a party makes on its turn, given the current segment and its history: dispute the
 //! first sub-interval whose end it disagrees with (it agrees with every earlier point, since
-//! the segment starts at a point it agreed with), then bisect it, enter level 2 on it, or
-//! prove its one step (docs/spec/protocol.md, "The moves").
+//! the segment starts at a point it agreed with), then bisect it, enter level 2 on it (with
+//! a finished machine against a `STUCK` end), or prove its one step (docs/spec/protocol.md,
+//! "The moves").
 
 use alloy_primitives::B256;
 use anyhow::{Context as _, bail};
 use fuse_vm::MAX_STEPS;
-use fuse_vm::hash::initial_machine_hash;
+use fuse_vm::hash::{initial_machine_hash, stuck_state_hash};
 
 use super::game::Game;
 use super::history::History;
@@ -20,6 +21,13 @@ pub enum Move {
     Bisect { index: u64, next: Vec<B256> },
     /// `enterLevelTwo(id, old, index, next)`.
     EnterLevelTwo { index: u64, next: Vec<B256> },
+    /// `enterLevelTwoFinishing(id, old, index, next, finished)`: against a `STUCK` end, the
+    /// machine hashes of a block that finishes in the global state whose hash is `finished`.
+    EnterLevelTwoFinishing {
+        index: u64,
+        next: Vec<B256>,
+        finished: B256,
+    },
     /// `proveOneStep(id, old, index, proof)`; `post` is the hash the prover will compute.
     Prove {
         index: u64,
@@ -42,12 +50,14 @@ impl Move {
                     hashes: next.clone(),
                 })
             }
-            Move::EnterLevelTwo { next, .. } => Some(Segment {
-                level: LEVEL_STEPS,
-                start: 0,
-                length: MAX_STEPS,
-                hashes: next.clone(),
-            }),
+            Move::EnterLevelTwo { next, .. } | Move::EnterLevelTwoFinishing { next, .. } => {
+                Some(Segment {
+                    level: LEVEL_STEPS,
+                    start: 0,
+                    length: MAX_STEPS,
+                    hashes: next.clone(),
+                })
+            }
             Move::Prove { .. } => None,
         }
     }
@@ -57,6 +67,7 @@ impl Move {
         match self {
             Move::Bisect { .. } => "bisect",
             Move::EnterLevelTwo { .. } => "enterLevelTwo",
+            Move::EnterLevelTwoFinishing { .. } => "enterLevelTwoFinishing",
             Move::Prove { .. } => "proveOneStep",
         }
     }
@@ -97,6 +108,15 @@ pub fn decide(game: &Game, me: &mut dyn History) -> anyhow::Result<Decision> {
                 next[0],
                 game.module_root
             );
+        }
+        // Against a claim that the block cannot finish, only the finished machine disputes.
+        if seg.hashes[i + 1] == stuck_state_hash() {
+            let finished = me.block_hash(from + 1)?;
+            return Ok(Decision::Move(Move::EnterLevelTwoFinishing {
+                index,
+                next,
+                finished,
+            }));
         }
         return Ok(Decision::Move(Move::EnterLevelTwo { index, next }));
     }

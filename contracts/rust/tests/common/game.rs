@@ -67,6 +67,18 @@ pub fn encode(id: U256, old: &Segment, m: &Move) -> Vec<u8> {
             next: next.clone(),
         }
         .abi_encode(),
+        Move::EnterLevelTwoFinishing {
+            index,
+            next,
+            finished,
+        } => ChallengeManager::enterLevelTwoFinishingCall {
+            id,
+            old,
+            index: U256::from(*index),
+            next: next.clone(),
+            finishedState: *finished,
+        }
+        .abi_encode(),
         Move::Prove { index, proof, .. } => ChallengeManager::proveOneStepCall {
             id,
             old,

@@ -369,6 +369,20 @@ impl<L: L1> RollupL1<L> {
                 };
                 self.send(cm, call, U256::ZERO).await
             }
+            Move::EnterLevelTwoFinishing {
+                index,
+                next,
+                finished,
+            } => {
+                let call = ChallengeManager::enterLevelTwoFinishingCall {
+                    id,
+                    old,
+                    index: U256::from(*index),
+                    next: next.clone(),
+                    finishedState: *finished,
+                };
+                self.send(cm, call, U256::ZERO).await
+            }
             Move::Prove { index, proof, .. } => {
                 let index = U256::from(*index);
                 let proof = proof.clone().into();
