@@ -371,6 +371,29 @@ async fn the_replica_falls_back_to_the_stepping_machine_when_the_twin_runs_out_o
     println!("{target} blocks: the twin and the stepping machine's re-runs reach the same states");
 }
 
+/// The same guest with the trap fixed: every message an empty block.
+const FIXED: &str = r#"
+(module
+  (import "fuse" "read_inbox" (func $read_inbox (param i32 i32) (result i32)))
+  (import "fuse" "get_u64" (func $get_u64 (param i32) (result i64)))
+  (import "fuse" "set_u64" (func $set_u64 (param i32 i64)))
+  (memory (export "memory") 1 1)
+  (func (export "fuse_entry")
+    (drop (call $read_inbox (i32.const 0) (i32.const 0)))
+    (call $set_u64 (i32.const 0) (i64.add (call $get_u64 (i32.const 0)) (i64.const 1)))
+    (call $set_u64 (i32.const 1) (i64.add (call $get_u64 (i32.const 1)) (i64.const 1)))))
+"#;
+
+/// The executor of a guest written in the text format.
+fn guest(wat: &str) -> std::sync::Arc<fuse_prover::block::Executor> {
+    let buf = wast::parser::ParseBuffer::new(wat).unwrap();
+    let wasm = wast::parser::parse::<wast::Wat>(&buf)
+        .unwrap()
+        .encode()
+        .unwrap();
+    std::sync::Arc::new(fuse_prover::block::Executor::new(&wasm).unwrap())
+}
+
 /// A guest that runs every message as an empty block, except that a forced transaction traps.
 const TRAPS_ON_FORCED: &str = r#"
 (module
@@ -392,17 +415,15 @@ const TRAPS_ON_FORCED: &str = r#"
 /// trapping block — level 2 over the stepping machine's errored trace — and wins; its STUCK
 /// claim is confirmed, the attacker's assertion rejected. Then the halted-chain alarm: the
 /// chain goes on only under a new module root, and the validator's health turns `Halted`,
-/// naming the block, instead of waiting in silence.
+/// naming the block, instead of waiting in silence. Then the recovery: the owner schedules a
+/// fixed guest, and once it applies the validator re-runs the range in it and the chain goes
+/// on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_block_that_cannot_finish_is_claimed_stuck_and_halts_the_chain_loudly() {
     use fuse_node::l1::rollup::{CONFIRMED, REJECTED};
     use fuse_node::validator::Narration;
-    let buf = wast::parser::ParseBuffer::new(TRAPS_ON_FORCED).unwrap();
-    let wasm = wast::parser::parse::<wast::Wat>(&buf)
-        .unwrap()
-        .encode()
-        .unwrap();
-    let executor = std::sync::Arc::new(fuse_prover::block::Executor::new(&wasm).unwrap());
+    let executor = guest(TRAPS_ON_FORCED);
+    let fixed = guest(FIXED);
     let l1 = EmbeddedL1::new(EmbeddedClock::Manual(1_800_000_000));
     let owner = l1.signer();
     let mut config = arena_config(owner, PERIOD, DEFAULT_DEGREE);
@@ -418,7 +439,9 @@ async fn a_block_that_cannot_finish_is_claimed_stuck_and_halts_the_chain_loudly(
     c.health = Some(tx);
     c.narrate = Some(ntx);
     let honest = account(&l1, &rollup, 0x11).await;
-    let mut v = Validator::with_executor(honest, c, executor.clone()).unwrap();
+    let mut v = Validator::with_executor(honest, c, executor.clone())
+        .unwrap()
+        .with_next_guests(vec![fixed.clone()]);
     // The attacker knows the truth (its own replica of the chain) and claims the trapping
     // block finished: its machine is the real one up to the block's last step.
     let attacker = account(&l1, &rollup, 0x66).await;
@@ -474,6 +497,48 @@ async fn a_block_that_cannot_finish_is_claimed_stuck_and_halts_the_chain_loudly(
     assert!(reason.contains("block 2"), "{reason}");
     assert!(reason.contains("new module root"), "{reason}");
     assert_eq!(v.health(), &*rx.borrow());
+    println!("halted: {reason}");
+
+    // The owner schedules the fixed guest. Once it applies, the validator re-runs the stuck
+    // range from its start in it, asserts under the STUCK assertion and the chain goes on.
+    rollup
+        .schedule_module_root(fixed.module().root)
+        .await
+        .unwrap();
+    // The stuck assertion's children need one message past its range, as every child does.
+    rollup.tick().await.unwrap();
+    let mut after = None;
+    for _ in 0..600 {
+        v.poll().await.unwrap();
+        while let Ok((_, n)) = nrx.try_recv() {
+            if let Narration::Confirmed { id, .. } = n
+                && id != stuck
+            {
+                after = Some(id);
+            }
+        }
+        if after.is_some() {
+            break;
+        }
+        l1.advance(60).await.unwrap();
+    }
+    let after = after.expect("the chain went on past the stuck assertion");
+    let a = rollup.assertion(after).await.unwrap();
+    assert_eq!(a.parent, stuck);
+    assert_eq!(a.moduleRoot, fixed.module().root);
+    assert_ne!(a.afterStateHash, fuse_vm::hash::stuck_state_hash());
+    // Its range re-ran from where the stuck assertion's range started: the state after
+    // every message of it in the fixed guest.
+    let mut rerun = Replica::new(executor.clone());
+    rerun.follow(&rollup, 0).await.unwrap();
+    rerun.execute().unwrap();
+    rerun.restart(1, fixed.clone()).unwrap();
+    rerun.execute().unwrap();
+    assert_eq!(
+        Some(a.afterStateHash),
+        rerun.state(a.afterInbox).map(|s| s.hash())
+    );
+    assert_eq!(*v.health(), Default::default(), "running again");
     drop(v);
     let games = DisputeStore::open(&dir.path().join("v"))
         .unwrap()
@@ -487,7 +552,6 @@ async fn a_block_that_cannot_finish_is_claimed_stuck_and_halts_the_chain_loudly(
     assert!(level2 >= 4, "{:?}", games[0].moves);
     let last = games[0].moves.last().unwrap();
     assert_eq!(last.start + last.length, 1 << 32, "{:?}", games[0].moves);
-    println!("halted: {reason}");
 }
 
 /// The attacker's move in challenge `id` as its `liar` history decides it, from the segments

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use fuse_contracts::deploy::Deployment;
+use fuse_prover::block::Executor;
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::HttpClientBuilder;
 use jsonrpsee::rpc_params;
@@ -98,6 +99,12 @@ pub struct Args {
     /// Milliseconds between looks at L1.
     #[arg(long, default_value_t = 500)]
     pub poll_ms: u64,
+    /// The wasm of a guest the chain may move to after a block that cannot finish
+    /// (repeatable): once a STUCK claim is confirmed and the family under it runs this
+    /// guest's module root, the validator re-runs the stuck range in it and goes on, instead
+    /// of exiting halted.
+    #[arg(long = "next-guest", value_name = "WASM")]
+    pub next_guests: Vec<PathBuf>,
     #[command(flatten)]
     pub lie: LieArgs,
 }
@@ -140,12 +147,21 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     let lie = args.lie.spec()?;
     let l1 = crate::commands::node::connect(&args.l1_rpc, &args.key).await?;
     let rollup = RollupL1::at(l1, contracts(&args).await?);
+    let mut next = Vec::new();
+    for path in &args.next_guests {
+        let wasm = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let guest = Executor::new(&wasm)
+            .with_context(|| format!("{} is not a guest this machine runs", path.display()))?;
+        next.push(std::sync::Arc::new(guest));
+    }
     let theirs = rollup.module_root().await?;
     let ours = fuse_prover::guest::module().root;
     anyhow::ensure!(
-        theirs == ours,
-        "the rollup runs module {theirs}, this binary's guest is {ours}: it cannot validate that chain"
+        theirs == ours || next.iter().any(|g| g.module().root == theirs),
+        "the rollup runs module {theirs}, this binary's guest is {ours} (and no --next-guest \
+         has it): it cannot validate that chain"
     );
+    let waits_for_next = !next.is_empty();
     let name = if lie.is_some() { "liar" } else { "validator" };
     let mut config = ValidatorConfig::honest(name, args.data_dir.clone());
     config.poll_interval = Duration::from_millis(args.poll_ms.max(10));
@@ -155,7 +171,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     config.narrate = Some(tx);
     let (health_tx, mut health) = tokio::sync::watch::channel(Health::default());
     config.health = Some(health_tx);
-    let v = Validator::new(rollup, config)?;
+    let v = Validator::new(rollup, config)?.with_next_guests(next);
     eprintln!(
         "fuse-l2 validator {} ({}) on {}{}",
         v.address(),
@@ -173,7 +189,10 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             Ok(()) = health.changed() => {
                 if let Health::Halted { reason } = &*health.borrow() {
                     eprintln!("fuse-l2 validator: HALTED — it cannot extend the chain: {reason}");
-                    break ExitCode::from(EXIT_HALTED);
+                    // With a next guest the halt may be the wait for its module root.
+                    if !waits_for_next {
+                        break ExitCode::from(EXIT_HALTED);
+                    }
                 }
             }
             _ = tokio::signal::ctrl_c() => break ExitCode::SUCCESS,

@@ -325,6 +325,13 @@ impl<L: L1> RollupL1<L> {
             .await
     }
 
+    /// Schedules `root` as the module root of families started `moduleRootDelay` from now
+    /// (the owner only).
+    pub async fn schedule_module_root(&self, root: B256) -> Result<L1Receipt, L1Error> {
+        let call = Rollup::scheduleModuleRootCall { next: root };
+        self.send(self.contracts.rollup, call, U256::ZERO).await
+    }
+
     /// The bond a new stake pays.
     pub async fn bond(&self) -> Result<U256, L1Error> {
         self.view(self.contracts.rollup, Rollup::bondCall {}).await

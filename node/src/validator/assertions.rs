@@ -4,6 +4,7 @@
 //! on an existing child that claims what it computed, or create one; and collect its winnings.
 
 use alloy_primitives::U256;
+use fuse_vm::hash::stuck_state_hash;
 
 use super::store::DisputeStore;
 use super::{Narration, Validator};
@@ -147,7 +148,19 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         let Some(t) = self.view.assertion(tip).cloned() else {
             return Ok(None);
         };
-        let (from, to) = (t.after_inbox(), t.next_inbox);
+        // A stuck assertion's first child needs another module root than its own; and until
+        // the replica re-runs the range in that root's guest there is nothing to claim.
+        if t.state_hash == stuck_state_hash()
+            && (self.replica().stuck_at().is_some()
+                || (t.children.is_empty() && self.rollup.module_root().await? == t.module_root))
+        {
+            return Ok(Some(
+                "a STUCK assertion's children wait for a new module root and its guest",
+            ));
+        }
+        // Below a stuck assertion the range re-runs from where the stuck one's started.
+        let from = self.view.assertions[&self.view.start_of(tip)].after_inbox();
+        let to = t.next_inbox;
         // A range holding a block that cannot finish is claimed STUCK once its messages are
         // read; otherwise a range is asserted once executed.
         let stuck = self

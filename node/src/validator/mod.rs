@@ -213,6 +213,9 @@ pub struct Validator<L> {
     health: Health,
     /// Messages said once (stuck challenges), so a poll loop does not repeat them.
     said: std::collections::BTreeSet<(u64, u64)>,
+    /// Guests it may switch to when a confirmed `STUCK` claim hands the chain to a new
+    /// module root (by root).
+    next_guests: Vec<Arc<Executor>>,
     pub stats: ValidatorStats,
 }
 
@@ -254,9 +257,18 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             findings: Findings::default(),
             health: Health::Running,
             said: Default::default(),
+            next_guests: Vec::new(),
             stats: ValidatorStats::default(),
             config,
         })
+    }
+
+    /// Gives it the guests of module roots the chain may move to after a block that cannot
+    /// finish: once a `STUCK` claim is confirmed and a family under it runs one of these
+    /// roots, it re-runs the stuck range from its start in that guest and goes on.
+    pub fn with_next_guests(mut self, guests: Vec<Arc<Executor>>) -> Self {
+        self.next_guests = guests;
+        self
     }
 
     /// Its dispute records, by challenge id.
@@ -312,7 +324,46 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         executed?;
         self.open_challenges().await?;
         self.assert_and_confirm().await?;
+        self.recover().await?;
         self.judge_health().await
+    }
+
+    /// After a confirmed `STUCK` claim: once the family under it runs a module root it has the
+    /// guest of (the first child's, or the one new families get now), re-runs the stuck range
+    /// from its start in that guest; the next poll executes and asserts as usual.
+    async fn recover(&mut self) -> anyhow::Result<()> {
+        if self.replica().stuck_at().is_none() {
+            return Ok(());
+        }
+        let latest = self.rollup.latest_confirmed().await?;
+        let Some(s) = self.view.assertion(latest).cloned() else {
+            return Ok(());
+        };
+        if s.state_hash != stuck_state_hash() {
+            return Ok(());
+        }
+        let root = match s.children.first().and_then(|c| self.view.assertion(*c)) {
+            Some(child) => child.module_root,
+            None => self.rollup.module_root().await?,
+        };
+        let Some(guest) = self.next_guests.iter().find(|g| g.module().root == root) else {
+            return Ok(());
+        };
+        let from = self.view.assertions[&self.view.start_of(latest)].after_inbox();
+        tracing::warn!(
+            validator = %self.config.name,
+            stuck = latest,
+            from,
+            %root,
+            "re-running the stuck range under the next module root"
+        );
+        let guest = guest.clone();
+        self.replica
+            .as_mut()
+            .expect("the replica is back after every poll")
+            .restart(from, guest)?;
+        self.histories.clear();
+        Ok(())
     }
 
     /// Updates its health from this poll's findings, saying every change (a halt as an

@@ -208,6 +208,22 @@ impl Replica {
         Ok(ran)
     }
 
+    /// Runs the chain again from inbox position `from` (already executed) in `executor`'s
+    /// guest: the states after `from` are dropped and computed anew. After a confirmed `STUCK`
+    /// claim the chain re-runs its range from where it started, under the next module root
+    /// (docs/spec/protocol.md, "A block that cannot finish").
+    pub fn restart(&mut self, from: u64, executor: Arc<Executor>) -> anyhow::Result<()> {
+        ensure!(
+            from <= self.executed(),
+            "a restart at message {from}, past the executed {}",
+            self.executed()
+        );
+        self.states.truncate(from as usize + 1);
+        self.executor = executor;
+        self.stuck = None;
+        Ok(())
+    }
+
     /// The honest history of the blocks `from .. to` (inbox positions), for a challenge over
     /// that range — stuck at the block that cannot finish when the range holds it.
     pub fn truth(&self, from: u64, to: u64, budget: Budget) -> anyhow::Result<Truth> {
