@@ -130,23 +130,31 @@ contract ChallengeManagerStuckTest is ChallengeManagerBase {
         revert("the challenge did not end");
     }
 
-    function test_StuckClaim_HonestChallengerWinsByProof() public {
-        (uint256 id, Segment memory seg) = _openStuck(true);
+    /// Plays a true-STUCK game with the honest side as challenger or defender and checks how
+    /// it ended.
+    function _honestWins(
+        bool honestChallenges,
+        ChallengeManager.EndReason reason,
+        ChallengeManager.Status status
+    ) internal {
+        (uint256 id, Segment memory seg) = _openStuck(honestChallenges);
         (address winner, ChallengeManager.EndReason why) = _play(id, seg);
         assertEq(winner, honest);
-        assertEq(uint8(why), uint8(ChallengeManager.EndReason.OneStepProof));
-        assertEq(uint8(cm.getChallenge(id).status), uint8(ChallengeManager.Status.ChallengerWon));
+        assertEq(uint8(why), uint8(reason));
+        assertEq(uint8(cm.getChallenge(id).status), uint8(status));
+    }
+
+    function test_StuckClaim_HonestChallengerWinsByProof() public {
+        _honestWins(
+            true, ChallengeManager.EndReason.OneStepProof, ChallengeManager.Status.ChallengerWon
+        );
     }
 
     /// The liar disputes the honest STUCK point and must claim a finished machine for it
     /// (`enterLevelTwoFinishing`); level 2 narrows to the step where its machine departs,
     /// which falls to the liar to prove: it has no proof and its clock runs out.
     function test_StuckClaim_HonestDefenderWinsAtTheBottom() public {
-        (uint256 id, Segment memory seg) = _openStuck(false);
-        (address winner, ChallengeManager.EndReason why) = _play(id, seg);
-        assertEq(winner, honest);
-        assertEq(uint8(why), uint8(ChallengeManager.EndReason.Timeout));
-        assertEq(uint8(cm.getChallenge(id).status), uint8(ChallengeManager.Status.DefenderWon));
+        _honestWins(false, ChallengeManager.EndReason.Timeout, ChallengeManager.Status.DefenderWon);
     }
 
     /// A false STUCK claim: the block finishes, and the honest side answers STUCK with the
