@@ -14,7 +14,7 @@ use fuse_vm::{GlobalState, Module, Status};
 use super::chain::ChallengeSet;
 use super::vector::{
     DisputeVector, FORMAT, LieRecord, ModuleRef, MoveRecord, OutcomeRecord, Params, ProofRecord,
-    Side,
+    Side, State,
 };
 use crate::l1::{DevClock, EmbeddedClock, EmbeddedL1, L1};
 
@@ -49,8 +49,9 @@ pub fn module_of(wasm: Option<&[u8]>) -> anyhow::Result<Arc<Module>> {
 }
 
 /// The honest history of `range` over `inbox`: every block from genesis run in the stepping
-/// machine (the guest records the preimages the next block reads), the range cut out. Blocks
-/// that do not finish are kept as the machine leaves them (a trap vector disputes one).
+/// machine (the guest records the preimages the next block reads), the range cut out. The
+/// range's last block may not finish: the history is then stuck there (a trap vector
+/// disputes one).
 pub fn truth_of(
     module: &Arc<Module>,
     inbox: &[Vec<u8>],
@@ -67,13 +68,22 @@ pub fn truth_of(
         while m.status() == Status::Running && m.steps() < fuse_vm::MAX_STEPS {
             m.run(&mut h, fuse_vm::MAX_STEPS - m.steps())?;
         }
-        if m.status() != Status::Finished && b + 1 < range.1 {
-            bail!("block {b} ended {:?} before the disputed block", m.status());
+        if m.status() != Status::Finished {
+            if b + 1 < range.1 {
+                bail!("block {b} ended {:?} before the disputed block", m.status());
+            }
+            let states = states[range.0 as usize..].to_vec();
+            return Ok(Truth::stuck(
+                module.clone(),
+                host,
+                states,
+                range.1 - range.0,
+            ));
         }
         states.push(*m.global_state());
     }
     let states = states[range.0 as usize..=range.1 as usize].to_vec();
-    Ok(Truth::new(module.clone(), host, states).allow_unfinished())
+    Ok(Truth::new(module.clone(), host, states))
 }
 
 /// The instruction at step `t` of block `b` of `truth`: its mnemonic and class.
@@ -107,8 +117,11 @@ pub async fn record(setup: &Setup) -> anyhow::Result<DisputeVector> {
     let mut liar: Box<dyn History> = Box::new(Liar::new(inspect.fork(), lie));
     let mut honest: Box<dyn History> = Box::new(honest_truth);
     let start = inspect.states()[0];
-    let honest_end = honest.global_state(blocks)?;
-    let liar_end = liar.global_state(blocks)?;
+    let honest_end = match inspect.stuck_block() {
+        Some(_) => State::stuck(),
+        None => honest.global_state(blocks)?.into(),
+    };
+    let liar_end: State = liar.global_state(blocks)?.into();
     let accumulators = inspect.host().store().accumulators().to_vec();
 
     let l1 = EmbeddedL1::new(EmbeddedClock::Manual(T0));
@@ -125,13 +138,14 @@ pub async fn record(setup: &Setup) -> anyhow::Result<DisputeVector> {
     } else {
         liar_end
     };
+    let defender_end = defender_end.hash;
     let (id, _) = set
         .open(
             &l1,
             address(setup.challenger),
             address(defender),
             start.hash(),
-            defender_end.hash(),
+            defender_end,
             blocks,
             module.root,
         )
@@ -139,7 +153,7 @@ pub async fn record(setup: &Setup) -> anyhow::Result<DisputeVector> {
     let opened_at = l1.head().await?.timestamp;
     let mut game = Game::open(
         start.hash(),
-        defender_end.hash(),
+        defender_end,
         blocks,
         setup.degree,
         module.root,
@@ -288,8 +302,8 @@ pub async fn record(setup: &Setup) -> anyhow::Result<DisputeVector> {
         accumulators,
         range: setup.range,
         start: start.into(),
-        honest_claim: honest_end.into(),
-        liar_claim: liar_end.into(),
+        honest_claim: honest_end,
+        liar_claim: liar_end,
         lie: setup.lie,
         challenger: setup.challenger,
         honest: HONEST,

@@ -7,7 +7,7 @@
 
 use alloy_primitives::{Address, B256};
 use anyhow::Context as _;
-use fuse_prover::dispute::{Game, History, Move, falsify};
+use fuse_prover::dispute::{Game, History, Liar, Lie, Move};
 use fuse_vm::verify;
 
 use super::chain::ChallengeSet;
@@ -80,22 +80,36 @@ pub fn check_offline(v: &DisputeVector, report: &mut Report) -> anyhow::Result<(
     let mut truth = truth_of(&module, &inbox, v.range)?;
     let blocks = v.range.1 - v.range.0;
     let start = truth.global_state(0)?;
-    let end = truth.global_state(blocks)?;
+    let end = truth.block_hash(blocks)?;
+    let stuck = truth.stuck_block().is_some();
     report.check(
         "start state",
         start.hash() == v.start.hash && v.start.global_state().hash() == v.start.hash,
         format!("{}", start.hash()),
     );
+    let honest_claim_ok = if stuck {
+        v.honest_claim.is_stuck()
+    } else {
+        end == v.honest_claim.hash && v.honest_claim.global_state().hash() == end
+    };
     report.check(
         "honest claim",
-        end.hash() == v.honest_claim.hash && v.honest_claim.global_state() == end,
-        format!("the stepping machine ends the range at {}", end.hash()),
+        honest_claim_ok,
+        if stuck {
+            format!("block {} of the range cannot finish: STUCK", blocks - 1)
+        } else {
+            format!("the stepping machine ends the range at {end}")
+        },
     );
+    // A level-1 liar claims the state after the range with its state root's last bit flipped
+    // (past a block that cannot finish: the state before it, one message on per block).
+    let mut level1_liar = Liar::new(truth.fork(), Lie::State { block: v.lie.block });
+    let liar_end = level1_liar.global_state(blocks)?.hash();
     report.check(
         "liar claim",
         v.liar_claim.hash != v.honest_claim.hash
             && v.liar_claim.global_state().hash() == v.liar_claim.hash
-            && (v.lie.step.is_some() || falsify(end).hash() == v.liar_claim.hash),
+            && (v.lie.step.is_some() || liar_end == v.liar_claim.hash),
         format!("{}", v.liar_claim.hash),
     );
     // Every hash the honest side posted is the machine's.
@@ -114,7 +128,10 @@ pub fn check_offline(v: &DisputeVector, report: &mut Report) -> anyhow::Result<(
                     .collect::<anyhow::Result<Vec<_>>>()?,
                 _ => {
                     let b = match mv {
-                        Move::EnterLevelTwo { index, .. } => game.segment.interval(index).0,
+                        Move::EnterLevelTwo { index, .. }
+                        | Move::EnterLevelTwoFinishing { index, .. } => {
+                            game.segment.interval(index).0
+                        }
                         _ => game.block.context("level 2 without a block")?,
                     };
                     truth.machine_hashes(b, &points)?

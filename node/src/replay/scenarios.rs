@@ -50,7 +50,11 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     ),
     (
         "trap",
-        "a block of a small module traps (unreachable); the liar claims it ran on",
+        "a block of a small module traps (unreachable): the honest side claims STUCK, the liar that it ran on",
+    ),
+    (
+        "stuck-defended",
+        "the liar challenges a STUCK claim over a trapping block with a finished machine (enterLevelTwoFinishing)",
     ),
     (
         "halted",
@@ -206,11 +210,11 @@ pub fn setup(name: &str) -> anyhow::Result<Setup> {
         "preimage-read" => batch_step(name, 0, is(Opcode::ReadPreimage)),
         "keccak" => batch_step(name, 0, is(Opcode::Keccak256)),
         "ecrecover" => batch_step(name, 0, is(Opcode::Ecrecover)),
-        "trap" => {
+        "trap" | "stuck-defended" => {
             let wasm = fuse_vm::testing::programs::try_wat(TRAP_WAT).map_err(anyhow::Error::msg)?;
             // The module reads nothing; one message gives the range its block.
             let inbox = vec![vec![KIND_TICK]];
-            at_instruction(
+            let mut s = at_instruction(
                 name,
                 Some(wasm),
                 inbox,
@@ -218,7 +222,11 @@ pub fn setup(name: &str) -> anyhow::Result<Setup> {
                 0,
                 is(Opcode::Unreachable),
                 "",
-            )
+            )?;
+            if name == "stuck-defended" {
+                s.challenger = Side::Liar;
+            }
+            Ok(s)
         }
         // Three blocks: the defender faces the last step, so the liar challenges where the
         // honest side should prove, and the honest side where the liar should be stuck.

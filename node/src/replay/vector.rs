@@ -62,6 +62,23 @@ impl From<GlobalState> for State {
 }
 
 impl State {
+    /// The claim that a block of the range cannot finish: every field zero, the hash
+    /// `STUCK` (docs/spec/protocol.md, "A block that cannot finish").
+    pub fn stuck() -> State {
+        State {
+            state_root: B256::ZERO,
+            outbox_root: B256::ZERO,
+            inbox_position: 0,
+            block_number: 0,
+            hash: fuse_vm::hash::stuck_state_hash(),
+        }
+    }
+
+    /// Whether it is the `STUCK` claim.
+    pub fn is_stuck(&self) -> bool {
+        *self == State::stuck()
+    }
+
     /// The global state it names.
     pub fn global_state(&self) -> GlobalState {
         GlobalState {

@@ -49,7 +49,6 @@ pub struct Truth {
     blocks: u64,
     budget: Budget,
     traces: BTreeMap<u64, Trace>,
-    unfinished: bool,
 }
 
 impl Truth {
@@ -64,7 +63,6 @@ impl Truth {
             states,
             budget: Budget::default(),
             traces: BTreeMap::new(),
-            unfinished: false,
         }
     }
 
@@ -122,15 +120,6 @@ impl Truth {
         self
     }
 
-    /// Accepts blocks that trap (or never finish) whose range state is the global state the
-    /// machine stops with — a dispute over a chain that halts there (DESIGN.md rule 2), as a
-    /// dispute vector records one. A validator never sets it: its states come from blocks that
-    /// finished.
-    pub fn allow_unfinished(mut self) -> Truth {
-        self.unfinished = true;
-        self
-    }
-
     /// The same history with no traces recorded yet: another party's copy of the truth,
     /// without running the range's blocks again.
     pub fn fork(&self) -> Truth {
@@ -141,7 +130,6 @@ impl Truth {
             blocks: self.blocks,
             budget: self.budget,
             traces: BTreeMap::new(),
-            unfinished: self.unfinished,
         }
     }
 
@@ -171,7 +159,7 @@ impl Truth {
                 .with_context(|| format!("running block {b}"))?;
             // A validator's states come from the wasmtime twin; a machine that ends elsewhere
             // would make it defend a claim it cannot prove.
-            let finished = trace.status() == Status::Finished || self.unfinished;
+            let finished = trace.status() == Status::Finished;
             if let Some(next) = self.states.get(b as usize + 1)
                 && (!finished || trace.global_state() != *next)
             {
