@@ -38,6 +38,19 @@ contract ProtocolHandler is StdUtils, Player {
     /// none): a rule refused a move the protocol promises it.
     string public honestFailure;
 
+    /// The model's clock. Time passes only in `_pass`, where the honest validator acts every
+    /// `LATENCY` seconds; every call starts at this time. Foundry's campaign does not keep
+    /// `block.timestamp` with the committed state (a call it discards may leave its warp
+    /// behind), and time passing outside `_pass` would take the honest validator offline
+    /// without the model saying so (docs/decisions.md, "Stateful fuzzing").
+    uint256 public modelTime;
+
+    modifier timed() {
+        if (modelTime != 0) vm.warp(modelTime);
+        _;
+        modelTime = block.timestamp;
+    }
+
     function _must(bool ok, string memory what) internal {
         if (!ok && bytes(honestFailure).length == 0) honestFailure = what;
     }
@@ -83,7 +96,7 @@ contract ProtocolHandler is StdUtils, Player {
 
     /// Up to two hours pass, the honest validator doing everything it has to every
     /// `LATENCY` seconds (the attacker acts between calls, so as often as it likes).
-    function warp(uint256 dt) external {
+    function warp(uint256 dt) external timed {
         _pass(bound(dt, 1, 2 hours));
     }
 
@@ -93,12 +106,20 @@ contract ProtocolHandler is StdUtils, Player {
             uint256 step = dt < LATENCY ? dt : LATENCY;
             vm.warp(block.timestamp + step);
             dt -= step;
-            honestAct();
+            // A duty that reverts would undo the warp with it and hide the failure.
+            try this.dutiesFor() {}
+            catch {
+                _must(false, "a duty reverted");
+            }
         }
     }
 
     /// The honest validator's duties, as node/src/validator does them.
-    function honestAct() public {
+    function honestAct() public timed {
+        _honestAct();
+    }
+
+    function _honestAct() internal {
         _settle();
         _confirm();
         _extend();
@@ -238,7 +259,10 @@ contract ProtocolHandler is StdUtils, Player {
     }
 
     /// An attacker asserts a state (true or false) under any existing assertion.
-    function attackerAssert(uint256 who, uint256 parentSeed, bool correct, uint256 salt) external {
+    function attackerAssert(uint256 who, uint256 parentSeed, bool correct, uint256 salt)
+        external
+        timed
+    {
         address a = _attacker(who);
         uint256 parent = parentSeed % rollup.assertionCount();
         Assertion memory p = rollup.getAssertion(parent);
@@ -251,7 +275,7 @@ contract ProtocolHandler is StdUtils, Player {
 
     /// An attacker claims that a block of any existing assertion's children's range cannot
     /// finish (it always can here: a STUCK claim is a lie the honest side must beat).
-    function attackerStuck(uint256 who, uint256 parentSeed) external {
+    function attackerStuck(uint256 who, uint256 parentSeed) external timed {
         address a = _attacker(who);
         uint256 parent = parentSeed % rollup.assertionCount();
         uint256 value = _stakerOf(a).staked ? 0 : rollup.bond();
@@ -263,7 +287,7 @@ contract ProtocolHandler is StdUtils, Player {
     /// The attacker's timing strategy: wait (the honest validator acting meanwhile) until
     /// `lead` seconds before the deadline of the latest confirmed assertion's family, then
     /// assert a wrong rival there, so its game runs past the deadline.
-    function attackerLastSecondRival(uint256 who, uint256 lead, uint256 salt) external {
+    function attackerLastSecondRival(uint256 who, uint256 lead, uint256 salt) external timed {
         uint256 p = rollup.latestConfirmed();
         uint256 deadline = rollup.deadline(p);
         lead = bound(lead, 1, 10 minutes);
@@ -279,16 +303,19 @@ contract ProtocolHandler is StdUtils, Player {
 
     /// The attacker backs a wrong line again: a bond onto, or a new child under, a pending
     /// wrong assertion (what deadline rolling needs; refused after the family's deadline).
-    function attackerBackWrongLine(uint256 who, uint256 idSeed, bool child, uint256 wait) external {
+    function attackerBackWrongLine(uint256 who, uint256 idSeed, bool child, uint256 wait)
+        external
+        timed
+    {
         _pass(bound(wait, 0, 30 minutes));
         // A fresh bond if the attacker has one left: that is what could roll a deadline.
         address a = _attacker(who);
         for (uint256 k = 0; k < ATTACKERS && _stakerOf(a).staked; k++) {
-            a = _attacker(who + k);
+            a = _attacker(who % ATTACKERS + k);
         }
         uint256 n = rollup.assertionCount();
         for (uint256 k = 0; k < n; k++) {
-            uint256 id = (idSeed + k) % n;
+            uint256 id = (idSeed % n + k) % n;
             Assertion memory w = rollup.getAssertion(id);
             if (w.status != AssertionStatus.Pending || w.afterStateHash == truthHash(w.afterInbox))
             {
@@ -310,7 +337,7 @@ contract ProtocolHandler is StdUtils, Player {
         }
     }
 
-    function attackerStakeOn(uint256 who, uint256 idSeed) external {
+    function attackerStakeOn(uint256 who, uint256 idSeed) external timed {
         address a = _attacker(who);
         uint256 value = _stakerOf(a).staked ? 0 : rollup.bond();
         vm.deal(a, a.balance + value);
@@ -319,7 +346,7 @@ contract ProtocolHandler is StdUtils, Player {
     }
 
     /// An attacker challenges anyone (the honest validator or another attacker).
-    function attackerChallenge(uint256 who, uint256 target) external {
+    function attackerChallenge(uint256 who, uint256 target) external timed {
         address a = _attacker(who);
         address d = target % (ATTACKERS + 1) == 0 ? honest : _attacker(target);
         vm.prank(a);
@@ -329,12 +356,18 @@ contract ProtocolHandler is StdUtils, Player {
     }
 
     /// The attacker moves in one of its games if it is on turn (it may also just stall).
-    function attackerMove(uint256 idSeed) external {
+    function attackerMove(uint256 idSeed) external timed {
         if (disputeIds.length == 0) return;
         uint256 id = disputeIds[idSeed % disputeIds.length];
         address mover = cm.mover(id);
         if (mover == address(0) || mover == honest) return;
         try this.moveFor(id) {} catch {}
+    }
+
+    /// Exposed so a reverting duty can be caught.
+    function dutiesFor() external {
+        require(msg.sender == address(this), "internal");
+        _honestAct();
     }
 
     /// Exposed so a failing move can be caught.
@@ -346,32 +379,32 @@ contract ProtocolHandler is StdUtils, Player {
     /// Anyone calls `timeout` on every game it can, `forfeitChallenge` on every game it can,
     /// `reject` on every assertion it can and `confirm` on every assertion it can: an
     /// attacker trying every permissionless call at once.
-    function timeoutAll() external {
+    function timeoutAll() external timed {
         for (uint256 j = 0; j < disputeIds.length; j++) {
             try cm.timeout(disputeIds[j]) {} catch {}
         }
         _settle();
     }
 
-    function forfeitAll() external {
+    function forfeitAll() external timed {
         for (uint256 j = 0; j < disputeIds.length; j++) {
             try rollup.forfeitChallenge(disputeIds[j]) {} catch {}
         }
     }
 
-    function rejectAll() external {
+    function rejectAll() external timed {
         for (uint256 id = 1; id < rollup.assertionCount(); id++) {
             try rollup.reject(id) {} catch {}
         }
     }
 
-    function confirmAll() external {
+    function confirmAll() external timed {
         for (uint256 id = 1; id < rollup.assertionCount(); id++) {
             try rollup.confirm(id) {} catch {}
         }
     }
 
-    function attackerWithdraw(uint256 who) external {
+    function attackerWithdraw(uint256 who) external timed {
         address a = _attacker(who);
         vm.startPrank(a);
         try rollup.withdrawStake() {} catch {}
@@ -379,11 +412,11 @@ contract ProtocolHandler is StdUtils, Player {
         vm.stopPrank();
     }
 
-    function tick() external {
+    function tick() external timed {
         inbox.tick();
     }
 
-    function deposit(uint256 amount) external {
+    function deposit(uint256 amount) external timed {
         amount = bound(amount, 1, 10 ether);
         vm.deal(address(this), amount);
         inbox.deposit{value: amount}(address(0xd0));
@@ -392,7 +425,7 @@ contract ProtocolHandler is StdUtils, Player {
 
     /// Anyone claims the model chain's withdrawal at the position of an assertion, against
     /// the true root there (paid only once that root is confirmed, and only once).
-    function claim(uint256 idSeed) external {
+    function claim(uint256 idSeed) external timed {
         uint64 pos = rollup.getAssertion(bound(idSeed, 1, rollup.assertionCount())).afterInbox;
         if (pos == 0) return;
         bytes32[32] memory zeros;
@@ -410,7 +443,7 @@ contract ProtocolHandler is StdUtils, Player {
     }
 
     /// An attacker claims the 1 ether its own wrong state at `pos` would pay it.
-    function attackerClaim(uint256 who, uint256 posSeed, uint256 salt) external {
+    function attackerClaim(uint256 who, uint256 posSeed, uint256 salt) external timed {
         address a = _attacker(who);
         uint64 pos = uint64(bound(posSeed, 1, inbox.messageCount()));
         bytes32[32] memory zeros;
