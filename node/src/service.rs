@@ -191,12 +191,15 @@ async fn follow_once<L: L1>(
     let target = head.number.saturating_sub(config.confirmations);
     let from = scanned.map_or(0, |b| b + 1);
     if from > target {
+        // Time alone can make a queued forced transaction count in the soft state.
+        lock(s).observe_l1_time(head.timestamp)?;
         return Ok(0);
     }
     let messages = rollup.messages(from, target).await?;
     let n = {
         let mut seq = lock(s);
         let n = seq.execute_messages(&messages)?;
+        seq.observe_l1_time(head.timestamp)?;
         seq.record_scanned(target);
         n
     };
@@ -230,6 +233,16 @@ async fn poster<L: L1>(s: Shared, rollup: RollupL1<L>, config: ServiceConfig) {
 /// Posts the next batch, if any. A batch refused because the Inbox already holds its number
 /// landed earlier (a post whose answer was lost): the follower will record it.
 async fn post_once<L: L1>(s: &Shared, rollup: &RollupL1<L>) -> anyhow::Result<()> {
+    // Transactions accepted after forced ones the soft state ran ahead land after those are
+    // due, so the chain runs them in the same order (sequencer/forced.rs).
+    let hold = lock(s).hold_posting_until();
+    if hold > 0 {
+        let now = rollup.l1.head().await?.timestamp;
+        if now < hold {
+            tracing::debug!(now, hold, "batch held until forced transactions are due");
+            return Ok(());
+        }
+    }
     let Some((seq, rec)) = lock(s).batch_to_post()? else {
         return Ok(());
     };

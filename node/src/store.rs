@@ -78,7 +78,9 @@ pub enum TxStatus {
     Posted { batch: u64 },
     /// In batch `batch`, whose inbox message `message` is covered by a confirmed assertion.
     Finalized { batch: u64, message: u64 },
-    /// Refused at ingress; never executed.
+    /// Never executed: refused at ingress, dropped from the soft state after acceptance
+    /// (before any batch held it), or skipped by the chain when its batch ran; the reason
+    /// says which.
     Rejected { reason: String },
     /// Sent to L1 through `forceTransaction` (inbox message `message`), not through the
     /// sequencer; recorded so its withdrawal, if any, can be proven.
@@ -100,7 +102,8 @@ pub struct TxRecord {
 /// A batch the sequencer built.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchRecord {
-    /// Acceptance numbers `first .. first + count` are its transactions, in order.
+    /// Acceptance numbers `first .. first + count` are its transactions, in order (a number
+    /// whose transaction was dropped after acceptance is skipped: its record is `REJECTED`).
     pub first: u64,
     pub count: u64,
     /// The exact `appendBatch` data: a retried post sends the same bytes.

@@ -360,12 +360,20 @@ async fn send(a: TxArgs, kind: u8) -> anyhow::Result<ExitCode> {
                     s["l1Tx"].as_str().unwrap_or("?"),
                     start.elapsed().as_secs_f64()
                 ),
+                "REJECTED" => println!(
+                    "  REJECTED: {}",
+                    s["reason"].as_str().unwrap_or("no reason given")
+                ),
                 other => println!("  {other}"),
             }
             last = status;
         }
-        if matches!(last.as_str(), "POSTED" | "FINALIZED" | "REJECTED") {
-            return Ok(ExitCode::SUCCESS);
+        match last.as_str() {
+            "POSTED" | "FINALIZED" => return Ok(ExitCode::SUCCESS),
+            // Accepted, then not executed (docs/spec/rpc.md, "Statuses"): say so in the exit
+            // code too.
+            "REJECTED" => return Ok(ExitCode::FAILURE),
+            _ => {}
         }
     }
     println!("  still {last} after 120 s; follow it with `fuse-l2 wallet status {id}`");

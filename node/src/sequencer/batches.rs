@@ -3,12 +3,14 @@
 //! never rebuilt, so after a crash the poster sends the same bytes under the same number, and
 //! the Inbox's sequence check makes a second landing impossible.
 
+use std::collections::HashMap;
+
 use fuse_arbos::batch::{self, BatchHeader, MAX_BATCH_TXS};
 use fuse_arbos::message::MAX_MESSAGE_BYTES;
 use fuse_arbos::tx::SignedTx;
 
 use super::{Sequencer, SequencerError};
-use crate::store::{BatchRecord, TxStatus};
+use crate::store::{BatchRecord, TxRecord, TxStatus};
 
 /// How large a batch may grow.
 #[derive(Clone, Copy, Debug)]
@@ -73,9 +75,11 @@ impl Sequencer {
             // Signatures do not compress: shrink until the message fits.
             n = n * 3 / 4;
         };
+        // The acceptance numbers it spans: a transaction dropped after acceptance leaves a gap
+        // (its record says `REJECTED`, and `mark` leaves it so).
         let rec = BatchRecord {
             first: txs[0].0,
-            count: n as u64,
+            count: txs[n - 1].0 + 1 - txs[0].0,
             data,
             l1_tx: None,
             message: None,
@@ -105,18 +109,43 @@ impl Sequencer {
         Ok(())
     }
 
-    /// Sets the status of every transaction of `rec`.
+    /// Sets the status of every transaction of `rec` but those already `REJECTED` (dropped
+    /// after acceptance, or skipped by the chain: nothing later undoes that); returns how many
+    /// it set.
     pub(super) fn mark(
         &mut self,
         rec: &BatchRecord,
         status: TxStatus,
-    ) -> Result<(), SequencerError> {
+    ) -> Result<usize, SequencerError> {
+        // The latest unsaved write of each id wins over the stored record, as it will on disk.
+        let unsaved: HashMap<[u8; 32], &TxRecord> =
+            self.unsaved.txs.iter().map(|(k, t)| (*k, t)).collect();
+        let mut marked = Vec::new();
         for (_, id) in self.store.accepted_range(rec.first, rec.count)? {
-            if let Some(mut t) = self.store.tx(&id)? {
+            let latest = match unsaved.get(&id) {
+                Some(t) => Some((*t).clone()),
+                None => self.store.tx(&id)?,
+            };
+            if let Some(mut t) = latest
+                && !matches!(t.status, TxStatus::Rejected { .. })
+            {
                 t.status = status.clone();
-                self.unsaved.txs.push((id, t));
+                marked.push((id, t));
             }
         }
-        Ok(())
+        let n = marked.len();
+        self.unsaved.txs.extend(marked);
+        Ok(n)
+    }
+}
+
+impl Sequencer {
+    /// A transaction's record as the next commit will leave it: the latest unsaved write,
+    /// else the stored one (a scan of the unsaved writes: for the rare skipped transaction).
+    pub(super) fn latest_record(&self, id: &[u8; 32]) -> Result<Option<TxRecord>, SequencerError> {
+        if let Some((_, t)) = self.unsaved.txs.iter().rev().find(|(k, _)| k == id) {
+            return Ok(Some(t.clone()));
+        }
+        Ok(self.store.tx(id)?)
     }
 }

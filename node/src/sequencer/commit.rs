@@ -45,8 +45,6 @@ impl Line {
 pub struct Group {
     changes: Changes,
     ids: Vec<[u8; 32]>,
-    /// Rejections it records.
-    rejected: Vec<[u8; 32]>,
     number: u64,
 }
 
@@ -67,9 +65,7 @@ pub fn hold(line: &Mutex<Line>) -> MutexGuard<'_, Line> {
 impl Sequencer {
     /// Whether anything accepted or recorded awaits a commit.
     pub fn has_unsaved(&self) -> bool {
-        !self.unsaved.is_empty()
-            || !self.unsaved_ids.is_empty()
-            || !self.unsaved_rejections.is_empty()
+        !self.unsaved.is_empty() || !self.unsaved_ids.is_empty()
     }
 
     /// Groups taken so far: a transaction accepted now joins group `taken() + 1`.
@@ -102,17 +98,14 @@ impl Sequencer {
         ));
         let changes = std::mem::take(&mut self.unsaved);
         let ids = std::mem::take(&mut self.unsaved_ids);
-        let rejected = std::mem::take(&mut self.unsaved_rejections);
         self.taken += 1;
         let mut group = line.failed.take().unwrap_or(Group {
             changes: Changes::default(),
             ids: Vec::new(),
-            rejected: Vec::new(),
             number: 0,
         });
         group.changes.append(changes);
         group.ids.extend(ids);
-        group.rejected.extend(rejected);
         group.number = self.taken;
         Some(group)
     }
@@ -132,14 +125,13 @@ impl Sequencer {
         }
     }
 
-    /// `group` is on disk: forgets its ids as pending. An id recorded again since (rejected,
-    /// then sent again and accepted) keeps the entry of its later record.
+    /// `group` is on disk: forgets its ids as pending.
     pub fn group_landed(&mut self, group: &Group) {
-        for id in group.ids.iter().chain(&group.rejected) {
+        for id in &group.ids {
             if self
                 .undurable
                 .get(id)
-                .is_some_and(|(joins, _)| *joins <= group.number)
+                .is_some_and(|joins| *joins <= group.number)
             {
                 self.undurable.remove(id);
             }

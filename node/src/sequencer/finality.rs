@@ -81,14 +81,13 @@ impl Sequencer {
             let Some(message) = rec.message.filter(|&m| m < position) else {
                 break;
             };
-            self.mark(
+            count += self.mark(
                 &rec,
                 TxStatus::Finalized {
                     batch: seq,
                     message,
                 },
             )?;
-            count += rec.count as usize;
             next = seq + 1;
         }
         let mut v = assertion.to_be_bytes().to_vec();

@@ -1,13 +1,15 @@
 //! The canonical chain: L1 inbox messages executed by the native STF in inbox order, each
 //! message one block (docs/spec/state.md). What a block did is recorded — the message, the
 //! global state after it, withdrawal leaves with the fields the Outbox needs, which batch of
-//! ours it was — and the soft state is rebuilt on the new canonical state.
+//! ours it was — and the soft state is rebuilt on the new canonical state. A transaction of
+//! ours that the block skipped is `REJECTED` with the chain's reason and logged: a status
+//! says what the chain did, not what the sequencer expected.
 
 use std::collections::HashMap;
 
 use fuse_arbos::batch;
 use fuse_arbos::message::{KIND_BATCH, KIND_FORCED_TX};
-use fuse_arbos::stf::execute_block;
+use fuse_arbos::stf::{Skip, execute_block};
 use fuse_arbos::tx::{KIND_WITHDRAW, SignedTx};
 
 use super::{META_INCLUDED, Sequencer, SequencerError, gs_bytes};
@@ -91,17 +93,19 @@ impl Sequencer {
         // The transactions this block could have run: its batch's, and forced ones queued
         // by earlier messages (recorded when their message was executed).
         let mut batch_txs: Vec<SignedTx> = Vec::new();
+        let mut ours = false;
         match m.header.kind {
             KIND_BATCH => {
                 if let Some((header, txs)) = batch::decode_batch(&m.data) {
                     batch_txs = txs;
-                    self.batch_included(header.seq, m.index)?;
+                    ours = self.batch_included(header.seq, m.index)?;
                 }
             }
             KIND_FORCED_TX => {
                 if let Ok((tx, [])) = SignedTx::decode(&m.data) {
                     let id = alloy_primitives::keccak256(&m.data).0;
                     self.forced.insert(id, tx);
+                    self.forced_at.insert(id, m.header.l1_timestamp);
                     self.unsaved.txs.push((
                         id,
                         TxRecord {
@@ -120,6 +124,13 @@ impl Sequencer {
             .iter()
             .map(|t| (alloy_primitives::keccak256(t.encode()).0, t))
             .collect();
+        for r in &report.receipts {
+            if r.forced {
+                self.forced_at.remove(&r.id);
+            } else if let (true, Err(skip)) = (ours, r.result) {
+                self.skipped_by_chain(&r.id, skip, m.index)?;
+            }
+        }
         let mut withdrawals = report.withdrawals.iter();
         for r in report.receipts.iter().filter(|r| r.result.is_ok()) {
             let tx = if r.forced {
@@ -156,15 +167,37 @@ impl Sequencer {
         Ok(rec.and_then(|r| SignedTx::decode(&r.encoding).ok().map(|(t, _)| t)))
     }
 
-    /// Batch `seq` is inbox message `index`: if it is ours, its transactions are canonical
-    /// now and leave the pending list.
-    fn batch_included(&mut self, seq: u64, index: u64) -> Result<(), SequencerError> {
-        let Some(mut rec) = self.store.batch(seq)? else {
-            tracing::warn!(seq, index, "a batch this node did not build is on L1");
+    /// A transaction of ours that the chain skipped in inbox message `index`'s block: it never
+    /// executed, so it is `REJECTED` with the chain's reason (and never `FINALIZED`).
+    fn skipped_by_chain(
+        &mut self,
+        id: &[u8; 32],
+        skip: Skip,
+        index: u64,
+    ) -> Result<(), SequencerError> {
+        let Some(mut rec) = self.latest_record(id)? else {
             return Ok(());
         };
+        let reason = format!(
+            "skipped by the chain in inbox message {index}: {}",
+            why(skip)
+        );
+        tracing::warn!(tx = %alloy_primitives::B256::from(*id), %reason, "a sequenced transaction did not execute");
+        rec.status = TxStatus::Rejected { reason };
+        self.unsaved.txs.push((*id, rec));
+        Ok(())
+    }
+
+    /// Batch `seq` is inbox message `index`: if it is ours, its transactions are canonical
+    /// now and leave the pending list. Returns whether it was ours and seen for the first
+    /// time.
+    fn batch_included(&mut self, seq: u64, index: u64) -> Result<bool, SequencerError> {
+        let Some(mut rec) = self.store.batch(seq)? else {
+            tracing::warn!(seq, index, "a batch this node did not build is on L1");
+            return Ok(false);
+        };
         if rec.message.is_some() {
-            return Ok(());
+            return Ok(false);
         }
         rec.message = Some(index);
         // Posted even if the poster crashed before recording it.
@@ -175,6 +208,22 @@ impl Sequencer {
         self.unsaved
             .meta
             .push((META_INCLUDED, upto.to_be_bytes().to_vec()));
-        Ok(())
+        Ok(true)
+    }
+}
+
+/// The chain's reason for skipping a transaction, as a wallet prints it.
+fn why(skip: Skip) -> &'static str {
+    match skip {
+        Skip::UnknownKind => "unknown transaction kind",
+        Skip::BadSignature => "bad signature",
+        Skip::WrongNonce => {
+            "wrong nonce (another transaction of the sender, such as a forced one, ran first)"
+        }
+        Skip::ZeroAmount => "zero amount",
+        Skip::InsufficientBalance => "insufficient balance when it ran",
+        Skip::SelfTransfer => "a transfer to the sender itself",
+        Skip::Overflow => "the recipient's balance would overflow",
+        Skip::OutboxFull => "the outbox is full",
     }
 }

@@ -14,12 +14,18 @@
 //!   after a crash sends the same bytes under the same number.
 //! - **The canonical chain** (`follow.rs`): L1 inbox messages are executed by the native STF
 //!   in inbox order; the soft state is then rebuilt as that canonical state plus the accepted
-//!   transactions not yet in it (DESIGN.md rule 6).
+//!   transactions not yet in it. A sequenced transaction's final status comes from the
+//!   chain's receipt: one the chain skipped is `REJECTED` with the chain's reason.
+//! - **Forced transactions ahead** (`forced.rs`): the soft state starts after the forced
+//!   transactions that will be due before the next batch lands, so nothing conflicting with
+//!   them is accepted, and such a batch is not posted before they are due.
 
 mod batches;
 mod commit;
 mod finality;
 mod follow;
+mod forced;
+mod rejections;
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
@@ -37,6 +43,7 @@ use crate::store::{Changes, Store, StoreError, TxRecord, TxStatus};
 pub use batches::BatchCaps;
 pub use commit::{Group, Line, StoreFail, hold};
 pub use finality::ClaimError;
+pub use forced::DEFAULT_FORCE_HORIZON;
 
 /// Why the sequencer could not go on.
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +104,9 @@ struct Pending {
     encoding: Vec<u8>,
     /// The soft state root right after it (a batch ending here claims it).
     root_after: [u8; 32],
+    /// The L1 time its batch may land from: the soft state ran forced transactions before it
+    /// that are due then (0 if none).
+    not_before: u64,
 }
 
 /// The sequencer.
@@ -118,11 +128,11 @@ pub struct Sequencer {
     unsaved: Changes,
     /// Ids that join the next group, in acceptance order.
     unsaved_ids: Vec<[u8; 32]>,
-    /// Ids whose record may not have landed yet, with the group it joins: accepted (`None`)
-    /// or rejected (`Some(reason)`). Lookups only.
-    undurable: HashMap<[u8; 32], (u64, Option<String>)>,
-    /// Ids rejected since the last group was taken.
-    unsaved_rejections: Vec<[u8; 32]>,
+    /// Accepted ids whose record may not have landed yet, with the group it joins. Lookups
+    /// only.
+    undurable: HashMap<[u8; 32], u64>,
+    /// Transactions refused at ingress lately, in memory only (rejections.rs).
+    rejections: rejections::Recent,
     /// Groups taken so far; a transaction accepted now joins group `taken + 1`.
     taken: u64,
     /// Every group up to this number is on disk (set by whoever writes one).
@@ -131,6 +141,14 @@ pub struct Sequencer {
     line: Arc<Mutex<Line>>,
     /// Forced transactions queued by L1 messages this run, until they execute.
     forced: HashMap<[u8; 32], SignedTx>,
+    /// The L1 timestamp of the message that queued each of them.
+    forced_at: HashMap<[u8; 32], u64>,
+    /// The L1's latest time seen (its head's timestamp).
+    l1_now: u64,
+    /// Seconds ahead of `l1_now` that forced transactions count in the soft state.
+    force_horizon: u64,
+    /// The forced transactions the soft state runs ahead of the canonical chain.
+    ahead: forced::ForcedAhead,
 }
 
 fn gs_bytes(gs: &GlobalState) -> [u8; 80] {
@@ -194,11 +212,15 @@ impl Sequencer {
             unsaved: Changes::default(),
             unsaved_ids: Vec::new(),
             undurable: HashMap::new(),
-            unsaved_rejections: Vec::new(),
+            rejections: rejections::Recent::default(),
             taken: 0,
             landed: landed.clone(),
             line: Arc::new(Mutex::new(Line::new(landed))),
             forced: HashMap::new(),
+            forced_at: HashMap::new(),
+            l1_now: 0,
+            force_horizon: DEFAULT_FORCE_HORIZON,
+            ahead: forced::ForcedAhead::default(),
         };
         for (accepted, id) in s.store.accepted_from(included)? {
             let rec = s.store.tx(&id)?.ok_or(SequencerError::Corrupt)?;
@@ -209,6 +231,7 @@ impl Sequencer {
                 tx,
                 encoding: rec.encoding,
                 root_after: [0; 32],
+                not_before: 0,
             });
         }
         s.rebuild()?;
@@ -266,15 +289,7 @@ impl Sequencer {
 
     /// Whether `id` was accepted but its group is not on disk yet (`PENDING`).
     pub fn is_unsaved(&self, id: &[u8; 32]) -> bool {
-        matches!(self.undurable.get(id), Some((joins, None)) if *joins > self.durable())
-    }
-
-    /// Why `id` was just rejected, while that record is not on disk yet.
-    pub fn unsaved_rejection(&self, id: &[u8; 32]) -> Option<&str> {
-        match self.undurable.get(id)? {
-            (joins, Some(reason)) if *joins > self.durable() => Some(reason),
-            _ => None,
-        }
+        matches!(self.undurable.get(id), Some(joins) if *joins > self.durable())
     }
 
     /// Takes one transaction at ingress: executes it on the soft state and accepts it, or says
@@ -329,6 +344,7 @@ impl Sequencer {
                     tx,
                     encoding: encoding.to_vec(),
                     root_after: root.state_root,
+                    not_before: self.ahead.due,
                 });
                 self.soft = root;
                 self.unsaved.txs.push((
@@ -342,7 +358,8 @@ impl Sequencer {
                 ));
                 self.unsaved.accepted.push((accepted, id));
                 self.unsaved_ids.push(id);
-                self.undurable.insert(id, (self.taken + 1, None));
+                self.undurable.insert(id, self.taken + 1);
+                self.rejections.forget(&id);
                 Ok(id)
             }
             Err(r) => Err((Some(id), r)),
@@ -421,17 +438,31 @@ impl Sequencer {
         Ok((sender, Err(r)))
     }
 
-    /// Re-executes the pending transactions on the canonical state. Any that no longer
-    /// applies is dropped and marked rejected (rule 6 makes this unreachable while batches
-    /// are posted within the force delay; it is logged loudly if it happens).
+    /// Re-executes the pending transactions on the canonical state with the forced
+    /// transactions ahead run first (forced.rs). One that no longer applies and is not in a
+    /// batch yet is dropped and marked rejected, loudly; one already in a batch stays (the
+    /// batch is on its way to L1) and the chain's receipt decides its status.
     fn rebuild(&mut self) -> Result<(), SequencerError> {
-        self.soft = self.canonical;
+        let (base, ahead) = self.forced_ahead()?;
+        self.soft = base;
+        self.ahead = ahead;
         let pending = std::mem::take(&mut self.pending);
         for mut p in pending {
             match self.try_execute(&p.tx, &p.encoding, None)? {
                 (_, Ok(gs)) => {
                     self.soft = gs;
                     p.root_after = gs.state_root;
+                    if p.accepted >= self.batched_upto {
+                        p.not_before = ahead.due;
+                    }
+                    self.pending.push(p);
+                }
+                (_, Err(r)) if p.accepted < self.batched_upto => {
+                    tracing::warn!(
+                        tx = %B256::from(p.id),
+                        reason = %r,
+                        "a batched transaction no longer applies; the chain's receipt will tell"
+                    );
                     self.pending.push(p);
                 }
                 (sender, Err(r)) => {
@@ -457,27 +488,21 @@ impl Sequencer {
         Ok(())
     }
 
-    /// Records a rejection durably (with the next flush), so its status can be asked.
-    pub fn record_rejection(&mut self, id: [u8; 32], encoding: &[u8], r: &Rejection) {
-        if matches!(r, Rejection::Known { .. }) {
-            return;
+    /// Remembers why `id` was refused at ingress, for status queries (in memory only: what
+    /// was never accepted costs its sender nothing, so it must cost the node nothing lasting).
+    pub fn record_rejection(&mut self, id: [u8; 32], r: &Rejection) {
+        if !matches!(r, Rejection::Known { .. }) {
+            self.rejections.remember(id, r.to_string());
         }
-        self.unsaved.txs.push((
-            id,
-            TxRecord {
-                encoding: encoding.to_vec(),
-                sender: [0; 20],
-                accepted: u64::MAX,
-                status: TxStatus::Rejected {
-                    reason: r.to_string(),
-                },
-            },
-        ));
-        self.undurable
-            .insert(id, (self.taken + 1, Some(r.to_string())));
-        self.unsaved_rejections.push(id);
+    }
+
+    /// Why `id` was refused at ingress, if that was lately enough to be remembered.
+    pub fn recent_rejection(&self, id: &[u8; 32]) -> Option<&str> {
+        self.rejections.reason(id)
     }
 }
 
+#[cfg(test)]
+mod forced_tests;
 #[cfg(test)]
 mod tests;

@@ -16,17 +16,17 @@ use crate::wallet::sign;
 
 const CHAIN_ID: u64 = 412_346;
 
-struct Fixture {
-    dir: tempfile::TempDir,
-    rollup: RollupL1<EmbeddedL1>,
-    alice: PrivateKeySigner,
-    bob: PrivateKeySigner,
-    domain: Domain,
+pub(super) struct Fixture {
+    pub(super) dir: tempfile::TempDir,
+    pub(super) rollup: RollupL1<EmbeddedL1>,
+    pub(super) alice: PrivateKeySigner,
+    pub(super) bob: PrivateKeySigner,
+    pub(super) domain: Domain,
 }
 
 impl Fixture {
     /// A deployed rollup with deposits for Alice (10,000 wei) and Bob (500).
-    async fn new() -> Fixture {
+    pub(super) async fn new() -> Fixture {
         let l1 = EmbeddedL1::new(EmbeddedClock::Manual(1_700_000_000));
         let owner = l1.signer();
         let config = RollupConfig::new(owner, CHAIN_ID, 600, B256::repeat_byte(0x4d), 3_600)
@@ -55,18 +55,18 @@ impl Fixture {
         }
     }
 
-    fn open(&self) -> Sequencer {
+    pub(super) fn open(&self) -> Sequencer {
         Sequencer::open(Store::open(self.dir.path()).unwrap(), BatchCaps::default()).unwrap()
     }
 
     /// Feeds the sequencer every L1 message so far.
-    async fn follow(&self, s: &mut Sequencer) -> usize {
+    pub(super) async fn follow(&self, s: &mut Sequencer) -> usize {
         let head = self.rollup.l1.head().await.unwrap();
         let messages = self.rollup.messages(0, head.number).await.unwrap();
         s.apply_messages(&messages).unwrap()
     }
 
-    fn tx(
+    pub(super) fn tx(
         &self,
         key: &PrivateKeySigner,
         kind: u8,
@@ -452,4 +452,41 @@ async fn a_batch_keeps_both_its_l1_tx_and_its_inbox_index_whoever_writes_last() 
     let stored = s.store().batch(seq).unwrap().unwrap();
     assert_eq!(stored.l1_tx, Some(receipt.tx_hash.0));
     assert_eq!(stored.message, Some(messages.len() as u64 - 1));
+}
+
+#[tokio::test]
+async fn a_refused_transaction_is_answered_not_stored() {
+    let f = Fixture::new().await;
+    let mut s = f.open();
+    f.follow(&mut s).await;
+    s.flush().unwrap();
+    let b = f.bob.address();
+    // Well-encoded, garbage signatures: free for the sender, so free for the node.
+    let mut ids = Vec::new();
+    for n in 0..(super::rejections::REMEMBERED_REJECTIONS as u64 + 100) {
+        let mut bad = f.tx(&f.alice, KIND_TRANSFER, b, 1, n);
+        bad.r = B256::from(U256::from(n + 1)).0;
+        let bytes = bad.encode();
+        let (id, r) = s.submit(&bytes, None).unwrap_err();
+        let id = id.expect("decoded, so it has an id");
+        s.record_rejection(id, &r);
+        ids.push(id);
+    }
+    assert!(!s.has_unsaved(), "nothing to write");
+    assert_eq!(s.store().tx(&ids[0]).unwrap(), None);
+    let last = ids.last().unwrap();
+    assert_eq!(s.store().tx(last).unwrap(), None);
+    // The latest are answered from memory, the oldest forgotten (the window is bounded).
+    assert!(s.recent_rejection(last).is_some());
+    assert_eq!(s.recent_rejection(&ids[0]), None);
+    // The same bytes refused, then accepted once their nonce gap is filled: the refusal is
+    // forgotten.
+    let gap = f.tx(&f.alice, KIND_TRANSFER, b, 1, 1).encode();
+    let (id, r) = s.submit(&gap, None).unwrap_err();
+    s.record_rejection(id.unwrap(), &r);
+    assert!(s.recent_rejection(&id.unwrap()).is_some());
+    s.submit(&f.tx(&f.alice, KIND_TRANSFER, b, 1, 0).encode(), None)
+        .unwrap();
+    assert_eq!(s.submit(&gap, None).unwrap(), id.unwrap());
+    assert_eq!(s.recent_rejection(&id.unwrap()), None);
 }

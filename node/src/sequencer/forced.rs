@@ -1,0 +1,122 @@
+//! What the forced queue will do before the next batch lands (docs/node.md, "Forced
+//! transactions and the soft state").
+//!
+//! The STF runs every queued forced transaction that is due at the start of a block, before
+//! the block's own content (docs/spec/state.md). A forced transaction queued on L1 is not in
+//! the canonical state's accounts until a later message's block runs it, yet it will run
+//! before any batch that lands after it is due. So the soft state starts from the canonical
+//! state with the forced transactions due by `l1_now + force_horizon` already run — exactly
+//! as the STF runs them, by executing an empty `Tick` block at that time — and a transaction
+//! that would conflict with one of them (its nonce, its balance) is refused at ingress.
+//!
+//! A batch holding transactions accepted on that assumption is not posted before the last
+//! of those forced transactions is due, so the chain runs them in the order the soft state
+//! did. What remains (a batch that lands later than the horizon, a forced message the
+//! follower has not seen yet) is settled by the chain's receipts: a sequenced transaction
+//! the chain skipped ends `REJECTED` with the chain's reason, never `FINALIZED`
+//! (follow.rs).
+
+use fuse_arbos::message::{Header, KIND_FORCED_TX, KIND_TICK};
+use fuse_arbos::state::State;
+use fuse_arbos::stf::{GlobalState, execute_block};
+
+use super::{Sequencer, SequencerError};
+use crate::store::TxStatus;
+
+/// How far ahead (seconds of L1 time) the soft state counts forced transactions by default:
+/// a batch interval and two Ethereum slots, the time a batch posted now needs to land.
+pub const DEFAULT_FORCE_HORIZON: u64 = 30;
+
+/// The forced transactions the soft state runs ahead of the canonical chain.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct ForcedAhead {
+    /// How many it runs.
+    pub count: usize,
+    /// When the last of them is due (0 if none): a batch built on them lands no earlier.
+    pub due: u64,
+}
+
+impl Sequencer {
+    /// Counts forced transactions due within `seconds` of the L1's time in the soft state
+    /// (default [`DEFAULT_FORCE_HORIZON`]).
+    pub fn set_force_horizon(&mut self, seconds: u64) {
+        self.force_horizon = seconds;
+    }
+
+    /// The L1's time now (its head's timestamp). If it makes another forced transaction
+    /// count in the soft state, the soft state is rebuilt (an accepted transaction not yet
+    /// batched that conflicts with it is dropped and `REJECTED` with the reason).
+    pub fn observe_l1_time(&mut self, now: u64) -> Result<(), SequencerError> {
+        if now <= self.l1_now {
+            return Ok(());
+        }
+        self.l1_now = now;
+        let (_, ahead) = self.forced_ahead()?;
+        if ahead != self.ahead {
+            self.rebuild()?;
+        }
+        Ok(())
+    }
+
+    /// The L1 time before which the next batch must not be posted (0: post now): the due
+    /// time of the forced transactions the soft state ran before its transactions.
+    pub fn hold_posting_until(&self) -> u64 {
+        self.pending
+            .iter()
+            .filter(|p| p.accepted >= self.batched_upto)
+            .map(|p| p.not_before)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The state the next block's content starts from, as far as the sequencer can tell: the
+    /// canonical state after the forced transactions due by `l1_now + force_horizon`.
+    pub(super) fn forced_ahead(&mut self) -> Result<(GlobalState, ForcedAhead), SequencerError> {
+        let canonical = self.canonical;
+        let none = (canonical, ForcedAhead::default());
+        let Some(state) = State::load(&mut self.env, &canonical.state_root)? else {
+            return Ok(none);
+        };
+        let system = state.system;
+        if system.forced_head >= system.forced_tail {
+            return Ok(none);
+        }
+        let horizon = self.l1_now.saturating_add(self.force_horizon);
+        let tick = Header {
+            kind: KIND_TICK,
+            l1_block_number: 0,
+            l1_timestamp: horizon,
+        };
+        self.env.inbox = tick.to_word().to_vec();
+        let (after, report) = execute_block(&mut self.env, canonical)?;
+        let Some(last) = report.receipts.iter().rev().find(|r| r.forced) else {
+            return Ok(none);
+        };
+        let count = report.receipts.iter().filter(|r| r.forced).count();
+        let due = self
+            .queued_at(&last.id)?
+            .map_or(horizon, |t| t.saturating_add(system.config.force_delay));
+        let soft = GlobalState {
+            state_root: after.state_root,
+            outbox_root: after.outbox_root,
+            ..canonical
+        };
+        Ok((soft, ForcedAhead { count, due }))
+    }
+
+    /// The L1 timestamp of the message that queued forced transaction `id`: seen this run,
+    /// or read back from its record and message.
+    fn queued_at(&self, id: &[u8; 32]) -> Result<Option<u64>, SequencerError> {
+        if let Some(&t) = self.forced_at.get(id) {
+            return Ok(Some(t));
+        }
+        let Some(TxStatus::Forced { message }) = self.store.tx(id)?.map(|r| r.status) else {
+            return Ok(None);
+        };
+        Ok(self.store.message(message)?.and_then(|m| {
+            let word: [u8; 32] = m.bytes.get(..32)?.try_into().ok()?;
+            let header = Header::from_word(&word);
+            (header.kind == KIND_FORCED_TX).then_some(header.l1_timestamp)
+        }))
+    }
+}
