@@ -1,5 +1,6 @@
 //! `fuse-l2 bench …`: benchmarks. They measure and report; they never fail on a figure.
 
+pub mod abuse;
 pub mod attacks;
 pub mod dispute;
 pub mod dispute_cost;
@@ -32,6 +33,10 @@ pub enum Bench {
     /// honest assertion's delay against the bound, the honest side's transactions, gas and
     /// refunds, the attacker's loss and the resource ratio.
     Attacks(attacks::Args),
+    /// The servers under free abuse on loopback (slowloris, garbage signatures, big batches,
+    /// malformed bodies, the L1 endpoint's slowloris): an honest client's latency during each,
+    /// refusals, disk and memory growth.
+    Abuse(abuse::Args),
     /// The sequencer over loopback JSON-RPC: sustained transfers/s acknowledged durable,
     /// soft-confirmation latency p50/p99 at a fixed offered load, L1 batch bytes per transfer.
     Sequencer(sequencer::Args),
@@ -47,6 +52,7 @@ pub fn run(b: Bench) -> anyhow::Result<()> {
         Bench::Dispute(a) => dispute::run(a),
         Bench::Sequencer(a) => sequencer::run(a),
         Bench::Attacks(a) => attacks::run(a),
+        Bench::Abuse(a) => abuse::run(a),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod node;
 pub mod replay;
 pub mod rpc;
 pub mod sequencer;
+pub mod serve;
 pub mod service;
 pub mod store;
 pub mod validator;

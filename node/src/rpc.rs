@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 
 use alloy_primitives::{Address, B256, hex};
-use jsonrpsee::server::{RpcModule, Server, ServerConfig, ServerHandle};
+use jsonrpsee::server::{RpcModule, ServerConfig, ServerHandle};
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -33,8 +33,19 @@ pub const INVALID_PARAMS: i32 = -32602;
 pub const MAX_REQUEST_BYTES: u32 = 64 * 1024;
 
 /// Open connections served at once (jsonrpsee's default, 100, refuses a busy wallet
-/// backend's pool with HTTP 429).
-pub const MAX_CONNECTIONS: u32 = 2_048;
+/// backend's pool with HTTP 429), and from one client address.
+pub const MAX_CONNECTIONS: usize = 4_096;
+pub const MAX_CONNECTIONS_PER_CLIENT: usize = 256;
+
+/// The limits of the API's HTTP front (crate::serve; docs/spec/rpc.md, "Limits").
+pub fn limits() -> crate::serve::Limits {
+    crate::serve::Limits {
+        max_connections: MAX_CONNECTIONS,
+        per_client: MAX_CONNECTIONS_PER_CLIENT,
+        max_body: MAX_REQUEST_BYTES as usize,
+        ..crate::serve::Limits::default()
+    }
+}
 
 /// What `fuse_chainInfo` answers.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -69,6 +80,16 @@ fn error(code: i32, message: impl Into<String>, data: Option<Value>) -> ErrorObj
 
 fn invalid(message: impl Into<String>) -> ErrorObjectOwned {
     error(INVALID_PARAMS, message, None)
+}
+
+/// Invalid params, said as a sentence: `expected` and what the parser objected to (its
+/// message, never the error object's debug form).
+fn bad_params(expected: &str, e: ErrorObjectOwned) -> ErrorObjectOwned {
+    let why = e
+        .data()
+        .and_then(|d| serde_json::from_str::<String>(d.get()).ok())
+        .unwrap_or_else(|| e.message().to_string());
+    invalid(format!("{expected}: {why}"))
 }
 
 fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
@@ -109,10 +130,15 @@ fn status_json(ctx: &RpcContext, id: &[u8; 32]) -> Result<Value, ErrorObjectOwne
     if seq.is_unsaved(id) {
         return Ok(json!({ "id": B256::from(*id), "status": "PENDING" }));
     }
-    if let Some(reason) = seq.unsaved_rejection(id) {
+    let rec = seq.store().tx(id).map_err(internal)?;
+    // A refusal at ingress is remembered in memory only, and is newer than a stored
+    // `REJECTED` of the same bytes; a stored acceptance is newer than either.
+    let stored_rejection = matches!(&rec, Some(r) if matches!(r.status, TxStatus::Rejected { .. }));
+    if (rec.is_none() || stored_rejection)
+        && let Some(reason) = seq.recent_rejection(id)
+    {
         return Ok(json!({ "id": B256::from(*id), "status": "REJECTED", "reason": reason }));
     }
-    let rec = seq.store().tx(id).map_err(internal)?;
     let Some(rec) = rec else {
         return Err(error(
             UNKNOWN_TX,
@@ -158,10 +184,10 @@ async fn send_transaction(
     let mut seq_params = params.sequence();
     let tx: String = seq_params
         .next()
-        .map_err(|e| invalid(format!("expected [\"0x<signed tx>\", {{options}}]: {e}")))?;
+        .map_err(|e| bad_params("expected [\"0x<signed tx>\", {options}]", e))?;
     let opts: Option<SendOptions> = seq_params
         .optional_next()
-        .map_err(|e| invalid(format!("options: {e}")))?;
+        .map_err(|e| bad_params("options", e))?;
     let opts = opts.unwrap_or_default();
     let bytes = hex::decode(&tx).map_err(|e| invalid(format!("transaction: not hex ({e})")))?;
     // The costly part of ingress, done before taking the lock.
@@ -178,7 +204,7 @@ async fn send_transaction(
             }
             Err((id, r)) => {
                 if let Some(id) = id {
-                    seq.record_rejection(id, &bytes, &r);
+                    seq.record_rejection(id, &r);
                 }
                 return Err(error(TX_REJECTED, r.to_string(), Some(rejection_data(&r))));
             }
@@ -199,7 +225,7 @@ async fn send_transaction(
 fn account(params: Params<'_>, ctx: &RpcContext) -> Result<Value, ErrorObjectOwned> {
     let (address,): (Address,) = params
         .parse()
-        .map_err(|e| invalid(format!("expected [\"0x<address>\"]: {e}")))?;
+        .map_err(|e| bad_params("expected [\"0x<address>\"]", e))?;
     let mut seq = lock(&ctx.sequencer);
     let soft = seq.account(&address.into(), true).map_err(internal)?;
     let canonical = seq.account(&address.into(), false).map_err(internal)?;
@@ -222,7 +248,7 @@ pub fn module(ctx: RpcContext) -> RpcModule<RpcContext> {
     m.register_method("fuse_getTransactionStatus", |params, ctx, _| {
         let (id,): (String,) = params
             .parse()
-            .map_err(|e| invalid(format!("expected [\"0x<tx id>\"]: {e}")))?;
+            .map_err(|e| bad_params("expected [\"0x<tx id>\"]", e))?;
         let id = parse_hex::<32>("tx id", &id)?;
         status_json(ctx, &id)
     })
@@ -232,7 +258,7 @@ pub fn module(ctx: RpcContext) -> RpcModule<RpcContext> {
     m.register_method("fuse_getWithdrawalProof", |params, ctx, _| {
         let (id,): (String,) = params
             .parse()
-            .map_err(|e| invalid(format!("expected [\"0x<tx id>\"]: {e}")))?;
+            .map_err(|e| bad_params("expected [\"0x<tx id>\"]", e))?;
         let id = parse_hex::<32>("tx id", &id)?;
         match lock(&ctx.sequencer).withdrawal_claim(&id) {
             Ok(claim) => Ok(serde_json::to_value(claim).expect("serializable")),
@@ -270,9 +296,6 @@ pub async fn serve(
 ) -> std::io::Result<(SocketAddr, ServerHandle)> {
     let config = ServerConfig::builder()
         .max_request_body_size(MAX_REQUEST_BYTES)
-        .max_connections(MAX_CONNECTIONS)
         .build();
-    let server = Server::builder().set_config(config).build(addr).await?;
-    let bound = server.local_addr()?;
-    Ok((bound, server.start(module(ctx))))
+    crate::serve::start(addr, module(ctx), config, limits()).await
 }

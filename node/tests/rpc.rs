@@ -245,6 +245,14 @@ async fn bad_input_gets_clear_errors_and_the_server_keeps_serving() {
     assert!(msg.contains("not hex"), "{msg}");
     let (code, msg) = rpc_error(&c, "fuse_sendTransaction", rpc_params![]).await;
     assert_eq!(code, INVALID_PARAMS, "{msg}");
+    // A sentence, not the parser's debug form.
+    let (code, msg) = rpc_error(&c, "fuse_getAccount", rpc_params![1, 2]).await;
+    assert_eq!(code, INVALID_PARAMS, "{msg}");
+    assert!(msg.starts_with("expected [\"0x<address>\"]: "), "{msg}");
+    assert!(
+        !msg.contains("ErrorObject") && !msg.contains("RawValue"),
+        "{msg}"
+    );
     let (code, msg) = rpc_error(&c, "fuse_getTransactionStatus", rpc_params!["0x1234"]).await;
     assert_eq!(code, INVALID_PARAMS, "{msg}");
     let (code, msg) = rpc_error(

@@ -17,7 +17,7 @@ use alloy::rpc::types::{
 };
 use alloy_primitives::{Address, B256, Bytes, U64, U256, hex};
 use fuse_contracts::evm::{Evm, EvmError, TxKind};
-use jsonrpsee::server::{RpcModule, Server, ServerConfig, ServerHandle};
+use jsonrpsee::server::{RpcModule, ServerConfig, ServerHandle};
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -376,9 +376,13 @@ pub async fn serve(
     let config = ServerConfig::builder()
         .max_request_body_size(MAX_REQUEST_BYTES)
         .build();
-    let server = Server::builder().set_config(config).build(addr).await?;
-    let bound = server.local_addr()?;
-    Ok((bound, server.start(module(l1))))
+    let limits = crate::serve::Limits {
+        max_body: MAX_REQUEST_BYTES as usize,
+        // Deployments and test tools open many connections from one address.
+        per_client: 1_024,
+        ..crate::serve::Limits::default()
+    };
+    crate::serve::start(addr, module(l1), config, limits).await
 }
 
 #[cfg(test)]

@@ -1,0 +1,178 @@
+//! The front's checks one by one, then over real sockets: what jsonrpsee answered badly is
+//! answered here, and stalled requests neither hold their slots for ever nor keep another
+//! client out.
+
+use super::*;
+use jsonrpsee::RpcModule;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpSocket;
+
+#[test]
+fn ids_jsonrpsee_cannot_echo_are_invalid_requests() {
+    for id in ["-1", "1.5", "18446744073709551616", "true", "{}", "[]"] {
+        let call = format!(r#"{{"jsonrpc":"2.0","method":"m","id":{id}}}"#);
+        let err = check_call(call.as_bytes(), 10).expect_err(id);
+        assert_eq!(err.error.map(|e| e.0), Some(INVALID_REQUEST), "{id}");
+    }
+    for id in ["0", "18446744073709551615", "\"x\"", "null"] {
+        let call = format!(r#"{{"jsonrpc":"2.0","method":"m","id":{id}}}"#);
+        assert!(check_call(call.as_bytes(), 10).is_ok(), "{id}");
+    }
+    // A notification has no id.
+    assert!(check_call(br#"{"jsonrpc":"2.0","method":"m"}"#, 10).is_ok());
+}
+
+#[test]
+fn not_utf8_or_not_json_is_a_parse_error_and_big_batches_are_refused() {
+    let code = |b: &[u8]| check_call(b, 10).unwrap_err().error.map(|e| e.0);
+    assert_eq!(code(b"\xff\xfe"), Some(PARSE_ERROR));
+    assert_eq!(code(b"{\"jsonrpc\":"), Some(PARSE_ERROR));
+    let batch = format!(
+        "[{}]",
+        [r#"{"jsonrpc":"2.0","method":"m","id":1}"#; 11].join(",")
+    );
+    assert!(check_call(batch.as_bytes(), 10).is_err());
+    assert!(check_call(batch.as_bytes(), 11).is_ok());
+}
+
+#[test]
+fn slots_are_counted_per_client_and_in_all() {
+    let limits = Limits {
+        max_connections: 3,
+        per_client: 2,
+        ..Limits::default()
+    };
+    let slots = Slots::default();
+    let a: IpAddr = "127.0.0.1".parse().unwrap();
+    let b: IpAddr = "127.0.0.2".parse().unwrap();
+    let a1 = slots.take(a, &limits).unwrap();
+    let _a2 = slots.take(a, &limits).unwrap();
+    assert!(slots.take(a, &limits).is_none(), "per client");
+    let _b1 = slots.take(b, &limits).unwrap();
+    assert!(slots.take(b, &limits).is_none(), "in all");
+    drop(a1);
+    assert!(
+        slots.take(b, &limits).is_some(),
+        "a slot given back is free again"
+    );
+}
+
+/// A server with one method (`ping`) behind short deadlines and small limits.
+async fn server(limits: Limits) -> (SocketAddr, ServerHandle) {
+    let mut m = RpcModule::new(());
+    m.register_method("ping", |_, _, _| "pong").unwrap();
+    let config = ServerConfig::builder().build();
+    start("127.0.0.1:0".parse().unwrap(), m, config, limits)
+        .await
+        .unwrap()
+}
+
+/// A connection to `addr` from the loopback address `from` (127.0.0.1, 127.0.0.2, …: other
+/// clients as the front sees them).
+async fn connect(addr: SocketAddr, from: &str) -> TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+    socket.connect(addr).await.unwrap()
+}
+
+/// Sends `request` whole and reads the answer until the server closes (or 5 s pass).
+async fn exchange(mut s: TcpStream, request: &[u8]) -> String {
+    s.write_all(request).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn post(body: &[u8]) -> Vec<u8> {
+    let mut r = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    r.extend_from_slice(body);
+    r
+}
+
+const PING: &[u8] = br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+
+#[tokio::test]
+async fn bad_requests_get_the_json_rpc_answer_on_the_wire() {
+    let limits = Limits {
+        max_body: 1_024,
+        max_batch: 4,
+        ..Limits::default()
+    };
+    let (addr, _h) = server(limits).await;
+    let ok = exchange(connect(addr, "127.0.0.1").await, &post(PING)).await;
+    assert!(
+        ok.starts_with("HTTP/1.1 200") && ok.contains("pong"),
+        "{ok}"
+    );
+    let not_utf8 = exchange(connect(addr, "127.0.0.1").await, &post(b"\xff\xfe")).await;
+    assert!(not_utf8.contains("-32700"), "{not_utf8}");
+    for id in ["-1", "1.5", "18446744073709551616", "true", "{}", "[]"] {
+        let call = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#);
+        let out = exchange(connect(addr, "127.0.0.1").await, &post(call.as_bytes())).await;
+        assert!(
+            out.starts_with("HTTP/1.1 200") && out.contains("-32600"),
+            "{id}: {out}"
+        );
+    }
+    let batch = format!("[{}]", [std::str::from_utf8(PING).unwrap(); 5].join(","));
+    let out = exchange(connect(addr, "127.0.0.1").await, &post(batch.as_bytes())).await;
+    assert!(out.contains("-32600") && out.contains("at most 4"), "{out}");
+    // A chunked body over the cap is refused like a declared one: 413, not a 500.
+    let mut chunked = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
+    for _ in 0..3 {
+        chunked.extend_from_slice(format!("200\r\n{}\r\n", " ".repeat(512)).as_bytes());
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let out = exchange(connect(addr, "127.0.0.1").await, &chunked).await;
+    assert!(out.starts_with("HTTP/1.1 413"), "{out}");
+}
+
+#[tokio::test]
+async fn stalled_requests_free_their_slots_and_keep_no_other_client_out() {
+    let limits = Limits {
+        max_connections: 64,
+        per_client: 4,
+        header_timeout: Duration::from_millis(500),
+        body_timeout: Duration::from_millis(500),
+        ..Limits::default()
+    };
+    let (addr, _h) = server(limits).await;
+    // One address holds all its slots with requests that stop after a byte of body.
+    let mut stalled = Vec::new();
+    for _ in 0..4 {
+        let mut s = connect(addr, "127.0.0.1").await;
+        s.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+            .await
+            .unwrap();
+        stalled.push(s);
+    }
+    // Let the server take them all before the next connects.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let refused = exchange(connect(addr, "127.0.0.1").await, &post(PING)).await;
+    assert!(refused.starts_with("HTTP/1.1 429"), "{refused}");
+    // Another client is served meanwhile.
+    let other = exchange(connect(addr, "127.0.0.2").await, &post(PING)).await;
+    assert!(other.contains("pong"), "{other}");
+    // Past the body deadline each stalled request is answered 408, and its slot is free.
+    for s in stalled {
+        let mut s = s;
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
+        let out = String::from_utf8_lossy(&out);
+        assert!(out.starts_with("HTTP/1.1 408"), "{out}");
+    }
+    let again = exchange(connect(addr, "127.0.0.1").await, &post(PING)).await;
+    assert!(again.contains("pong"), "{again}");
+    // Headers that never end are cut off too.
+    let mut slow = connect(addr, "127.0.0.1").await;
+    slow.write_all(b"POST / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut out)).await;
+    assert!(read.is_ok(), "the server closed the connection");
+}
