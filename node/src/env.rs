@@ -30,6 +30,9 @@ pub struct NodeEnv {
     soft_only: HashSet<[u8; 32], BuildHasherDefault<KeyHasher>>,
     /// Whether the STF runs canonically now (an L1 message), so its preimages are persisted.
     pub canonical: bool,
+    /// While a transaction is tried at ingress: the preimages it added, to drop again if it
+    /// is refused (a refusal must leave nothing behind: docs/decisions.md).
+    trial: Option<Vec<[u8; 32]>>,
     /// The message [`Env::inbox_word`] serves.
     pub inbox: Vec<u8>,
     recovered: HashMap<[u8; 128], [u8; 32]>,
@@ -57,6 +60,37 @@ impl NodeEnv {
     /// The preimage of `hash`, if known.
     pub fn get(&self, hash: &[u8; 32]) -> Option<&[u8]> {
         self.preimages.get(hash).map(|v| &v[..])
+    }
+
+    /// Starts recording the preimages speculative execution adds ([`NodeEnv::end_trial`]).
+    pub fn begin_trial(&mut self) {
+        self.trial = Some(Vec::new());
+    }
+
+    /// Stops recording; if `keep` is false, drops every preimage added since
+    /// [`NodeEnv::begin_trial`] (a refused transaction's: nothing else has used them).
+    pub fn end_trial(&mut self, keep: bool) {
+        let Some(added) = self.trial.take() else {
+            return;
+        };
+        if keep {
+            return;
+        }
+        for hash in added {
+            if self.soft_only.remove(&hash) {
+                self.preimages.remove(&hash);
+            }
+        }
+    }
+
+    /// Preimages held in memory, and recoveries remembered.
+    pub fn sizes(&self) -> (usize, usize) {
+        (self.preimages.len(), self.recovered.len())
+    }
+
+    /// Forgets a recovery remembered for a transaction that was then refused.
+    pub fn forget_recovery(&mut self, input: &[u8; 128]) {
+        self.recovered.remove(input);
     }
 
     /// Remembers a recovery done elsewhere ([`recover_ahead`]).
@@ -111,6 +145,9 @@ impl Env for NodeEnv {
                     self.fresh.push(hash);
                 } else {
                     self.soft_only.insert(hash);
+                    if let Some(added) = &mut self.trial {
+                        added.push(hash);
+                    }
                 }
             }
             // Computed speculatively first, canonically now: it must reach the store.

@@ -197,12 +197,22 @@ async fn send_transaction(
         if let Some(r) = recovery {
             seq.env_mut().remember(r);
         }
+        // Kept only for a transaction that is accepted (its rebuilds reuse it).
+        let forget = |seq: &mut crate::sequencer::Sequencer| {
+            if let Some((input, _)) = &recovery {
+                seq.env_mut().forget_recovery(input);
+            }
+        };
         match seq.submit(&bytes, opts.from.map(Into::into)) {
             Ok(id) => {
                 ctx.wake.notify_one();
                 (id, seq.taken())
             }
             Err((id, r)) => {
+                // `Known`: the same bytes are pending, and their recovery with them.
+                if !matches!(r, Rejection::Known { .. }) {
+                    forget(&mut seq);
+                }
                 if let Some(id) = id {
                     seq.record_rejection(id, &r);
                 }

@@ -1,7 +1,7 @@
 //! `fuse-l2 bench abuse`: the node's servers under the abuse an attacker can send for free,
-//! each played on loopback for a bounded time against a devnet in this process, while an
-//! honest client (from another loopback address, 127.0.0.2, as another machine would be)
-//! keeps asking. For each attack: the honest client's p50/p99/max latency and failures, what
+//! each played on loopback for a bounded time against a devnet (`fuse-l2 devnet`, this
+//! binary, in a child process so its memory is measured alone), while an honest client (from
+//! another loopback address, 127.0.0.2, as another machine would be) keeps asking. For each attack: the honest client's p50/p99/max latency and failures, what
 //! the attacker sent and how much of it was refused, and the node's disk and memory growth.
 //!
 //! - **slowloris**: `--sockets` connections that send their headers and one byte of body,
@@ -14,9 +14,9 @@
 //! - **L1 slowloris**: the slowloris against the devnet's L1 endpoint, with the honest client
 //!   asking the L1 (`eth_blockNumber`).
 //!
-//! The attacker shares the machine's cores with the node; the memory figure is this whole
-//! process (node and attacker), so it is an upper bound on the node's. It measures and
-//! reports; it asserts nothing.
+//! The attacker shares the machine's cores with the node. Memory is the node process's
+//! resident set after each attack (a second after it stops), against the node's idle one.
+//! It measures and reports; it asserts nothing.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -31,9 +31,6 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
-use crate::devnet::{Devnet, DevnetConfig};
-use crate::l1::EmbeddedClock;
-use crate::service::ServiceConfig;
 use crate::wallet::sign;
 
 /// Arguments of `fuse-l2 bench abuse`.
@@ -237,9 +234,9 @@ fn disk_bytes(dir: &Path) -> u64 {
         .sum()
 }
 
-/// This process's resident memory, in bytes.
-fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+/// Process `pid`'s resident memory, in bytes.
+fn rss_bytes(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
@@ -261,36 +258,73 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     ms(sorted[((sorted.len() - 1) as f64 * p).round() as usize])
 }
 
+/// The devnet under attack, killed when dropped.
+struct Node(std::process::Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A port free now on 127.0.0.1 (another process could take it before the node binds it;
+/// the node then fails to start, and the bench says so).
+fn free_port() -> anyhow::Result<SocketAddr> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?)
+}
+
+/// Starts `fuse-l2 devnet` on two free ports with its store in `dir`, and waits until its API
+/// answers; returns it with its chain's signing domain.
+async fn start_node(dir: &Path, l2: SocketAddr, l1: SocketAddr) -> anyhow::Result<(Node, Domain)> {
+    let child = std::process::Command::new(std::env::current_exe()?)
+        .args([
+            "devnet",
+            "--rpc-addr",
+            &l2.to_string(),
+            "--l1-rpc-addr",
+            &l1.to_string(),
+        ])
+        .args(["--data-dir", &dir.display().to_string(), "--accounts", "1"])
+        .args(["--force-delay", "3600", "--challenge-period", "3600"])
+        .env("RUST_LOG", "error")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let node = Node(child);
+    let ask = br#"{"jsonrpc":"2.0","id":1,"method":"fuse_chainInfo"}"#;
+    for _ in 0..600 {
+        if let Ok(answer) = post(l2, "127.0.0.1", ask).await
+            && let Some(body) = answer.split("\r\n\r\n").nth(1)
+            && let Ok(v) = serde_json::from_str::<Value>(body)
+        {
+            let info: crate::rpc::ChainInfo = serde_json::from_value(v["result"].clone())?;
+            let domain = Domain {
+                chain_id: info.chain_id,
+                inbox: info.inbox.into(),
+            };
+            return Ok((node, domain));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("the devnet did not answer on {l2} within a minute")
+}
+
 async fn run_async(args: Args) -> anyhow::Result<()> {
     let dir = tempfile::Builder::new()
         .prefix("fuse-l2-bench-abuse-")
         .tempdir()?;
-    let d = Devnet::start(DevnetConfig {
-        data_dir: dir.path().to_path_buf(),
-        rpc_addr: "127.0.0.1:0".parse()?,
-        clock: EmbeddedClock::System,
-        service: ServiceConfig::default(),
-        force_delay: 3_600,
-        challenge_period: 3_600,
-        l1_rpc_addr: Some("127.0.0.1:0".parse()?),
-        narrate: None,
-    })
-    .await?;
-    let l2 = d.rpc_addr;
-    let l1 = d
-        .l1_rpc_addr
-        .ok_or_else(|| anyhow::anyhow!("the L1 endpoint is not served"))?;
-    let domain = Domain {
-        chain_id: d.info.chain_id,
-        inbox: d.info.inbox.into(),
-    };
+    let (l2, l1) = (free_port()?, free_port()?);
+    let (node, domain) = start_node(dir.path(), l2, l1).await?;
+    let pid = node.0.id();
     let garbage = Arc::new(garbage_transfers(&domain, 4_096)?);
     let batches = Arc::new(vec![batch(21_666), batch(100)]);
     let bad = Arc::new(malformed());
     let l2_call = br#"{"jsonrpc":"2.0","id":1,"method":"fuse_chainInfo"}"#.to_vec();
     let l1_call = br#"{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber"}"#.to_vec();
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let idle_rss = rss_bytes();
+    let idle_rss = rss_bytes(pid);
     let mut rows = Vec::new();
     for attack in Attack::ALL {
         if !args.json {
@@ -298,7 +332,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         }
         let stop = Arc::new(AtomicBool::new(false));
         let tally = Arc::new(Tally::default());
-        let (disk0, rss0) = (disk_bytes(dir.path()), rss_bytes());
+        let (disk0, rss0) = (disk_bytes(dir.path()), rss_bytes(pid));
         let mut tasks = Vec::new();
         match attack {
             Attack::None => {}
@@ -341,7 +375,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         times.sort();
         // Memory after the flood, once the server has let go of it.
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let (disk1, rss1) = (disk_bytes(dir.path()), rss_bytes());
+        let (disk1, rss1) = (disk_bytes(dir.path()), rss_bytes(pid));
         let sent = tally.sent.load(Ordering::Relaxed);
         let refused = tally.refused.load(Ordering::Relaxed);
         rows.push(json!({
@@ -401,9 +435,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
             r["rss_over_idle"].as_f64().unwrap_or(f64::NAN),
         );
     }
-    println!(
-        "idle RSS {:.0} MB (this process: node and attacker)",
-        idle_rss as f64 / 1e6
-    );
+    println!("the node's idle RSS {:.0} MB", idle_rss as f64 / 1e6);
+    drop(node);
     Ok(())
 }

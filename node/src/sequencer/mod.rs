@@ -32,7 +32,6 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 use alloy_primitives::B256;
-use fuse_arbos::env::Env;
 use fuse_arbos::state::{Account, Corrupt, State};
 use fuse_arbos::stf::{GlobalState, Skip, TxSession};
 use fuse_arbos::tx::SignedTx;
@@ -307,7 +306,8 @@ impl Sequencer {
         if !rest.is_empty() {
             return fail(Rejection::Malformed("trailing bytes after the transaction"));
         }
-        let id = self.env.keccak(encoding);
+        // Not through the host: an id is no state, and a refused one must leave no preimage.
+        let id = alloy_primitives::keccak256(encoding).0;
         if self.is_unsaved(&id) {
             return Err((
                 Some(id),
@@ -329,7 +329,10 @@ impl Sequencer {
                 },
             ));
         }
+        // What a refused transaction's execution hashed is dropped again with it.
+        self.env.begin_trial();
         let outcome = self.try_execute(&tx, encoding, claimed_sender);
+        self.env.end_trial(matches!(outcome, Ok((_, Ok(_)))));
         let (sender, result) = match outcome {
             Ok(v) => v,
             Err(_) => return Err((Some(id), Rejection::Malformed("state unavailable"))),

@@ -462,6 +462,7 @@ async fn a_refused_transaction_is_answered_not_stored() {
     s.flush().unwrap();
     let b = f.bob.address();
     // Well-encoded, garbage signatures: free for the sender, so free for the node.
+    let held = s.env_mut().sizes().0;
     let mut ids = Vec::new();
     for n in 0..(super::rejections::REMEMBERED_REJECTIONS as u64 + 100) {
         let mut bad = f.tx(&f.alice, KIND_TRANSFER, b, 1, n);
@@ -473,6 +474,11 @@ async fn a_refused_transaction_is_answered_not_stored() {
         ids.push(id);
     }
     assert!(!s.has_unsaved(), "nothing to write");
+    assert_eq!(
+        s.env_mut().sizes().0,
+        held,
+        "no preimage kept in memory either"
+    );
     assert_eq!(s.store().tx(&ids[0]).unwrap(), None);
     let last = ids.last().unwrap();
     assert_eq!(s.store().tx(last).unwrap(), None);
