@@ -72,3 +72,20 @@ pub fn machine_info() -> serde_json::Value {
         .unwrap_or(1);
     serde_json::json!({ "cpu": cpu, "cores": cores, "profile": if cfg!(debug_assertions) { "debug" } else { "release" } })
 }
+
+/// Runs an async benchmark on a multi-threaded runtime of its own.
+pub(crate) fn block_on<T>(
+    f: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(f)
+}
+
+/// The `p` quantile (0..=1, nearest rank) of sorted durations, in milliseconds; `None` if
+/// there are none.
+pub(crate) fn percentile_ms(sorted: &[std::time::Duration], p: f64) -> Option<f64> {
+    let i = ((sorted.len().checked_sub(1)?) as f64 * p).round() as usize;
+    Some(sorted[i].as_secs_f64() * 1e3)
+}

@@ -52,10 +52,7 @@ pub struct Args {
 
 /// Runs the benchmark.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(run_async(args))
+    super::block_on(run_async(args))
 }
 
 /// The attacks, in the order played.
@@ -252,10 +249,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    ms(sorted[((sorted.len() - 1) as f64 * p).round() as usize])
+    super::percentile_ms(sorted, p).unwrap_or(f64::NAN)
 }
 
 /// The devnet under attack, killed when dropped.

@@ -52,18 +52,11 @@ pub struct Args {
 
 /// Runs the benchmark.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(run_async(args))
+    super::block_on(run_async(args))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i].as_secs_f64() * 1e3
+    super::percentile_ms(sorted, p).unwrap_or(0.0)
 }
 
 async fn send(c: &HttpClient, tx: &str) -> anyhow::Result<()> {
