@@ -33,9 +33,9 @@ pub const INVALID_PARAMS: i32 = -32602;
 pub const MAX_REQUEST_BYTES: u32 = 64 * 1024;
 
 /// Open connections served at once (jsonrpsee's default, 100, refuses a busy wallet
-/// backend's pool with HTTP 429), and from one client address.
+/// backend's pool with HTTP 429), and from one client network (an IPv4 /24).
 pub const MAX_CONNECTIONS: usize = 4_096;
-pub const MAX_CONNECTIONS_PER_CLIENT: usize = 256;
+pub const MAX_CONNECTIONS_PER_CLIENT: usize = 64;
 
 /// The limits of the API's HTTP front (crate::serve; docs/spec/rpc.md, "Limits").
 pub fn limits() -> crate::serve::Limits {
@@ -172,6 +172,12 @@ fn status_json(ctx: &RpcContext, id: &[u8; 32]) -> Result<Value, ErrorObjectOwne
         TxStatus::Forced { message } => {
             v["status"] = "FORCED".into();
             v["inboxIndex"] = message.into();
+            v["executed"] = false.into();
+        }
+        TxStatus::ForcedRan { message } => {
+            v["status"] = "FORCED".into();
+            v["inboxIndex"] = message.into();
+            v["executed"] = true.into();
         }
     }
     Ok(v)

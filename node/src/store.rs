@@ -85,6 +85,10 @@ pub enum TxStatus {
     /// Sent to L1 through `forceTransaction` (inbox message `message`), not through the
     /// sequencer; recorded so its withdrawal, if any, can be proven.
     Forced { message: u64 },
+    /// Came through the forced queue (inbox message `message`) and executed — also a
+    /// transaction the sequencer had taken whose forced copy (the same bytes) ran first.
+    /// (Last, so stored records keep their encoding.)
+    ForcedRan { message: u64 },
 }
 
 /// One transaction the sequencer has answered for.

@@ -189,6 +189,17 @@ async fn bad_transactions_and_queries_are_refused_and_the_server_keeps_serving()
         .unwrap_err();
     assert!(err(e).contains("at most a century"));
 
+    // A fee history is blocks × percentiles: the percentiles are capped as geth caps them.
+    let many: Vec<f64> = (0..101).map(|i| i as f64 / 101.0).collect();
+    let e = p
+        .raw_request::<_, serde_json::Value>("eth_feeHistory".into(), ("0x400", "latest", many))
+        .await
+        .unwrap_err();
+    assert!(
+        err(e).contains("at most 100 reward percentiles"),
+        "fee history"
+    );
+
     // Still serving.
     assert!(p.get_block_number().await.unwrap() > head);
 }

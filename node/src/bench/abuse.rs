@@ -1,7 +1,7 @@
 //! `fuse-l2 bench abuse`: the node's servers under the abuse an attacker can send for free,
 //! each played on loopback for a bounded time against a devnet (`fuse-l2 devnet`, this
 //! binary, in a child process so its memory is measured alone), while an honest client (from
-//! another loopback address, 127.0.0.2, as another machine would be) keeps asking. For each attack: the honest client's p50/p99/max latency and failures, what
+//! another loopback address, 127.0.1.2, as another machine would be) keeps asking. For each attack: the honest client's p50/p99/max latency and failures, what
 //! the attacker sent and how much of it was refused, and the node's disk and memory growth.
 //!
 //! - **slowloris**: `--sockets` connections that send their headers and one byte of body,
@@ -122,7 +122,7 @@ async fn honest(addr: SocketAddr, body: Vec<u8>, stop: Arc<AtomicBool>) -> (Vec<
     let mut failed = 0;
     while !stop.load(Ordering::Relaxed) {
         let t = Instant::now();
-        let ok = tokio::time::timeout(Duration::from_secs(5), post(addr, "127.0.0.2", &body))
+        let ok = tokio::time::timeout(Duration::from_secs(5), post(addr, "127.0.1.2", &body))
             .await
             .is_ok_and(|r| r.is_ok_and(|a| succeeded(&a)));
         if ok {

@@ -32,6 +32,9 @@ pub const TX_REFUSED: i32 = -32000;
 const INVALID_PARAMS: i32 = -32602;
 const INTERNAL: i32 = -32603;
 
+/// Most reward percentiles one `eth_feeHistory` may ask for (geth's limit).
+const MAX_REWARD_PERCENTILES: usize = 100;
+
 /// Largest request body: a deployment of the biggest contract plus hex encoding.
 const MAX_REQUEST_BYTES: u32 = 1024 * 1024;
 
@@ -225,6 +228,13 @@ async fn fee_history(l1: &EmbeddedL1, params: Params<'_>) -> Answer {
     let count: U64 = a.next("block count")?;
     let newest: BlockNumberOrTag = a.next("newest block")?;
     let percentiles: Vec<f64> = a.optional("reward percentiles")?.unwrap_or_default();
+    // The answer is blocks × percentiles: without a cap one small request costs gigabytes.
+    if percentiles.len() > MAX_REWARD_PERCENTILES {
+        return Err(invalid(format!(
+            "eth_feeHistory: at most {MAX_REWARD_PERCENTILES} reward percentiles, got {}",
+            percentiles.len()
+        )));
+    }
     let head = l1.head().await.map_err(internal)?.number;
     let newest = match newest {
         BlockNumberOrTag::Number(n) => n.min(head),
@@ -379,7 +389,8 @@ pub async fn serve(
     let limits = crate::serve::Limits {
         max_body: MAX_REQUEST_BYTES as usize,
         // Deployments and test tools open many connections from one address.
-        per_client: 1_024,
+        per_client: 256,
+        body_budget: 64 * 1024 * 1024,
         ..crate::serve::Limits::default()
     };
     crate::serve::start(addr, module(l1), config, limits).await

@@ -110,8 +110,8 @@ impl Sequencer {
     }
 
     /// Sets the status of every transaction of `rec` but those already `REJECTED` (dropped
-    /// after acceptance, or skipped by the chain: nothing later undoes that); returns how many
-    /// it set.
+    /// after acceptance, or skipped by the chain) or `FORCED` (its forced copy ran): nothing
+    /// later undoes either. Returns how many it set.
     pub(super) fn mark(
         &mut self,
         rec: &BatchRecord,
@@ -127,7 +127,12 @@ impl Sequencer {
                 None => self.store.tx(&id)?,
             };
             if let Some(mut t) = latest
-                && !matches!(t.status, TxStatus::Rejected { .. })
+                && !matches!(
+                    t.status,
+                    TxStatus::Rejected { .. }
+                        | TxStatus::Forced { .. }
+                        | TxStatus::ForcedRan { .. }
+                )
             {
                 t.status = status.clone();
                 marked.push((id, t));

@@ -105,16 +105,26 @@ impl Sequencer {
                 if let Ok((tx, [])) = SignedTx::decode(&m.data) {
                     let id = alloy_primitives::keccak256(&m.data).0;
                     self.forced.insert(id, tx);
-                    self.forced_at.insert(id, m.header.l1_timestamp);
-                    self.unsaved.txs.push((
-                        id,
-                        TxRecord {
-                            encoding: m.data.clone(),
-                            sender: [0; 20],
-                            accepted: u64::MAX,
-                            status: TxStatus::Forced { message: m.index },
-                        },
-                    ));
+                    self.forced_at.insert(id, (m.header.l1_timestamp, m.index));
+                    // Anyone may force any bytes, also ones the sequencer took: a live
+                    // sequenced record keeps its status (the receipts will tell what ran).
+                    let live = self.latest_record(&id)?.is_some_and(|r| {
+                        !matches!(
+                            r.status,
+                            TxStatus::Rejected { .. } | TxStatus::Forced { .. }
+                        )
+                    });
+                    if !live {
+                        self.unsaved.txs.push((
+                            id,
+                            TxRecord {
+                                encoding: m.data.clone(),
+                                sender: [0; 20],
+                                accepted: u64::MAX,
+                                status: TxStatus::Forced { message: m.index },
+                            },
+                        ));
+                    }
                 }
             }
             _ => {}
@@ -126,7 +136,8 @@ impl Sequencer {
             .collect();
         for r in &report.receipts {
             if r.forced {
-                self.forced_at.remove(&r.id);
+                let queued = self.forced_at.remove(&r.id).map(|(_, message)| message);
+                self.forced_ran(&r.id, r.result, m.index, queued)?;
             } else if let (true, Err(skip)) = (ours, r.result) {
                 self.skipped_by_chain(&r.id, skip, m.index)?;
             }
@@ -178,12 +189,58 @@ impl Sequencer {
         let Some(mut rec) = self.latest_record(id)? else {
             return Ok(());
         };
+        if matches!(rec.status, TxStatus::ForcedRan { .. }) {
+            // Its forced copy (the same bytes) ran first: it executed.
+            return Ok(());
+        }
         let reason = format!(
             "skipped by the chain in inbox message {index}: {}",
             why(skip)
         );
         tracing::warn!(tx = %alloy_primitives::B256::from(*id), %reason, "a sequenced transaction did not execute");
         rec.status = TxStatus::Rejected { reason };
+        self.unsaved.txs.push((*id, rec));
+        Ok(())
+    }
+
+    /// Forced transaction `id` ran in inbox message `index`'s block (queued by message
+    /// `queued`, if known). Executed, it is `FORCED` whatever the sequencer said of the same
+    /// bytes, and no sequenced copy of it can run any more; skipped, it is `REJECTED` if
+    /// nothing else of it can still run.
+    fn forced_ran(
+        &mut self,
+        id: &[u8; 32],
+        result: Result<(), Skip>,
+        index: u64,
+        queued: Option<u64>,
+    ) -> Result<(), SequencerError> {
+        let Some(mut rec) = self.latest_record(id)? else {
+            return Ok(());
+        };
+        let was_queued_at = match rec.status {
+            TxStatus::Forced { message } => Some(message),
+            // It ran already (a second copy of the same bytes was forced): nothing changes.
+            TxStatus::ForcedRan { .. } => return Ok(()),
+            _ => None,
+        };
+        let pending = self.pending.iter().any(|p| p.id == *id);
+        let orphan = rec.status == TxStatus::AcceptedInL2 && !pending;
+        match result {
+            Ok(()) => {
+                rec.status = TxStatus::ForcedRan {
+                    message: queued.or(was_queued_at).unwrap_or(index),
+                };
+                self.pending.retain(|p| p.id != *id);
+            }
+            Err(skip) if was_queued_at.is_some() || orphan => {
+                let reason = format!(
+                    "skipped by the chain in inbox message {index}: {}",
+                    why(skip)
+                );
+                rec.status = TxStatus::Rejected { reason };
+            }
+            Err(_) => return Ok(()),
+        }
         self.unsaved.txs.push((*id, rec));
         Ok(())
     }

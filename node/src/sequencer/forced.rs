@@ -28,10 +28,10 @@ use crate::store::TxStatus;
 pub const DEFAULT_FORCE_HORIZON: u64 = 30;
 
 /// The forced transactions the soft state runs ahead of the canonical chain.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(super) struct ForcedAhead {
-    /// How many it runs.
-    pub count: usize,
+    /// Their ids, in the order they run.
+    pub ids: Vec<[u8; 32]>,
     /// When the last of them is due (0 if none): a batch built on them lands no earlier.
     pub due: u64,
 }
@@ -89,25 +89,30 @@ impl Sequencer {
         };
         self.env.inbox = tick.to_word().to_vec();
         let (after, report) = execute_block(&mut self.env, canonical)?;
-        let Some(last) = report.receipts.iter().rev().find(|r| r.forced) else {
+        let ids: Vec<[u8; 32]> = report
+            .receipts
+            .iter()
+            .filter(|r| r.forced)
+            .map(|r| r.id)
+            .collect();
+        let Some(last) = ids.last() else {
             return Ok(none);
         };
-        let count = report.receipts.iter().filter(|r| r.forced).count();
         let due = self
-            .queued_at(&last.id)?
+            .queued_at(last)?
             .map_or(horizon, |t| t.saturating_add(system.config.force_delay));
         let soft = GlobalState {
             state_root: after.state_root,
             outbox_root: after.outbox_root,
             ..canonical
         };
-        Ok((soft, ForcedAhead { count, due }))
+        Ok((soft, ForcedAhead { ids, due }))
     }
 
     /// The L1 timestamp of the message that queued forced transaction `id`: seen this run,
     /// or read back from its record and message.
     fn queued_at(&self, id: &[u8; 32]) -> Result<Option<u64>, SequencerError> {
-        if let Some(&t) = self.forced_at.get(id) {
+        if let Some(&(t, _)) = self.forced_at.get(id) {
             return Ok(Some(t));
         }
         let Some(TxStatus::Forced { message }) = self.store.tx(id)?.map(|r| r.status) else {

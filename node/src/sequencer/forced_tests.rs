@@ -137,6 +137,96 @@ async fn a_sequenced_transaction_the_chain_skips_is_rejected_never_finalized() {
     assert_eq!(s.pending_count(), 0);
 }
 
+#[tokio::test]
+async fn the_same_bytes_forced_and_sequenced_end_forced_when_the_forced_copy_runs() {
+    let f = Fixture::new().await;
+    let mut s = f.open();
+    follow(&f, &mut s).await;
+    let (a, b) = (f.alice.address(), f.bob.address());
+    let bytes = f.tx(&f.alice, KIND_TRANSFER, b, 11, 0).encode();
+    let id = s.submit(&bytes, None).unwrap();
+    s.flush().unwrap();
+    // The wallet also uses the escape hatch with the same signed bytes; its batch is late.
+    f.rollup.force_transaction(bytes.clone()).await.unwrap();
+    follow(&f, &mut s).await;
+    assert_eq!(
+        s.status(&id).unwrap(),
+        Some(TxStatus::AcceptedInL2),
+        "still the sequencer's"
+    );
+    let (seq, rec) = s.batch_to_post().unwrap().expect("a batch");
+    f.rollup.l1.advance(FORCE_DELAY + 5).await.unwrap();
+    follow(&f, &mut s).await;
+    let receipt = f.rollup.append_batch(rec.data, seq).await.unwrap();
+    s.batch_posted(seq, receipt.tx_hash.0).unwrap();
+    follow(&f, &mut s).await;
+    // The forced copy ran first; the batched copy was skipped: it executed once, and says so.
+    assert!(
+        matches!(s.status(&id).unwrap(), Some(TxStatus::ForcedRan { .. })),
+        "{:?}",
+        s.status(&id).unwrap()
+    );
+    let position = s.canonical().inbox_position;
+    assert_eq!(s.finalize(1, position).unwrap(), 0);
+    assert!(matches!(
+        s.status(&id).unwrap(),
+        Some(TxStatus::ForcedRan { .. })
+    ));
+    assert_eq!(s.account(&a.into(), false).unwrap().balance, 10_000 - 11);
+    assert_eq!(s.account(&b.into(), false).unwrap().balance, 500 + 11);
+}
+
+#[tokio::test]
+async fn forcing_the_bytes_of_a_finalized_transaction_changes_nothing() {
+    let f = Fixture::new().await;
+    let mut s = f.open();
+    follow(&f, &mut s).await;
+    let bytes = f
+        .tx(&f.alice, KIND_TRANSFER, f.bob.address(), 11, 0)
+        .encode();
+    let id = s.submit(&bytes, None).unwrap();
+    let (seq, rec) = s.batch_to_post().unwrap().expect("a batch");
+    let receipt = f.rollup.append_batch(rec.data, seq).await.unwrap();
+    s.batch_posted(seq, receipt.tx_hash.0).unwrap();
+    follow(&f, &mut s).await;
+    let position = s.canonical().inbox_position;
+    assert_eq!(s.finalize(1, position).unwrap(), 1);
+    let finalized = s.status(&id).unwrap();
+    assert!(matches!(finalized, Some(TxStatus::Finalized { .. })));
+    // Anyone replays the public bytes through the Inbox; the chain skips them (nonce used).
+    f.rollup.force_transaction(bytes).await.unwrap();
+    follow(&f, &mut s).await;
+    f.rollup.l1.advance(FORCE_DELAY + 5).await.unwrap();
+    f.rollup.tick().await.unwrap();
+    follow(&f, &mut s).await;
+    assert_eq!(s.status(&id).unwrap(), finalized);
+}
+
+#[tokio::test]
+async fn a_forced_transaction_the_chain_skips_is_rejected() {
+    let f = Fixture::new().await;
+    let mut s = f.open();
+    follow(&f, &mut s).await;
+    // Nonce 5: a gap, so the chain skips it when it comes due.
+    let bytes = f
+        .tx(&f.alice, KIND_TRANSFER, f.bob.address(), 11, 5)
+        .encode();
+    f.rollup.force_transaction(bytes.clone()).await.unwrap();
+    follow(&f, &mut s).await;
+    let id = alloy_primitives::keccak256(&bytes).0;
+    assert!(matches!(
+        s.status(&id).unwrap(),
+        Some(TxStatus::Forced { .. })
+    ));
+    f.rollup.l1.advance(FORCE_DELAY + 5).await.unwrap();
+    f.rollup.tick().await.unwrap();
+    follow(&f, &mut s).await;
+    match s.status(&id).unwrap() {
+        Some(TxStatus::Rejected { reason }) => assert!(reason.contains("wrong nonce"), "{reason}"),
+        other => panic!("expected REJECTED, got {other:?}"),
+    }
+}
+
 /// A small deterministic generator (splitmix64): the interleavings are reproducible by seed.
 struct Rng(u64);
 
@@ -181,14 +271,16 @@ async fn executed_by_the_chain(f: &Fixture) -> (HashSet<[u8; 32]>, GlobalState) 
 /// at the soft nonce or a stale one, L1 time moving by up to 400 s, batches taken and
 /// posted at different times (sometimes late, past the hold), ticks, and the follower. Then
 /// everything drains and is finalized. Returns how many acknowledged transactions ended
-/// `FINALIZED`, dropped after acceptance, and skipped by the chain.
-async fn interleaving(seed: u64) -> [usize; 3] {
+/// `FINALIZED`, dropped after acceptance, skipped by the chain, and executed through a forced
+/// copy of the same bytes (`FORCED`).
+async fn interleaving(seed: u64) -> [usize; 4] {
     let f = Fixture::new().await;
     let mut s = f.open();
     let mut rng = Rng(seed);
     follow(&f, &mut s).await;
     let keys = [f.alice.clone(), f.bob.clone()];
     let mut acknowledged: Vec<[u8; 32]> = Vec::new();
+    let mut sent: Vec<Vec<u8>> = Vec::new();
     let mut taken: Option<(u64, Vec<u8>)> = None;
     for _ in 0..60 {
         let who = rng.below(2) as usize;
@@ -199,9 +291,16 @@ async fn interleaving(seed: u64) -> [usize; 3] {
         let held_until = s.hold_posting_until();
         match rng.below(9) {
             0 => {
-                let nonce = canonical_nonce + rng.below(3);
-                let tx = f.tx(key, KIND_TRANSFER, to, amount, nonce);
-                f.rollup.force_transaction(tx.encode()).await.unwrap();
+                // A new transaction, or the very bytes of one the sequencer took (a wallet
+                // using the escape hatch, or anyone replaying public bytes).
+                let bytes = match rng.below(3) {
+                    0 if !sent.is_empty() => sent[rng.below(sent.len() as u64) as usize].clone(),
+                    _ => {
+                        let nonce = canonical_nonce + rng.below(3);
+                        f.tx(key, KIND_TRANSFER, to, amount, nonce).encode()
+                    }
+                };
+                f.rollup.force_transaction(bytes).await.unwrap();
             }
             1 | 2 => {
                 let nonce = if rng.below(3) == 0 {
@@ -213,6 +312,7 @@ async fn interleaving(seed: u64) -> [usize; 3] {
                 if let Ok(id) = s.submit(&tx.encode(), None) {
                     s.flush().unwrap();
                     acknowledged.push(id);
+                    sent.push(tx.encode());
                 }
             }
             3 => f.rollup.l1.advance(rng.below(400)).await.unwrap(),
@@ -268,6 +368,13 @@ async fn interleaving(seed: u64) -> [usize; 3] {
                 );
                 *ends.entry("finalized").or_default() += 1;
             }
+            Some(TxStatus::ForcedRan { .. }) => {
+                assert!(
+                    executed.contains(id),
+                    "seed {seed}: FORCED (its forced copy ran) but never executed"
+                );
+                *ends.entry("forced").or_default() += 1;
+            }
             Some(TxStatus::Rejected { reason }) => {
                 assert!(
                     !executed.contains(id),
@@ -285,21 +392,27 @@ async fn interleaving(seed: u64) -> [usize; 3] {
         }
     }
     let count = |k| ends.get(k).copied().unwrap_or(0);
-    [count("finalized"), count("dropped"), count("skipped")]
+    [
+        count("finalized"),
+        count("dropped"),
+        count("skipped"),
+        count("forced"),
+    ]
 }
 
 #[tokio::test]
 async fn no_status_lies_under_random_interleavings_of_forcing_ingress_and_posting() {
-    let mut ends = [0; 3];
+    let mut ends = [0; 4];
     for seed in 0..16 {
         for (total, n) in ends.iter_mut().zip(interleaving(seed).await) {
             *total += n;
         }
     }
     // Every ending was reached (a generator that never conflicts proves little).
-    let [finalized, dropped, skipped] = ends;
+    let [finalized, dropped, skipped, forced] = ends;
     assert!(
-        finalized > 0 && dropped > 0 && skipped > 0,
-        "{finalized} finalized, {dropped} dropped after acceptance, {skipped} skipped by the chain"
+        finalized > 0 && dropped > 0 && skipped > 0 && forced > 0,
+        "{finalized} finalized, {dropped} dropped after acceptance, {skipped} skipped by the \
+         chain, {forced} executed through their forced copy"
     );
 }

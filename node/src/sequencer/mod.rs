@@ -140,8 +140,8 @@ pub struct Sequencer {
     line: Arc<Mutex<Line>>,
     /// Forced transactions queued by L1 messages this run, until they execute.
     forced: HashMap<[u8; 32], SignedTx>,
-    /// The L1 timestamp of the message that queued each of them.
-    forced_at: HashMap<[u8; 32], u64>,
+    /// The L1 timestamp and the index of the message that queued each of them.
+    forced_at: HashMap<[u8; 32], (u64, u64)>,
     /// The L1's latest time seen (its head's timestamp).
     l1_now: u64,
     /// Seconds ahead of `l1_now` that forced transactions count in the soft state.
@@ -448,6 +448,7 @@ impl Sequencer {
     fn rebuild(&mut self) -> Result<(), SequencerError> {
         let (base, ahead) = self.forced_ahead()?;
         self.soft = base;
+        let due = ahead.due;
         self.ahead = ahead;
         let pending = std::mem::take(&mut self.pending);
         for mut p in pending {
@@ -456,10 +457,13 @@ impl Sequencer {
                     self.soft = gs;
                     p.root_after = gs.state_root;
                     if p.accepted >= self.batched_upto {
-                        p.not_before = ahead.due;
+                        p.not_before = due;
                     }
                     self.pending.push(p);
                 }
+                // Its own forced copy (the same bytes) runs ahead: that copy is the one that
+                // executes, and its receipt sets the status (follow.rs).
+                (_, Err(_)) if self.ahead.ids.contains(&p.id) => {}
                 (_, Err(r)) if p.accepted < self.batched_upto => {
                     tracing::warn!(
                         tx = %B256::from(p.id),

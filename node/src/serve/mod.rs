@@ -3,16 +3,22 @@
 //!
 //! jsonrpsee answers the calls; this module owns what comes before them, because that is
 //! where a client that pays nothing can hold what every client needs:
-//! - **The accept loop** counts connections in all and per client address; one over either
-//!   limit is answered `429` and closed at once, so one address cannot take every slot.
-//! - **Deadlines**: a request's headers must arrive within `header_timeout` (hyper's own
-//!   timer) and its whole body within `body_timeout` (`408` otherwise), so a half-sent
-//!   request frees its slot instead of holding it for ever.
-//! - **The body is read and checked here**, bounded by `max_body` however it is framed (a
-//!   chunked body over the cap is `413` like a declared one), then handed to jsonrpsee as
-//!   bytes: not UTF-8 or not JSON is a parse error (`-32700`); a batch over `max_batch`
-//!   entries, or an `id` that is not `null`, a string or an integer in `0..2^64`, is an
-//!   invalid request (`-32600`) — jsonrpsee could not echo such an id, and answered `null`.
+//! - **The accept loop** counts connections in all and per client network (an IPv4 /24, an
+//!   IPv6 /56: one machine rarely has more, and a handful of addresses must not multiply an
+//!   attacker's share); one over either limit is answered `429` and closed at once.
+//! - **HTTP/1.1 only**: JSON-RPC needs nothing of HTTP/2, whose streams would multiply every
+//!   per-request bound below by the streams a connection may open.
+//! - **Deadlines**: a connection must start a request within `header_timeout` of opening or
+//!   of its last answer (idle ones are closed, silent ones too), send the request's headers
+//!   within `header_timeout` (hyper's own timer) and its whole body within `body_timeout`
+//!   (`408` otherwise), so no slot is held for ever, however little is sent.
+//! - **The body is read and checked here**, copied into one buffer (so a body of one-byte
+//!   chunks costs its bytes, not a buffer each), bounded by `max_body` however it is framed
+//!   (`413`, at once when declared), and by `body_budget` for all connections together (a
+//!   request waits for room, within its deadline). It is handed to jsonrpsee as bytes: not
+//!   UTF-8 or not JSON is a parse error (`-32700`); a batch over `max_batch` entries, or an
+//!   `id` that is not `null`, a string or an integer in `0..2^64`, is an invalid request
+//!   (`-32600`) — jsonrpsee could not echo such an id, and answered `null`.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -23,11 +29,11 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
+use hyper::server::conn::http1;
 use hyper::{Request, Response, StatusCode, header};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use jsonrpsee::server::{
     HttpBody, HttpRequest, HttpResponse, Methods, Server, ServerConfig, ServerHandle, stop_channel,
@@ -35,6 +41,7 @@ use jsonrpsee::server::{
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tower::Service;
 
 /// JSON-RPC's parse error and invalid request codes, and jsonrpsee's "request too big".
@@ -47,7 +54,7 @@ const TOO_BIG: i32 = -32007;
 pub struct Limits {
     /// Connections open at once, in all.
     pub max_connections: usize,
-    /// Connections open at once from one client address.
+    /// Connections open at once from one client network (IPv4 /24, IPv6 /56).
     pub per_client: usize,
     /// Longest wait for a request's headers.
     pub header_timeout: Duration,
@@ -57,6 +64,8 @@ pub struct Limits {
     pub max_body: usize,
     /// Most calls in one batch.
     pub max_batch: usize,
+    /// Body bytes held at once by all requests being read or answered.
+    pub body_budget: usize,
 }
 
 impl Default for Limits {
@@ -68,6 +77,7 @@ impl Default for Limits {
             body_timeout: Duration::from_secs(10),
             max_body: 512 * 1024,
             max_batch: 100,
+            body_budget: 32 * 1024 * 1024,
         }
     }
 }
@@ -90,6 +100,12 @@ pub async fn start(
         // The front counts connections; jsonrpsee's own guard must never refuse first.
         .max_connections(u32::try_from(limits.max_connections).unwrap_or(u32::MAX));
     let slots = Slots::default();
+    let budget = Arc::new(Semaphore::new(
+        limits
+            .body_budget
+            .div_ceil(1024)
+            .max(limits.max_body.div_ceil(1024)),
+    ));
     tokio::spawn(async move {
         let stopped = stop.clone().shutdown();
         tokio::pin!(stopped);
@@ -106,18 +122,21 @@ pub async fn start(
                     }
                 },
             };
-            let Some(slot) = slots.take(peer.ip(), &limits) else {
+            let Some(slot) = slots.take(network(peer.ip()), &limits) else {
                 tokio::spawn(refuse(socket));
                 continue;
             };
             let service = builder.clone().build(methods.clone(), stop.clone());
+            let activity = Arc::new(Notify::new());
             let front = Front {
                 inner: service,
                 limits,
+                budget: budget.clone(),
+                activity: activity.clone(),
             };
             let stopped = stop.clone().shutdown();
             tokio::spawn(async move {
-                serve_connection(socket, front, limits, stopped).await;
+                serve_connection(socket, front, activity, limits, stopped).await;
                 drop(slot);
             });
         }
@@ -129,6 +148,7 @@ pub async fn start(
 async fn serve_connection<S>(
     socket: TcpStream,
     front: S,
+    activity: Arc<Notify>,
     limits: Limits,
     stopped: impl Future<Output = ()>,
 ) where
@@ -139,23 +159,53 @@ async fn serve_connection<S>(
     S::Future: Send + 'static,
 {
     let _ = socket.set_nodelay(true);
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
     let conn = builder.serve_connection(TokioIo::new(socket), TowerToHyperService::new(front));
     tokio::pin!(conn, stopped);
-    tokio::select! {
-        res = &mut conn => {
-            if let Err(e) = res {
-                tracing::debug!(error = %e, "a client connection ended");
+    // Idle (no request started since it opened or since its last answer) for longer than
+    // `header_timeout`: closed. A request in progress keeps it open (the front signals both
+    // ends of each request), and a graceful shutdown lets one finish.
+    let idle = tokio::time::sleep(limits.header_timeout);
+    tokio::pin!(idle);
+    loop {
+        tokio::select! {
+            res = &mut conn => {
+                if let Err(e) = res {
+                    tracing::debug!(error = %e, "a client connection ended");
+                }
+                return;
             }
+            _ = &mut stopped => break,
+            _ = activity.notified() => {
+                let busy = limits.header_timeout + limits.body_timeout;
+                idle.as_mut().reset(tokio::time::Instant::now() + busy);
+            }
+            _ = &mut idle => break,
         }
-        _ = &mut stopped => {
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = tokio::time::timeout(limits.body_timeout, conn).await;
+}
+
+/// The network a client address counts against: its IPv4 /24 or IPv6 /56 (an IPv4 address
+/// mapped into IPv6 counts as IPv4).
+fn network(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            IpAddr::from([a, b, c, 0])
         }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => network(IpAddr::V4(v4)),
+            None => {
+                let mut o = v6.octets();
+                o[7..].fill(0);
+                IpAddr::from(o)
+            }
+        },
     }
 }
 
@@ -215,6 +265,10 @@ impl Drop for Slot {
 struct Front<S> {
     inner: S,
     limits: Limits,
+    /// Body bytes all connections may hold at once, in KiB permits.
+    budget: Arc<Semaphore>,
+    /// Told when a request starts and when its answer is ready (the idle deadline).
+    activity: Arc<Notify>,
 }
 
 impl<S> Service<Request<Incoming>> for Front<S>
@@ -234,29 +288,63 @@ where
     fn call(&mut self, req: Request<Incoming>) -> Self::Future {
         let mut inner = self.inner.clone();
         let limits = self.limits;
+        let budget = self.budget.clone();
+        let activity = self.activity.clone();
+        activity.notify_one();
         Box::pin(async move {
-            let (parts, body) = req.into_parts();
-            // Only JSON-RPC calls carry a body worth checking; anything else (a health GET)
-            // goes straight on, with an empty body.
-            let bytes = match read_body(body, &limits).await {
-                Ok(b) => b,
-                Err(refusal) => return Ok(refusal.answer()),
-            };
-            if !bytes.is_empty()
-                && let Err(refusal) = check_call(&bytes, limits.max_batch)
-            {
-                return Ok(refusal.answer());
-            }
-            let req = HttpRequest::from_parts(parts, HttpBody::from(bytes));
-            Ok(match inner.call(req).await {
-                Ok(res) => res,
-                Err(e) => {
-                    tracing::warn!(error = %e, "the JSON-RPC service failed a request");
-                    plain(StatusCode::INTERNAL_SERVER_ERROR)
-                }
-            })
+            let answer = answer(&mut inner, req, &limits, budget).await;
+            activity.notify_one();
+            Ok(answer)
         })
     }
+}
+
+/// Reads and checks a request, and has jsonrpsee answer it if it passes.
+async fn answer<S>(
+    inner: &mut S,
+    req: Request<Incoming>,
+    limits: &Limits,
+    budget: Arc<Semaphore>,
+) -> HttpResponse
+where
+    S: Service<HttpRequest, Response = HttpResponse>,
+    S::Error: std::fmt::Display,
+{
+    let (parts, body) = req.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limits.max_body) {
+        return too_big(limits).answer();
+    }
+    // Only JSON-RPC calls carry a body worth checking; anything else (a health GET) goes
+    // straight on, with an empty body. The permit is held until the answer is ready.
+    let (bytes, _permit) = match read_body(body, declared, limits, budget).await {
+        Ok(b) => b,
+        Err(refusal) => return refusal.answer(),
+    };
+    if !bytes.is_empty()
+        && let Err(refusal) = check_call(&bytes, limits.max_batch)
+    {
+        return refusal.answer();
+    }
+    let req = HttpRequest::from_parts(parts, HttpBody::from(bytes));
+    match inner.call(req).await {
+        Ok(res) => res,
+        Err(e) => {
+            tracing::warn!(error = %e, "the JSON-RPC service failed a request");
+            plain(StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
+}
+
+fn too_big(limits: &Limits) -> Refusal {
+    Refusal::rpc(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        TOO_BIG,
+        format!("request body over {} bytes", limits.max_body),
+    )
 }
 
 /// Why a request is answered here rather than by jsonrpsee.
@@ -290,22 +378,51 @@ impl Refusal {
     }
 }
 
-/// The whole body within the deadline and the cap, or why not.
-async fn read_body(body: Incoming, limits: &Limits) -> Result<Vec<u8>, Refusal> {
-    let read = Limited::new(body, limits.max_body).collect();
-    match tokio::time::timeout(limits.body_timeout, read).await {
-        Err(_) => Err(Refusal::plain(StatusCode::REQUEST_TIMEOUT)),
-        Ok(Ok(collected)) => Ok(collected.to_bytes().to_vec()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(Refusal::rpc(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            TOO_BIG,
-            format!("request body over {} bytes", limits.max_body),
-        )),
-        Ok(Err(e)) => {
-            tracing::debug!(error = %e, "reading a request body");
-            Err(Refusal::plain(StatusCode::BAD_REQUEST))
+/// The whole body within the deadline, the cap and the budget, with its share of the budget
+/// (held until the answer is ready), or why not.
+async fn read_body(
+    mut body: Incoming,
+    declared: Option<usize>,
+    limits: &Limits,
+    budget: Arc<Semaphore>,
+) -> Result<(Vec<u8>, Option<OwnedSemaphorePermit>), Refusal> {
+    let read = async {
+        let mut buf = Vec::with_capacity(declared.unwrap_or(0));
+        let mut held: Option<OwnedSemaphorePermit> = None;
+        let mut held_kib = 0;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                tracing::debug!(error = %e, "reading a request body");
+                Refusal::plain(StatusCode::BAD_REQUEST)
+            })?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            let len = buf.len() + data.len();
+            if len > limits.max_body {
+                return Err(too_big(limits));
+            }
+            let need = len.div_ceil(1024);
+            if need > held_kib {
+                let more = u32::try_from(need - held_kib).expect("at most max_body");
+                let permit = budget
+                    .clone()
+                    .acquire_many_owned(more)
+                    .await
+                    .expect("the budget is never closed");
+                match &mut held {
+                    Some(h) => h.merge(permit),
+                    None => held = Some(permit),
+                }
+                held_kib = need;
+            }
+            buf.extend_from_slice(&data);
         }
-    }
+        Ok((buf, held))
+    };
+    tokio::time::timeout(limits.body_timeout, read)
+        .await
+        .unwrap_or(Err(Refusal::plain(StatusCode::REQUEST_TIMEOUT)))
 }
 
 /// Checks what jsonrpsee would answer badly: the encoding, the batch size, the ids.

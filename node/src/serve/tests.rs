@@ -43,8 +43,8 @@ fn slots_are_counted_per_client_and_in_all() {
         ..Limits::default()
     };
     let slots = Slots::default();
-    let a: IpAddr = "127.0.0.1".parse().unwrap();
-    let b: IpAddr = "127.0.0.2".parse().unwrap();
+    let a = network("127.0.0.1".parse().unwrap());
+    let b = network("127.0.1.2".parse().unwrap());
     let a1 = slots.take(a, &limits).unwrap();
     let _a2 = slots.take(a, &limits).unwrap();
     assert!(slots.take(a, &limits).is_none(), "per client");
@@ -67,8 +67,8 @@ async fn server(limits: Limits) -> (SocketAddr, ServerHandle) {
         .unwrap()
 }
 
-/// A connection to `addr` from the loopback address `from` (127.0.0.1, 127.0.0.2, …: other
-/// clients as the front sees them).
+/// A connection to `addr` from the loopback address `from` (127.0.0.1, 127.0.1.2, …: clients
+/// of other networks as the front sees them).
 async fn connect(addr: SocketAddr, from: &str) -> TcpStream {
     let socket = TcpSocket::new_v4().unwrap();
     socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
@@ -155,7 +155,7 @@ async fn stalled_requests_free_their_slots_and_keep_no_other_client_out() {
     let refused = exchange(connect(addr, "127.0.0.1").await, &post(PING)).await;
     assert!(refused.starts_with("HTTP/1.1 429"), "{refused}");
     // Another client is served meanwhile.
-    let other = exchange(connect(addr, "127.0.0.2").await, &post(PING)).await;
+    let other = exchange(connect(addr, "127.0.1.2").await, &post(PING)).await;
     assert!(other.contains("pong"), "{other}");
     // Past the body deadline each stalled request is answered 408, and its slot is free.
     for s in stalled {
@@ -175,4 +175,97 @@ async fn stalled_requests_free_their_slots_and_keep_no_other_client_out() {
     let mut out = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut out)).await;
     assert!(read.is_ok(), "the server closed the connection");
+}
+
+#[test]
+fn clients_count_by_network() {
+    let net = |s: &str| network(s.parse().unwrap());
+    assert_eq!(net("10.1.2.3"), net("10.1.2.200"), "one IPv4 /24");
+    assert_ne!(net("10.1.2.3"), net("10.1.3.3"));
+    assert_eq!(
+        net("::ffff:10.1.2.3"),
+        net("10.1.2.9"),
+        "IPv4 mapped into IPv6"
+    );
+    assert_eq!(
+        net("2001:db8:0:aa::1"),
+        net("2001:db8:0:bb::2"),
+        "one IPv6 /56"
+    );
+    assert_ne!(net("2001:db8:0:aa::1"), net("2001:db8:1:aa::1"));
+}
+
+#[tokio::test]
+async fn silent_idle_and_http2_connections_are_closed() {
+    let limits = Limits {
+        header_timeout: Duration::from_millis(300),
+        body_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    };
+    let (addr, _h) = server(limits).await;
+    // Connected, never a byte: closed once the idle deadline passes.
+    let mut silent = connect(addr, "127.0.0.1").await;
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), silent.read_to_end(&mut out)).await;
+    assert!(read.is_ok(), "a silent connection is closed");
+    // Served once, then idle: closed too.
+    let mut kept = connect(addr, "127.0.0.1").await;
+    let keep_alive = String::from_utf8(post(PING))
+        .unwrap()
+        .replace("Connection: close", "Connection: keep-alive");
+    kept.write_all(keep_alive.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), kept.read_to_end(&mut out)).await;
+    assert!(read.is_ok(), "an idle keep-alive connection is closed");
+    assert!(String::from_utf8_lossy(&out).contains("pong"));
+    // HTTP/2 (prior knowledge): not spoken, the connection is closed at once.
+    let h2 = exchange(
+        connect(addr, "127.0.0.1").await,
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00",
+    )
+    .await;
+    assert!(!h2.contains("pong"), "{h2}");
+}
+
+#[tokio::test]
+async fn a_declared_body_over_the_cap_is_refused_at_once() {
+    let limits = Limits {
+        max_body: 1_024,
+        body_timeout: Duration::from_secs(30),
+        ..Limits::default()
+    };
+    let (addr, _h) = server(limits).await;
+    let mut s = connect(addr, "127.0.0.1").await;
+    s.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
+    assert!(read.is_ok(), "answered before the body deadline");
+    assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 413"));
+}
+
+#[tokio::test]
+async fn bodies_wait_for_room_in_the_shared_budget() {
+    let limits = Limits {
+        max_body: 4 * 1024,
+        body_budget: 4 * 1024,
+        body_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let (addr, _h) = server(limits).await;
+    // One client holds the whole budget with a body it never finishes…
+    let mut hog = connect(addr, "127.0.0.1").await;
+    let head = "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n";
+    hog.write_all(head.as_bytes()).await.unwrap();
+    hog.write_all(&[b' '; 4_000]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // …so another waits, and is answered once the hog's deadline gives the room back.
+    let t = std::time::Instant::now();
+    let other = exchange(connect(addr, "127.0.1.2").await, &post(PING)).await;
+    assert!(other.contains("pong"), "{other}");
+    assert!(
+        t.elapsed() >= Duration::from_millis(400),
+        "it waited for room"
+    );
 }
