@@ -1,9 +1,16 @@
-//! fuse-node — the fuse-l2 node: everything that runs around the machine.
+//! fuse-node — the fuse-l2 node: everything that runs around the machine (docs/node.md).
 //!
-//! Today it holds the command-line interface of the `fuse-l2` binary ([`cli`]) and the
-//! commands that exist so far ([`commands`]). The sequencer, batch poster, L1 watcher,
-//! validator, JSON-RPC, storage, devnet, bench and replay arrive with their issues; the binary
-//! stays a thin shell over this library.
+//! - [`l1`]: the L1 behind one trait — the embedded revm chain, an Ethereum JSON-RPC
+//!   client, the devnet's Ethereum endpoint — and the rollup's contracts over it.
+//! - [`store`] and [`env`]: the node's redb store and the STF's host (preimages, ecrecover).
+//! - [`sequencer`]: ingress on the soft state, group commit, batches, the canonical chain
+//!   from L1, statuses from the chain's receipts; [`service`] runs its loops.
+//! - [`rpc`] (the L2 API) and [`serve`] (the HTTP front both servers run behind).
+//! - [`validator`]: asserts, confirms, challenges and defends.
+//! - [`node`], [`devnet`]: the processes; [`cli`], [`commands`], [`wallet`]: the binary's
+//!   commands; [`replay`]: dispute vectors; [`bench`]: benchmarks.
+//!
+//! The binary (`src/main.rs`) stays a thin shell over this library.
 
 pub mod bench;
 pub mod cli;
