@@ -1,6 +1,6 @@
 //! `fuse-l2 devnet`: a whole rollup in one process (embedded L1, contracts, sequencer, batch
 //! poster, validator, JSON-RPC), with funded dev accounts, until Ctrl-C or `--exit-after`;
-//! with `--liar`, the dispute story ([`story`]) instead.
+//! with `--liar`, the dispute story (`story.rs`) instead.
 
 mod story;
 
