@@ -29,11 +29,25 @@ async fn follow(f: &Fixture, s: &mut super::Sequencer) {
     s.flush().unwrap();
 }
 
-#[tokio::test]
-async fn a_due_forced_transaction_takes_its_nonce_before_ingress() {
+/// A deployed rollup and a sequencer that has followed its first messages.
+async fn started() -> (Fixture, super::Sequencer) {
     let f = Fixture::new().await;
     let mut s = f.open();
     follow(&f, &mut s).await;
+    (f, s)
+}
+
+/// Takes the next batch, appends it to L1 now and records it posted; returns its number.
+async fn post_next(f: &Fixture, s: &mut super::Sequencer) -> u64 {
+    let (seq, rec) = s.batch_to_post().unwrap().expect("a batch");
+    let receipt = f.rollup.append_batch(rec.data, seq).await.unwrap();
+    s.batch_posted(seq, receipt.tx_hash.0).unwrap();
+    seq
+}
+
+#[tokio::test]
+async fn a_due_forced_transaction_takes_its_nonce_before_ingress() {
+    let (f, mut s) = started().await;
     let (a, b) = (f.alice.address(), f.bob.address());
     let forced = f.tx(&f.alice, KIND_TRANSFER, b, 100, 0);
     f.rollup.force_transaction(forced.encode()).await.unwrap();
@@ -80,9 +94,7 @@ async fn a_due_forced_transaction_takes_its_nonce_before_ingress() {
     let hold = s.hold_posting_until();
     assert!(hold > now(&f).await, "held: {hold}");
     f.rollup.l1.advance(hold - now(&f).await).await.unwrap();
-    let (seq, rec) = s.batch_to_post().unwrap().expect("a batch");
-    let receipt = f.rollup.append_batch(rec.data, seq).await.unwrap();
-    s.batch_posted(seq, receipt.tx_hash.0).unwrap();
+    post_next(&f, &mut s).await;
     follow(&f, &mut s).await;
     let position = s.canonical().inbox_position;
     assert_eq!(s.finalize(1, position).unwrap(), 1);
@@ -99,9 +111,7 @@ async fn a_due_forced_transaction_takes_its_nonce_before_ingress() {
 
 #[tokio::test]
 async fn a_sequenced_transaction_the_chain_skips_is_rejected_never_finalized() {
-    let f = Fixture::new().await;
-    let mut s = f.open();
-    follow(&f, &mut s).await;
+    let (f, mut s) = started().await;
     let b = f.bob.address();
     f.rollup
         .force_transaction(f.tx(&f.alice, KIND_TRANSFER, b, 100, 0).encode())
@@ -139,9 +149,7 @@ async fn a_sequenced_transaction_the_chain_skips_is_rejected_never_finalized() {
 
 #[tokio::test]
 async fn the_same_bytes_forced_and_sequenced_end_forced_when_the_forced_copy_runs() {
-    let f = Fixture::new().await;
-    let mut s = f.open();
-    follow(&f, &mut s).await;
+    let (f, mut s) = started().await;
     let (a, b) = (f.alice.address(), f.bob.address());
     let bytes = f.tx(&f.alice, KIND_TRANSFER, b, 11, 0).encode();
     let id = s.submit(&bytes, None).unwrap();
@@ -178,16 +186,12 @@ async fn the_same_bytes_forced_and_sequenced_end_forced_when_the_forced_copy_run
 
 #[tokio::test]
 async fn forcing_the_bytes_of_a_finalized_transaction_changes_nothing() {
-    let f = Fixture::new().await;
-    let mut s = f.open();
-    follow(&f, &mut s).await;
+    let (f, mut s) = started().await;
     let bytes = f
         .tx(&f.alice, KIND_TRANSFER, f.bob.address(), 11, 0)
         .encode();
     let id = s.submit(&bytes, None).unwrap();
-    let (seq, rec) = s.batch_to_post().unwrap().expect("a batch");
-    let receipt = f.rollup.append_batch(rec.data, seq).await.unwrap();
-    s.batch_posted(seq, receipt.tx_hash.0).unwrap();
+    post_next(&f, &mut s).await;
     follow(&f, &mut s).await;
     let position = s.canonical().inbox_position;
     assert_eq!(s.finalize(1, position).unwrap(), 1);
@@ -204,9 +208,7 @@ async fn forcing_the_bytes_of_a_finalized_transaction_changes_nothing() {
 
 #[tokio::test]
 async fn a_forced_transaction_the_chain_skips_is_rejected() {
-    let f = Fixture::new().await;
-    let mut s = f.open();
-    follow(&f, &mut s).await;
+    let (f, mut s) = started().await;
     // Nonce 5: a gap, so the chain skips it when it comes due.
     let bytes = f
         .tx(&f.alice, KIND_TRANSFER, f.bob.address(), 11, 5)
