@@ -32,8 +32,10 @@ pub const TX_REFUSED: i32 = -32000;
 const INVALID_PARAMS: i32 = -32602;
 const INTERNAL: i32 = -32603;
 
-/// Most reward percentiles one `eth_feeHistory` may ask for (geth's limit).
+/// Most reward percentiles one `eth_feeHistory` may ask for (geth's limit), and most cells
+/// of its reward matrix (blocks × percentiles: 1,024 blocks at 10, 102 at 100).
 const MAX_REWARD_PERCENTILES: usize = 100;
+const MAX_REWARD_CELLS: usize = 10_240;
 
 /// Largest request body: a deployment of the biggest contract plus hex encoding.
 const MAX_REQUEST_BYTES: u32 = 1024 * 1024;
@@ -243,6 +245,12 @@ async fn fee_history(l1: &EmbeddedL1, params: Params<'_>) -> Answer {
     };
     let count = count.to::<u64>().clamp(1, 1024).min(newest + 1);
     let n = count as usize;
+    if n * percentiles.len() > MAX_REWARD_CELLS {
+        return Err(invalid(format!(
+            "eth_feeHistory: at most {MAX_REWARD_CELLS} blocks × reward percentiles, got {n} × {}",
+            percentiles.len()
+        )));
+    }
     Ok(to_json(FeeHistory {
         base_fee_per_gas: vec![0; n + 1],
         gas_used_ratio: vec![0.0; n],

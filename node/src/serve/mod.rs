@@ -14,8 +14,11 @@
 //!   (`408` otherwise), so no slot is held for ever, however little is sent.
 //! - **The body is read and checked here**, copied into one buffer (so a body of one-byte
 //!   chunks costs its bytes, not a buffer each), bounded by `max_body` however it is framed
-//!   (`413`, at once when declared), and by `body_budget` for all connections together (a
-//!   request waits for room, within its deadline). It is handed to jsonrpsee as bytes: not
+//!   (`413`, at once when declared), and by `body_budget` for all connections together and a
+//!   64th of it for one network's (a request waits for room, within its deadline). Answers
+//!   count against the whole budget until they are written (`503` if there is no room), so
+//!   clients that ask for big answers and never read them cannot hold more than it; headers
+//!   are bounded by hyper's buffer (16 KiB, `431` over it). It is handed to jsonrpsee as bytes: not
 //!   UTF-8 or not JSON is a parse error (`-32700`); a batch over `max_batch` entries, or an
 //!   `id` that is not `null`, a string or an integer in `0..2^64`, is an invalid request
 //!   (`-32600`) — jsonrpsee could not echo such an id, and answered `null`.
@@ -48,6 +51,8 @@ use tower::Service;
 const PARSE_ERROR: i32 = -32700;
 const INVALID_REQUEST: i32 = -32600;
 const TOO_BIG: i32 = -32007;
+/// The server has no room for the answer now (retry).
+const BUSY: i32 = -32005;
 
 /// What one server allows its clients (docs/spec/rpc.md, "Limits").
 #[derive(Clone, Copy, Debug)]
@@ -100,12 +105,7 @@ pub async fn start(
         // The front counts connections; jsonrpsee's own guard must never refuse first.
         .max_connections(u32::try_from(limits.max_connections).unwrap_or(u32::MAX));
     let slots = Slots::default();
-    let budget = Arc::new(Semaphore::new(
-        limits
-            .body_budget
-            .div_ceil(1024)
-            .max(limits.max_body.div_ceil(1024)),
-    ));
+    let budget = Arc::new(Semaphore::new(limits.budget_kib()));
     tokio::spawn(async move {
         let stopped = stop.clone().shutdown();
         tokio::pin!(stopped);
@@ -131,7 +131,7 @@ pub async fn start(
             let front = Front {
                 inner: service,
                 limits,
-                budget: budget.clone(),
+                budgets: [slot.share.clone(), budget.clone()],
                 activity: activity.clone(),
             };
             let stopped = stop.clone().shutdown();
@@ -162,7 +162,9 @@ async fn serve_connection<S>(
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout);
+        .header_read_timeout(limits.header_timeout)
+        // Headers and what is read ahead of a body: 16 KiB a connection, not hyper's ~400 KiB.
+        .max_buf_size(16 * 1024);
     let conn = builder.serve_connection(TokioIo::new(socket), TowerToHyperService::new(front));
     tokio::pin!(conn, stopped);
     // Idle (no request started since it opened or since its last answer) for longer than
@@ -218,19 +220,24 @@ async fn refuse(mut socket: TcpStream) {
 
 /// Open connections, in all and per client address.
 #[derive(Clone, Default)]
-struct Slots(Arc<Mutex<(usize, HashMap<IpAddr, usize>)>>);
+#[allow(clippy::type_complexity)]
+struct Slots(Arc<Mutex<(usize, HashMap<IpAddr, (usize, Arc<Semaphore>)>)>>);
 
-/// One connection's place, given back when dropped.
+/// One connection's place, given back when dropped, with its network's share of the body
+/// budget (the entry, and its share, live while the network has a connection open).
 struct Slot {
     slots: Slots,
     ip: IpAddr,
+    share: Arc<Semaphore>,
 }
 
 impl Slots {
     fn take(&self, ip: IpAddr, limits: &Limits) -> Option<Slot> {
         let mut guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let (total, per) = &mut *guard;
-        let mine = per.entry(ip).or_default();
+        let (mine, share) = per
+            .entry(ip)
+            .or_insert_with(|| (0, Arc::new(Semaphore::new(limits.network_share_kib()))));
         if *total >= limits.max_connections || *mine >= limits.per_client {
             if *mine == 0 {
                 per.remove(&ip);
@@ -242,6 +249,7 @@ impl Slots {
         Some(Slot {
             slots: self.clone(),
             ip,
+            share: share.clone(),
         })
     }
 }
@@ -251,7 +259,7 @@ impl Drop for Slot {
         let mut guard = self.slots.0.lock().unwrap_or_else(|p| p.into_inner());
         let (total, per) = &mut *guard;
         *total -= 1;
-        if let Some(n) = per.get_mut(&self.ip) {
+        if let Some((n, _)) = per.get_mut(&self.ip) {
             *n -= 1;
             if *n == 0 {
                 per.remove(&self.ip);
@@ -260,13 +268,28 @@ impl Drop for Slot {
     }
 }
 
+impl Limits {
+    /// The whole body budget, in KiB (at least one body).
+    fn budget_kib(&self) -> usize {
+        self.body_budget
+            .div_ceil(1024)
+            .max(self.max_body.div_ceil(1024))
+    }
+
+    /// One network's share of it: a 64th (at least one body), so it takes 64 networks, as
+    /// many as fill the connection limit at 64 each, to hold all of it.
+    fn network_share_kib(&self) -> usize {
+        (self.budget_kib() / 64).max(self.max_body.div_ceil(1024))
+    }
+}
+
 /// The per-connection service: reads and checks the body, then calls jsonrpsee.
 #[derive(Clone)]
 struct Front<S> {
     inner: S,
     limits: Limits,
-    /// Body bytes all connections may hold at once, in KiB permits.
-    budget: Arc<Semaphore>,
+    /// Body bytes this connection's network, and all connections, may hold at once (KiB).
+    budgets: [Arc<Semaphore>; 2],
     /// Told when a request starts and when its answer is ready (the idle deadline).
     activity: Arc<Notify>,
 }
@@ -288,11 +311,11 @@ where
     fn call(&mut self, req: Request<Incoming>) -> Self::Future {
         let mut inner = self.inner.clone();
         let limits = self.limits;
-        let budget = self.budget.clone();
+        let budgets = self.budgets.clone();
         let activity = self.activity.clone();
         activity.notify_one();
         Box::pin(async move {
-            let answer = answer(&mut inner, req, &limits, budget).await;
+            let answer = answer(&mut inner, req, &limits, budgets).await;
             activity.notify_one();
             Ok(answer)
         })
@@ -304,7 +327,7 @@ async fn answer<S>(
     inner: &mut S,
     req: Request<Incoming>,
     limits: &Limits,
-    budget: Arc<Semaphore>,
+    budgets: [Arc<Semaphore>; 2],
 ) -> HttpResponse
 where
     S: Service<HttpRequest, Response = HttpResponse>,
@@ -320,7 +343,7 @@ where
     }
     // Only JSON-RPC calls carry a body worth checking; anything else (a health GET) goes
     // straight on, with an empty body. The permit is held until the answer is ready.
-    let (bytes, _permit) = match read_body(body, declared, limits, budget).await {
+    let (bytes, permits) = match read_body(body, declared, limits, &budgets).await {
         Ok(b) => b,
         Err(refusal) => return refusal.answer(),
     };
@@ -330,13 +353,42 @@ where
         return refusal.answer();
     }
     let req = HttpRequest::from_parts(parts, HttpBody::from(bytes));
-    match inner.call(req).await {
+    let res = match inner.call(req).await {
         Ok(res) => res,
         Err(e) => {
             tracing::warn!(error = %e, "the JSON-RPC service failed a request");
-            plain(StatusCode::INTERNAL_SERVER_ERROR)
+            return plain(StatusCode::INTERNAL_SERVER_ERROR);
         }
-    }
+    };
+    // The request's bytes are gone; its answer takes their place.
+    drop(permits);
+    held_answer(res, &budgets[1]).await
+}
+
+/// The answer, holding its size of the whole budget until it has been written (or the
+/// connection dropped): `503` if it has no room for it now. (Not of the network's share: an
+/// honest answer, a page of logs say, may be bigger than a share.)
+async fn held_answer(res: HttpResponse, budget: &Arc<Semaphore>) -> HttpResponse {
+    let (parts, body) = res.into_parts();
+    let Ok(collected) = body.collect().await else {
+        return plain(StatusCode::INTERNAL_SERVER_ERROR);
+    };
+    let bytes = collected.to_bytes();
+    let kib = u32::try_from(bytes.len().div_ceil(1024)).unwrap_or(u32::MAX);
+    let Ok(permit) = budget.clone().try_acquire_many_owned(kib) else {
+        return Refusal::rpc(
+            StatusCode::SERVICE_UNAVAILABLE,
+            BUSY,
+            "the server is holding as many answers as it may; retry",
+        )
+        .answer();
+    };
+    // The permit lives as long as the bytes do, in hyper's write queue included.
+    let held = hyper::body::Bytes::from_owner(Held {
+        bytes,
+        _permit: permit,
+    });
+    Response::from_parts(parts, HttpBody::new(http_body_util::Full::new(held)))
 }
 
 fn too_big(limits: &Limits) -> Refusal {
@@ -345,6 +397,19 @@ fn too_big(limits: &Limits) -> Refusal {
         TOO_BIG,
         format!("request body over {} bytes", limits.max_body),
     )
+}
+
+/// An answer's bytes with the budget they hold, given back when the last reference to them
+/// goes (once written, or with the connection).
+struct Held {
+    bytes: hyper::body::Bytes,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl AsRef<[u8]> for Held {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
 }
 
 /// Why a request is answered here rather than by jsonrpsee.
@@ -384,12 +449,17 @@ async fn read_body(
     mut body: Incoming,
     declared: Option<usize>,
     limits: &Limits,
-    budget: Arc<Semaphore>,
-) -> Result<(Vec<u8>, Option<OwnedSemaphorePermit>), Refusal> {
+    budgets: &[Arc<Semaphore>; 2],
+) -> Result<(Vec<u8>, Vec<OwnedSemaphorePermit>), Refusal> {
     let read = async {
-        let mut buf = Vec::with_capacity(declared.unwrap_or(0));
-        let mut held: Option<OwnedSemaphorePermit> = None;
+        let mut buf = Vec::new();
+        let mut held: Vec<OwnedSemaphorePermit> = Vec::new();
         let mut held_kib = 0;
+        // Room for a declared body is taken before anything is allocated for it.
+        if let Some(n) = declared.filter(|&n| n > 0) {
+            held_kib = take(budgets, n.div_ceil(1024), &mut held).await;
+            buf.reserve_exact(n);
+        }
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| {
                 tracing::debug!(error = %e, "reading a request body");
@@ -404,17 +474,7 @@ async fn read_body(
             }
             let need = len.div_ceil(1024);
             if need > held_kib {
-                let more = u32::try_from(need - held_kib).expect("at most max_body");
-                let permit = budget
-                    .clone()
-                    .acquire_many_owned(more)
-                    .await
-                    .expect("the budget is never closed");
-                match &mut held {
-                    Some(h) => h.merge(permit),
-                    None => held = Some(permit),
-                }
-                held_kib = need;
+                held_kib += take(budgets, need - held_kib, &mut held).await;
             }
             buf.extend_from_slice(&data);
         }
@@ -423,6 +483,25 @@ async fn read_body(
     tokio::time::timeout(limits.body_timeout, read)
         .await
         .unwrap_or(Err(Refusal::plain(StatusCode::REQUEST_TIMEOUT)))
+}
+
+/// Takes `kib` more of the network's budget, then of the whole one (in that order, so a
+/// network over its share waits without holding any of the whole); returns `kib`.
+async fn take(
+    budgets: &[Arc<Semaphore>; 2],
+    kib: usize,
+    held: &mut Vec<OwnedSemaphorePermit>,
+) -> usize {
+    let n = u32::try_from(kib).expect("at most max_body");
+    for b in budgets {
+        let permit = b
+            .clone()
+            .acquire_many_owned(n)
+            .await
+            .expect("the budget is never closed");
+        held.push(permit);
+    }
+    kib
 }
 
 /// Checks what jsonrpsee would answer badly: the encoding, the batch size, the ids.

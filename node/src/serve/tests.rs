@@ -57,11 +57,15 @@ fn slots_are_counted_per_client_and_in_all() {
     );
 }
 
-/// A server with one method (`ping`) behind short deadlines and small limits.
+/// A server with two methods (`ping`; `big`, a 24 MiB answer) behind `limits`.
 async fn server(limits: Limits) -> (SocketAddr, ServerHandle) {
     let mut m = RpcModule::new(());
     m.register_method("ping", |_, _, _| "pong").unwrap();
-    let config = ServerConfig::builder().build();
+    m.register_method("big", |_, _, _| "x".repeat(24 << 20))
+        .unwrap();
+    let config = ServerConfig::builder()
+        .max_response_body_size(64 << 20)
+        .build();
     start("127.0.0.1:0".parse().unwrap(), m, config, limits)
         .await
         .unwrap()
@@ -268,4 +272,92 @@ async fn bodies_wait_for_room_in_the_shared_budget() {
         t.elapsed() >= Duration::from_millis(400),
         "it waited for room"
     );
+}
+
+#[tokio::test]
+async fn one_network_over_its_share_waits_and_another_is_served_at_once() {
+    let limits = Limits {
+        max_body: 4 * 1024,
+        // A 64th of it is one body: one network's share.
+        body_budget: 64 * 4 * 1024,
+        body_timeout: Duration::from_secs(2),
+        ..Limits::default()
+    };
+    let (addr, _h) = server(limits).await;
+    let mut hog = connect(addr, "127.0.0.1").await;
+    let head = "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n";
+    hog.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let t = std::time::Instant::now();
+    let other = exchange(connect(addr, "127.0.1.2").await, &post(PING)).await;
+    assert!(other.contains("pong"), "{other}");
+    assert!(
+        t.elapsed() < Duration::from_secs(1),
+        "another network does not wait"
+    );
+    let t = std::time::Instant::now();
+    let same = exchange(connect(addr, "127.0.0.1").await, &post(PING)).await;
+    assert!(same.contains("pong"), "{same}");
+    assert!(
+        t.elapsed() >= Duration::from_secs(1),
+        "the hog's network waits for its share"
+    );
+}
+
+#[tokio::test]
+async fn answers_nobody_reads_hold_the_budget_and_the_rest_get_503() {
+    let limits = Limits {
+        max_body: 4 * 1024,
+        body_budget: 32 << 20,
+        header_timeout: Duration::from_secs(5),
+        ..Limits::default()
+    };
+    let (addr, _h) = server(limits).await;
+    // Asks for 24 MiB and never reads (more than the kernel's buffers take): the answer
+    // holds 24 of the 32 MiB until written.
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let mut reader = socket.connect(addr).await.unwrap();
+    reader
+        .write_all(&post(br#"{"jsonrpc":"2.0","id":1,"method":"big"}"#))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let refused = exchange(
+        connect(addr, "127.0.1.2").await,
+        &post(br#"{"jsonrpc":"2.0","id":2,"method":"big"}"#),
+    )
+    .await;
+    assert!(
+        refused.starts_with("HTTP/1.1 503"),
+        "{}",
+        &refused[..refused.len().min(200)]
+    );
+    // Small answers still fit, and once read the big one gives its room back.
+    let small = exchange(connect(addr, "127.0.1.2").await, &post(PING)).await;
+    assert!(small.contains("pong"), "{small}");
+    let mut all = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), reader.read_to_end(&mut all)).await;
+    assert!(all.len() > 24 << 20, "the reader got its answer");
+    let again = exchange(
+        connect(addr, "127.0.1.2").await,
+        &post(br#"{"jsonrpc":"2.0","id":3,"method":"big"}"#),
+    )
+    .await;
+    assert!(
+        again.starts_with("HTTP/1.1 200"),
+        "{}",
+        &again[..again.len().min(200)]
+    );
+}
+
+#[tokio::test]
+async fn headers_over_16_kib_are_refused() {
+    let (addr, _h) = server(Limits::default()).await;
+    let mut request = b"POST / HTTP/1.1\r\nHost: x\r\nX-Pad: ".to_vec();
+    request.extend(std::iter::repeat_n(b'a', 20 * 1024));
+    request.extend_from_slice(b"\r\n\r\n");
+    let out = exchange(connect(addr, "127.0.0.1").await, &request).await;
+    assert!(out.starts_with("HTTP/1.1 431") || out.is_empty(), "{out}");
 }
