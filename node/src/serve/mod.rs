@@ -95,7 +95,16 @@ pub async fn start(
     config: ServerConfig,
     limits: Limits,
 ) -> std::io::Result<(SocketAddr, ServerHandle)> {
-    let listener = TcpListener::bind(addr).await?;
+    // A deep accept queue: refused reconnects from a flood must not crowd out other
+    // clients' connection attempts (a full queue drops them, and the kernel retries in 1 s).
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    let listener: TcpListener = socket.listen(4_096)?;
     let local = listener.local_addr()?;
     let methods: Methods = methods.into();
     let (stop, handle) = stop_channel();
