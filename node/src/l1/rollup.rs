@@ -157,7 +157,7 @@ impl<L: L1> RollupL1<L> {
             .await
     }
 
-    /// Appends batch `seq` (its data starts with `seq`, docs/spec/batch.md).
+    /// Appends batch `seq` (its data starts with `seq`, docs/spec/inbox.md "The header and the message kinds").
     pub async fn append_batch(&self, data: Vec<u8>, seq: u64) -> Result<L1Receipt, L1Error> {
         let call = Inbox::appendBatchCall {
             data: data.into(),

@@ -1,7 +1,8 @@
 //! Batches: accepted transactions, in acceptance order, as `Batch` messages with consecutive
-//! sequence numbers (docs/spec/batch.md). A batch is recorded durably before it is posted and
-//! never rebuilt, so after a crash the poster sends the same bytes under the same number, and
-//! the Inbox's sequence check makes a second landing impossible.
+//! sequence numbers (docs/spec/inbox.md, "The header and the message kinds"; the `txRoot`
+//! in docs/spec/tx.md). A batch is recorded durably before it is posted and never rebuilt,
+//! so after a crash the poster sends the same bytes under the same number, and the Inbox's
+//! sequence check makes a second landing impossible.
 
 use std::collections::HashMap;
 
