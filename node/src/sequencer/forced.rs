@@ -51,9 +51,9 @@ impl Sequencer {
             return Ok(());
         }
         self.l1_now = now;
-        let (_, ahead) = self.forced_ahead()?;
+        let (base, ahead) = self.forced_ahead()?;
         if ahead != self.ahead {
-            self.rebuild()?;
+            self.rebuild_on(base, ahead)?;
         }
         Ok(())
     }

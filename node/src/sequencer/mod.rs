@@ -447,6 +447,15 @@ impl Sequencer {
     /// batch is on its way to L1) and the chain's receipt decides its status.
     fn rebuild(&mut self) -> Result<(), SequencerError> {
         let (base, ahead) = self.forced_ahead()?;
+        self.rebuild_on(base, ahead)
+    }
+
+    /// [`Sequencer::rebuild`] from a base already computed by [`Sequencer::forced_ahead`].
+    fn rebuild_on(
+        &mut self,
+        base: GlobalState,
+        ahead: forced::ForcedAhead,
+    ) -> Result<(), SequencerError> {
         self.soft = base;
         let due = ahead.due;
         self.ahead = ahead;
