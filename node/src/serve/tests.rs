@@ -97,6 +97,18 @@ fn post(body: &[u8]) -> Vec<u8> {
     r
 }
 
+/// A connection from `from` that declares a body of `declared` bytes, sends `sent` of them,
+/// and stalls.
+async fn stall_body(addr: SocketAddr, from: &str, declared: usize, sent: usize) -> TcpStream {
+    let mut s = connect(addr, from).await;
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {declared}\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&vec![b' '; sent]).await.unwrap();
+    s
+}
+
 const PING: &[u8] = br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
 
 #[tokio::test]
@@ -148,11 +160,7 @@ async fn stalled_requests_free_their_slots_and_keep_no_other_client_out() {
     // One address holds all its slots with requests that stop after a byte of body.
     let mut stalled = Vec::new();
     for _ in 0..4 {
-        let mut s = connect(addr, "127.0.0.1").await;
-        s.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
-            .await
-            .unwrap();
-        stalled.push(s);
+        stalled.push(stall_body(addr, "127.0.0.1", 100, 1).await);
     }
     // Let the server take them all before the next connects.
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -239,10 +247,7 @@ async fn a_declared_body_over_the_cap_is_refused_at_once() {
         ..Limits::default()
     };
     let (addr, _h) = server(limits).await;
-    let mut s = connect(addr, "127.0.0.1").await;
-    s.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{")
-        .await
-        .unwrap();
+    let mut s = stall_body(addr, "127.0.0.1", 5_000, 1).await;
     let mut out = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
     assert!(read.is_ok(), "answered before the body deadline");
@@ -259,10 +264,7 @@ async fn bodies_wait_for_room_in_the_shared_budget() {
     };
     let (addr, _h) = server(limits).await;
     // One client holds the whole budget with a body it never finishes…
-    let mut hog = connect(addr, "127.0.0.1").await;
-    let head = "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n";
-    hog.write_all(head.as_bytes()).await.unwrap();
-    hog.write_all(&[b' '; 4_000]).await.unwrap();
+    let _hog = stall_body(addr, "127.0.0.1", 4_096, 4_000).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     // …so another waits, and is answered once the hog's deadline gives the room back.
     let t = std::time::Instant::now();
@@ -284,9 +286,7 @@ async fn one_network_over_its_share_waits_and_another_is_served_at_once() {
         ..Limits::default()
     };
     let (addr, _h) = server(limits).await;
-    let mut hog = connect(addr, "127.0.0.1").await;
-    let head = "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n";
-    hog.write_all(head.as_bytes()).await.unwrap();
+    let _hog = stall_body(addr, "127.0.0.1", 4_096, 0).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let t = std::time::Instant::now();
     let other = exchange(connect(addr, "127.0.1.2").await, &post(PING)).await;
