@@ -3,9 +3,9 @@ pragma solidity ^0.8.37;
 
 import {OspTestBase} from "./utils/OspTestBase.sol";
 import {Hashing} from "../src/osp/Hashing.sol";
-import {MerkleLib} from "../src/osp/MerkleLib.sol";
 import {MachineLib} from "../src/osp/MachineLib.sol";
 import {Machine} from "../src/osp/Types.sol";
+import {TAG_LOCALS} from "../src/osp/Constants.sol";
 import "../src/osp/Errors.sol" as E;
 
 /// Hand-assembled one-step proofs: each step's post-state hash, traps, halted machines and
@@ -91,10 +91,10 @@ contract OneStepProverTest is OspTestBase {
         locals[0] = bytes32(uint256(1));
         bytes32[] memory code = code4(ins(0x000b, 2, 13, 0));
         Machine memory pre = machine(code, 2, 0, new uint64[](0));
-        pre.locals = root(MerkleLib.TAG_LOCALS, locals, 2);
+        pre.locals = root(TAG_LOCALS, locals, 2);
         Machine memory post = machine(code, 2, 1, vals(77));
         post.locals = pre.locals;
-        assertStep(pre, proof(pre, code, leafProof(MerkleLib.TAG_LOCALS, locals, 2, 3)), post);
+        assertStep(pre, proof(pre, code, leafProof(TAG_LOCALS, locals, 2, 3)), post);
     }
 
     function test_brIf() public view {

@@ -3,9 +3,9 @@ pragma solidity ^0.8.37;
 
 import {OspTestBase} from "./utils/OspTestBase.sol";
 import {Hashing} from "../src/osp/Hashing.sol";
-import {MerkleLib} from "../src/osp/MerkleLib.sol";
 import {InboxAccumulator} from "../src/osp/InboxAccumulator.sol";
 import {Machine} from "../src/osp/Types.sol";
+import {TAG_MEMORY, TAG_TABLE, TAG_DATA} from "../src/osp/Constants.sol";
 import "../src/osp/Errors.sol" as E;
 
 /// Steps that read witnesses: memory (leaf proofs, a store across a leaf boundary), host I/O
@@ -22,12 +22,12 @@ contract OneStepProverIOTest is OspTestBase {
     }
 
     function withMemory(Machine memory m, bytes32[] memory leaves) internal pure {
-        m.memoryRoot = root(MerkleLib.TAG_MEMORY, leaves, MEM_DEPTH);
+        m.memoryRoot = root(TAG_MEMORY, leaves, MEM_DEPTH);
         m.memoryPages = 1;
     }
 
     function memProof(bytes32[] memory leaves, uint256 index) internal pure returns (bytes memory) {
-        return leafProof(MerkleLib.TAG_MEMORY, leaves, MEM_DEPTH, index);
+        return leafProof(TAG_MEMORY, leaves, MEM_DEPTH, index);
     }
 
     function test_i32StoreAcrossLeavesThenLoad() public view {
@@ -203,7 +203,7 @@ contract OneStepProverIOTest is OspTestBase {
 
     function _readInbox(uint64 offset, bytes memory extra, bytes32 chunk, uint64 n) internal {
         bytes memory m = _message();
-        bytes32 dataRoot = root(MerkleLib.TAG_INBOX_DATA, _dataLeaves(m), 2);
+        bytes32 dataRoot = root(TAG_DATA, _dataLeaves(m), 2);
         bytes32 prev = keccak256("prev");
         inbox.push(0);
         inbox.push(0);
@@ -228,12 +228,12 @@ contract OneStepProverIOTest is OspTestBase {
 
     function test_readInboxDataChunk() public {
         bytes32[] memory d = _dataLeaves(_message());
-        _readInbox(64, leafProof(MerkleLib.TAG_INBOX_DATA, d, 2, 1), d[1], 32);
+        _readInbox(64, leafProof(TAG_DATA, d, 2, 1), d[1], 32);
     }
 
     function test_readInboxLastPartialChunk() public {
         bytes32[] memory d = _dataLeaves(_message());
-        _readInbox(96, leafProof(MerkleLib.TAG_INBOX_DATA, d, 2, 2), d[2], 4);
+        _readInbox(96, leafProof(TAG_DATA, d, 2, 2), d[2], 4);
     }
 
     function test_readInboxPastTheEnd() public {
@@ -265,19 +265,19 @@ contract OneStepProverIOTest is OspTestBase {
         Machine memory pre = machine(code, 2, 1, vals(10, 20, 1));
         pre.stack.rest = keccak256("caller below");
         pre.locals = keccak256("caller locals");
-        pre.tableRoot = root(MerkleLib.TAG_TABLE, table, 1);
+        pre.tableRoot = root(TAG_TABLE, table, 1);
         Machine memory post = machine(code, 2, 3, new uint64[](0));
         post.tableRoot = pre.tableRoot;
         post.frames = Hashing.framePush(0, 1, 2, pre.stack.rest, pre.locals);
         bytes32 leaf0 = bytes32(abi.encodePacked(uint64(10), uint64(20), uint128(0)));
         post.locals = keccak256(abi.encodePacked(uint8(0x11), leaf0, bytes32(0)));
-        bytes memory w = leafProof(MerkleLib.TAG_TABLE, table, 1, 1);
+        bytes memory w = leafProof(TAG_TABLE, table, 1, 1);
         assertStep(pre, proof(pre, code, w), post);
 
         // The wrong type traps after the table proof, with the pre-state.
         code[1] = ins(0x0009, 1, 8, 2);
         pre = machine(code, 2, 1, vals(10, 20, 1));
-        pre.tableRoot = root(MerkleLib.TAG_TABLE, table, 1);
+        pre.tableRoot = root(TAG_TABLE, table, 1);
         Machine memory errored = copy(pre);
         errored.status = 2;
         assertEq(osp.proveOneStep(ctx, hashOf(pre), proof(pre, code, w)), hashOf(errored));

@@ -5,6 +5,7 @@ import {OspTestBase} from "./utils/OspTestBase.sol";
 import {Hashing} from "../src/osp/Hashing.sol";
 import {MerkleLib} from "../src/osp/MerkleLib.sol";
 import {Machine} from "../src/osp/Types.sol";
+import {TAG_MEMORY, TAG_CODE} from "../src/osp/Constants.sol";
 
 /// Proves every step of the worked example of docs/spec/machine-hash.md and checks the hashes
 /// the document prints, so the OSP agrees with numbers computed outside it (by the Rust
@@ -54,8 +55,8 @@ contract OneStepProverWorkedExampleTest is OspTestBase {
 
     function test_workedExample() public view {
         bytes32[] memory c = code();
-        assertEq(root(MerkleLib.TAG_CODE, c, 3), CODE_ROOT, "code root");
-        assertEq(MerkleLib.zeroHash(MerkleLib.TAG_MEMORY, 11), MEMORY_ROOT, "memory root");
+        assertEq(root(TAG_CODE, c, 3), CODE_ROOT, "code root");
+        assertEq(MerkleLib.zeroHash(TAG_MEMORY, 11), MEMORY_ROOT, "memory root");
         uint64[] memory none = new uint64[](0);
 
         // 1: call from the synthetic entry (no saved frame: no witness).

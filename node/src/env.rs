@@ -1,6 +1,6 @@
 //! The node's host for the native state transition ([`Env`]): preimages in memory (every
-//! keccak input is kept, rule 8) and, for the store's next commit, the ones canonical execution
-//! produced that are not on disk yet — speculative (soft-state) execution's preimages stay in
+//! keccak input is kept, docs/design.md#rule-8) and, for the store's next commit, the ones
+//! canonical execution produced that are not on disk yet — speculative (soft-state) execution's preimages stay in
 //! memory only: the soft state is rebuilt from the canonical one after a restart, and
 //! persisting its intermediate trie nodes was most of a group commit's write (docs/node.md,
 //! "Preimages"), the current inbox message, and ecrecover through the same precompile code the EVM
@@ -133,8 +133,8 @@ pub fn recover_ahead(encoding: &[u8], separator: &[u8; 32]) -> Option<Recovery> 
 }
 
 impl Env for NodeEnv {
-    /// Inputs over [`MAX_PREIMAGE`] are a bug in the STF (rule 9), never user input: the
-    /// guest would error on them, so the node refuses to go on rather than diverge.
+    /// Inputs over [`MAX_PREIMAGE`] are a bug in the STF (docs/design.md#rule-9), never user
+    /// input: the guest would error on them, so the node refuses to go on rather than diverge.
     fn keccak(&mut self, data: &[u8]) -> [u8; 32] {
         assert!(data.len() <= MAX_PREIMAGE, "keccak input over MAX_PREIMAGE");
         let hash = alloy_primitives::keccak256(data).0;

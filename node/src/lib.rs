@@ -11,6 +11,7 @@
 //!   commands; [`replay`]: dispute vectors; [`bench`](mod@bench): benchmarks.
 //!
 //! The binary (`src/main.rs`) stays a thin shell over this library.
+#![forbid(unsafe_code)]
 
 pub mod bench;
 pub mod cli;

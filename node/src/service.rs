@@ -290,9 +290,7 @@ async fn finalize_once<L: L1>(s: &Shared, rollup: &RollupL1<L>) -> anyhow::Resul
     }
     // A confirmed state this node did not compute is never shown to users as final: either
     // this node's STF or the chain's validators are wrong, and someone must look.
-    let ours = seq
-        .state_at(position)?
-        .map(|gs| fuse_prover::block::to_vm(&gs).hash());
+    let ours = seq.state_at(position)?.map(|gs| gs.hash());
     if ours != Some(a.afterStateHash) {
         anyhow::bail!(
             "assertion {latest} was confirmed with state {} after message {position}, but this              node computed {ours:?}: not finalizing",

@@ -10,29 +10,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use alloy_primitives::B256;
-use fuse_vm::twin::{BLOCK_FUEL, Twin, TwinExit};
+use fuse_twin::{BLOCK_FUEL, Twin, TwinExit};
 use fuse_vm::{GlobalState, Host, HostError, MAX_STEPS, Machine, Module, Status, inbox};
-
-/// The machine's global state of the STF's (the same four fields; fuse-arbos is `no_std` and
-/// does not know alloy's types).
-pub fn to_vm(gs: &fuse_arbos::stf::GlobalState) -> GlobalState {
-    GlobalState {
-        state_root: gs.state_root.into(),
-        outbox_root: gs.outbox_root.into(),
-        inbox_position: gs.inbox_position,
-        block_number: gs.block_number,
-    }
-}
-
-/// The STF's global state of the machine's.
-pub fn to_stf(gs: &GlobalState) -> fuse_arbos::stf::GlobalState {
-    fuse_arbos::stf::GlobalState {
-        state_root: gs.state_root.0,
-        outbox_root: gs.outbox_root.0,
-        inbox_position: gs.inbox_position,
-        block_number: gs.block_number,
-    }
-}
 
 /// A chain's inputs: the inbox (messages and accumulators) and every preimage recorded.
 #[derive(Debug, Default)]
@@ -63,7 +42,7 @@ impl ChainStore {
         self.messages.len() as u64
     }
 
-    /// The accumulators, message 0 first (a proof's [`fuse_vm::VerifyContext`]).
+    /// The accumulators, message 0 first (a proof's [`fuse_verifier::VerifyContext`]).
     pub fn accumulators(&self) -> &[B256] {
         &self.accumulators
     }

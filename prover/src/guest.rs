@@ -3,7 +3,7 @@
 //!
 //! The bytes every party runs are the ones committed at `test-vectors/guest/fuse_guest.wasm`
 //! (the module root L1 records is theirs); `test-vectors/guest/module.json` says what they
-//! are. [`build`] runs cargo exactly as DESIGN.md rule 15 asks — the dedicated `guest`
+//! are. [`build`] runs cargo exactly as docs/design.md#rule-15 asks — the dedicated `guest`
 //! profile, `--locked`, the link arguments of `.cargo/config.toml` (memory cap, stack), and
 //! path remapping that makes the bytes independent of where the checkout and the cargo home
 //! live — with no post-processing. The test command rebuilds and compares byte for byte.

@@ -11,6 +11,7 @@
 //! - [`osp_vectors`]: the one-step proof test vectors.
 //! - [`scenario`]: a chain's inbox messages built in process (signed transfers, deposits,
 //!   batches), for dispute tests, vectors and benchmarks.
+#![forbid(unsafe_code)]
 
 pub mod block;
 pub mod checkpoints;

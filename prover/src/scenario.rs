@@ -23,6 +23,7 @@ const SECONDS_PER_MESSAGE: u64 = 12;
 #[derive(Clone, Debug)]
 pub struct Wallet {
     key: SigningKey,
+    /// The key's Ethereum address.
     pub address: [u8; 20],
 }
 

@@ -20,10 +20,7 @@ use crate::merkle::{self, Tree};
 use crate::module::{Module, locals_depth};
 use crate::{GlobalState, hash};
 
-/// Tag of a value-stack entry.
-pub const TAG_VALUE_STACK: u8 = 0x07;
-/// Tag of a frame-stack entry.
-pub const TAG_FRAME: u8 = 0x08;
+pub use fuse_primitives::tags::{TAG_FRAME, TAG_VALUE_STACK};
 
 /// Memory leaves noted before the cache gives up on the list and rescans all of memory.
 const MAX_DIRTY_LEAVES: usize = 1 << 16;

@@ -6,10 +6,7 @@ use alloy_primitives::B256;
 use crate::merkle::{self, Tree};
 use crate::module::{Function, Module};
 
-/// Tag of the module hash.
-pub const TAG_MODULE: u8 = 0x04;
-/// Tag of the static hash (code and table).
-pub const TAG_STATIC: u8 = 0x05;
+pub use fuse_primitives::tags::{TAG_MODULE, TAG_STATIC};
 
 /// `keccak256(0x05 ‖ codeRoot ‖ tableRoot ‖ codeDepth (u8))`, 66 bytes.
 pub fn static_hash(code_root: B256, table_root: B256, code_depth: u8) -> B256 {

@@ -24,17 +24,10 @@ pub fn keccak_calls() -> u64 {
     KECCAK_CALLS.load(Ordering::Relaxed)
 }
 
-/// Tag of a running or errored machine.
-pub const TAG_MACHINE: u8 = 0x01;
-/// Tag of a finished machine.
-pub const TAG_FINISHED: u8 = 0x02;
-/// Tag of the world hash (module hash and global-state hash).
-pub const TAG_WORLD: u8 = 0x03;
-/// Tag of the global state.
-pub const TAG_GLOBAL_STATE: u8 = 0x06;
-
-/// Tag of [`stuck_state_hash`].
-pub const TAG_STUCK: u8 = 0x09;
+pub use fuse_primitives::tags::{
+    STATUS_ERRORED, STATUS_RUNNING, TAG_FINISHED, TAG_GLOBAL_STATE, TAG_MACHINE, TAG_STUCK,
+    TAG_WORLD,
+};
 
 /// The level-1 value of every point at or after a block that cannot finish (errored, or
 /// still running after `MAX_STEPS`): `keccak256(0x09)`. One tagged byte, so no global state
@@ -44,23 +37,12 @@ pub fn stuck_state_hash() -> B256 {
     keccak256([TAG_STUCK])
 }
 
-/// Status byte of a running machine in [`machine_hash`].
-pub const STATUS_RUNNING: u8 = 0;
-/// Status byte of an errored machine in [`machine_hash`].
-pub const STATUS_ERRORED: u8 = 2;
-
 /// The hash of an empty value stack, an empty frame stack and an empty locals tree.
 pub const EMPTY: B256 = B256::ZERO;
 
 /// `keccak256(0x06 ‖ state_root ‖ outbox_root ‖ inbox_position ‖ block_number)`, 81 bytes.
 pub fn global_state_hash(gs: &GlobalState) -> B256 {
-    let mut buf = [0u8; 81];
-    buf[0] = TAG_GLOBAL_STATE;
-    buf[1..33].copy_from_slice(gs.state_root.as_slice());
-    buf[33..65].copy_from_slice(gs.outbox_root.as_slice());
-    buf[65..73].copy_from_slice(&gs.inbox_position.to_be_bytes());
-    buf[73..81].copy_from_slice(&gs.block_number.to_be_bytes());
-    keccak(&buf)
+    keccak(&gs.preimage())
 }
 
 /// `keccak256(0x03 ‖ module_hash ‖ gs_hash)`, 65 bytes.

@@ -4,16 +4,14 @@
 //! own sources. Input the host cannot supply is a [`HostError`] to the caller, never a machine
 //! status. The precompiles (`keccak256`, `ecrecover`) are computed by the machine itself,
 //! identically for every host; the host is only told each keccak input, so it can keep it as
-//! a preimage (DESIGN.md rule 8).
+//! a preimage (docs/design.md#rule-8).
 
 use alloy_primitives::B256;
 use std::collections::BTreeMap;
 
 use crate::error::HostError;
 
-/// Most bytes a preimage may have (DESIGN.md rules 8 and 9): also the keccak precompile's
-/// input bound.
-pub const MAX_PREIMAGE: usize = 256;
+pub use fuse_primitives::MAX_PREIMAGE;
 
 /// The world outside the machine.
 pub trait Host {
@@ -69,7 +67,7 @@ impl Host for MemoryHost {
     }
 }
 
-/// Runs precompile 0x01 exactly as the EVM does (revm's implementation, DESIGN.md rule 10):
+/// Runs precompile 0x01 exactly as the EVM does (revm's implementation, docs/design.md#rule-10):
 /// `input` is `hash ‖ v ‖ r ‖ s` (4 × 32 bytes); the result is the signer's address
 /// left-padded to 32 bytes, or 32 zero bytes when recovery fails.
 pub fn ecrecover(input: &[u8; 128]) -> [u8; 32] {

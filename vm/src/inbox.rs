@@ -8,12 +8,8 @@ use alloy_primitives::B256;
 use crate::merkle::{self, Tree};
 use crate::module::tree_depth;
 
-/// Tag of the accumulator.
-pub const TAG_ACCUMULATOR: u8 = 0x20;
-/// Tag of a data-tree inner node.
-pub const TAG_DATA: u8 = 0x15;
-/// Bytes of a message held out of the data tree: the header the Inbox stamps.
-pub const HEADER_BYTES: usize = 32;
+pub use fuse_primitives::INBOX_HEADER_BYTES as HEADER_BYTES;
+pub use fuse_primitives::tags::{TAG_ACCUMULATOR, TAG_DATA};
 
 /// `keccak256(0x20 ‖ prev ‖ length (u64) ‖ header ‖ data_root)`, 105 bytes.
 pub fn accumulate(prev: B256, length: u64, header: B256, data_root: B256) -> B256 {

@@ -17,41 +17,28 @@
 pub mod cache;
 pub mod commit;
 pub mod error;
-pub mod global_state;
 pub mod hash;
 pub mod host;
 pub mod inbox;
-pub mod isa;
 pub mod load;
 pub mod machine;
 pub mod merkle;
 pub mod module;
 pub mod prove;
 pub mod snapshot;
+#[cfg(feature = "test-utils")]
 pub mod spectest;
 pub mod step;
+#[cfg(feature = "test-utils")]
 pub mod testing;
-pub mod twin;
-pub mod verify;
 
 pub use error::{HostError, LoadError, Trap};
-pub use global_state::GlobalState;
+pub use fuse_primitives::isa;
+pub use fuse_primitives::{
+    GlobalState, LEAVES_PER_PAGE, MAX_FRAMES, MAX_MEMORY_PAGES, MAX_STEPS, MAX_TABLE_SIZE,
+    PAGE_SIZE,
+};
 pub use host::{Host, MemoryHost};
 pub use load::{Imports, load, load_with};
 pub use machine::{Machine, Status};
 pub use module::Module;
-pub use verify::{VerifyContext, VerifyError, verify};
-
-/// Bytes in a wasm page.
-pub const PAGE_SIZE: usize = 65536;
-/// Memory-tree leaves (32 bytes each) in a page.
-pub const LEAVES_PER_PAGE: u64 = (PAGE_SIZE / 32) as u64;
-/// Most pages a memory may reach (wasm32's whole address space).
-pub const MAX_MEMORY_PAGES: u32 = 65536;
-/// Most elements a table may have.
-pub const MAX_TABLE_SIZE: u32 = 1 << 20;
-/// Most saved frames (call depth); one more call traps with `CallStackExhausted`.
-pub const MAX_FRAMES: usize = 1 << 14;
-/// Steps a block may take (DESIGN.md rule 2); level 2 of a challenge bisects exactly
-/// `[0, MAX_STEPS]`.
-pub const MAX_STEPS: u64 = 1 << 32;

@@ -9,19 +9,8 @@ use std::sync::OnceLock;
 
 use alloy_primitives::B256;
 
-/// Tag of a memory-tree inner node.
-pub const TAG_MEMORY: u8 = 0x10;
-/// Tag of a locals-tree inner node.
-pub const TAG_LOCALS: u8 = 0x11;
-/// Tag of a globals-tree inner node.
-pub const TAG_GLOBALS: u8 = 0x12;
-/// Tag of a code-tree inner node.
-pub const TAG_CODE: u8 = 0x13;
-/// Tag of a table-tree inner node.
-pub const TAG_TABLE: u8 = 0x14;
-
-/// Deepest tree any structure uses (memory: 2^32 bytes / 32 = 2^27 leaves).
-pub const MAX_DEPTH: usize = 40;
+pub use fuse_primitives::MAX_TREE_DEPTH as MAX_DEPTH;
+pub use fuse_primitives::tags::{TAG_CODE, TAG_GLOBALS, TAG_LOCALS, TAG_MEMORY, TAG_TABLE};
 
 /// `keccak256(tag ‖ left ‖ right)`.
 #[inline]

@@ -166,13 +166,21 @@ pub enum DeployError {
     /// in between).
     #[error("contract {index} of the plan landed at {got}, planned {planned}")]
     WrongAddress {
+        /// The contract's place in the plan.
         index: usize,
+        /// Where the plan put it.
         planned: Address,
+        /// Where it landed.
         got: Address,
     },
     /// The deployer is not the owner, which must send the wiring calls.
     #[error("the deployer {deployer} is not the configured owner {owner}")]
-    DeployerNotOwner { deployer: Address, owner: Address },
+    DeployerNotOwner {
+        /// The account that sends the deployment.
+        deployer: Address,
+        /// The owner the configuration names.
+        owner: Address,
+    },
 }
 
 impl Deployment {

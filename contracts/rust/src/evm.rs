@@ -27,10 +27,20 @@ pub enum EvmError {
         "reverted (gas used {gas_used}): 0x{}",
         alloy_primitives::hex::encode(output)
     )]
-    Revert { output: Bytes, gas_used: u64 },
+    Revert {
+        /// The revert data.
+        output: Bytes,
+        /// Gas the call used before it reverted.
+        gas_used: u64,
+    },
     /// Execution halted (out of gas, invalid opcode, stack overflow...).
     #[error("halted: {reason} (gas used {gas_used})")]
-    Halt { reason: String, gas_used: u64 },
+    Halt {
+        /// Why, as revm says it.
+        reason: String,
+        /// Gas the call used before it halted.
+        gas_used: u64,
+    },
     /// A deployment succeeded without returning an address (cannot happen for CREATE).
     #[error("deployment returned no address")]
     NoAddress,
@@ -122,6 +132,16 @@ impl Evm {
     /// The balance of `who`.
     pub fn balance(&mut self, who: Address) -> U256 {
         self.account(who).balance
+    }
+
+    /// The runtime code at `who` as committed (what `EXTCODECOPY` reads; empty if none).
+    pub fn code(&self, who: Address) -> Bytes {
+        let info = self.account(who);
+        let contracts = &self.inner.ctx.journaled_state.database.cache.contracts;
+        info.code
+            .or_else(|| contracts.get(&info.code_hash).cloned())
+            .map(|c| c.original_bytes())
+            .unwrap_or_default()
     }
 
     /// Sets the current block number and timestamp.
@@ -249,10 +269,15 @@ impl Evm {
 /// are zero), so there are no fee fields.
 #[derive(Clone, Copy, Debug)]
 pub struct Transact<'a> {
+    /// The sender.
     pub from: Address,
+    /// A call to an address, or a creation.
     pub kind: TxKind,
+    /// Calldata, or init code for a creation.
     pub data: &'a [u8],
+    /// Wei sent along.
     pub value: U256,
+    /// Most gas the transaction may use.
     pub gas_limit: u64,
     /// Keep the state change (a transaction) or drop it (a call, a gas estimate).
     pub commit: bool,

@@ -1,7 +1,8 @@
-//! The one EVM fork of the project (DESIGN.md rule 13).
+//! The one EVM fork of the project (docs/design.md#rule-13).
 //!
 //! It is named once, as `evm_version` in `contracts/foundry.toml`, which solc compiles with;
-//! revm runs with the matching [`spec_id`], and anvil is started with `--hardfork` [`evm_fork`].
+//! revm runs with the matching [`spec_id`]. anvil, where tests start it, runs at its own default
+//! hardfork, not this one (docs/design.md#rule-13 says why that is harmless).
 
 use revm::primitives::hardfork::SpecId;
 

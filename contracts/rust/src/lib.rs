@@ -11,6 +11,7 @@
 //! [`deploy::Deployment`] (the whole L1 side of a rollup, wired), [`rollup::Bridge`] (the Inbox
 //! and the Outbox over a roots double),
 //! [`evm::Evm`], [`evm_fork`], [`spec_id`], [`artifacts`].
+#![forbid(unsafe_code)]
 
 /// A module per artifact with its `sol!` binding, re-exported: each ABI carries the structs it
 /// shares with others (`Hashing.GlobalState`, the machine types), which one `sol!` over

@@ -1,7 +1,7 @@
 //! The one-step prover (`contracts/src/osp/`) as Rust drives it: deploy the entry and its four
 //! class modules into an [`Evm`], give it an inbox (the [`InboxDouble`] test double until the
 //! real Inbox lands), and run `proveOneStep` as a transaction, reporting gas. Reverts decode
-//! to the custom error's name and arguments, written as `fuse_vm::VerifyError`'s `Debug` does,
+//! to the custom error's name and arguments, written as `fuse_verifier::VerifyError`'s `Debug` does,
 //! so the two verifiers' rejections compare as strings.
 
 use alloy_primitives::{Address, B256, U256, keccak256};

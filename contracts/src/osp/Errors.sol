@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.37;
 
-// The reasons a one-step proof is rejected (docs/spec/proof-format.md, "Result and errors").
-// The Rust verifier has a `VerifyError` variant of the same name for each. A rejected proof
-// proves nothing: none of these means "the step failed" (that is a trap, a machine status).
+// Generated from verifier/src/lib.rs (`VerifyError`) by fuse-verifier
+// (verifier/src/solidity.rs); do not edit — run, from the repository root,
+//     FUSE_WRITE_SOLIDITY=1 cargo test -p fuse-verifier --test it solidity
+// to write it again (without the variable the same test checks that it is up to date;
+// docs/spec/isa.md#adding-an-opcode).
+//
+// The reasons a one-step proof is rejected (docs/spec/proof-format.md, "Result and
+// errors"). The Rust verifier has a `VerifyError` variant of the same name for each. A
+// rejected proof proves nothing: none of these means "the step failed" (that is a trap, a
+// machine status).
 
 /// A read ran past the end of the proof.
 error ProofTruncated();

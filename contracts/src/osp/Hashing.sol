@@ -1,30 +1,31 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.37;
 
-/// @title Hashing — domain tags and hash constructors of the machine hash (docs/spec/machine-hash.md).
-/// @notice Mirrors `fuse_vm::hash` (vm/src/hash.rs) function for function. Every hashed structure
-///         starts with a one-byte domain tag, so a preimage of one kind can never be read as another.
-library Hashing {
-    uint8 internal constant TAG_MACHINE = 0x01;
-    uint8 internal constant TAG_FINISHED = 0x02;
-    uint8 internal constant TAG_WORLD = 0x03;
-    uint8 internal constant TAG_MODULE = 0x04;
-    uint8 internal constant TAG_STATIC = 0x05;
-    uint8 internal constant TAG_GLOBAL_STATE = 0x06;
-    uint8 internal constant TAG_VALUE_STACK = 0x07;
-    uint8 internal constant TAG_FRAME = 0x08;
-    uint8 internal constant TAG_STUCK = 0x09;
+import {
+    TAG_MACHINE,
+    TAG_FINISHED,
+    TAG_WORLD,
+    TAG_MODULE,
+    TAG_STATIC,
+    TAG_GLOBAL_STATE,
+    TAG_VALUE_STACK,
+    TAG_FRAME,
+    STATUS_RUNNING
+} from "./Constants.sol";
 
+/// @title Hashing — hash constructors of the machine hash (docs/spec/machine-hash.md).
+/// @notice Mirrors `fuse_verifier::hashing` (verifier/src/hashing.rs) and the machine's
+///         `fuse_vm::hash` function for function. Every hashed structure starts with a one-byte
+///         domain tag, so a preimage of one kind can never be read as another; the tags are
+///         Constants.sol's, generated from primitives/src/tags.rs.
+library Hashing {
     /// The level-1 value of every point at or after a block that cannot finish (errored, or
-    /// still running after `MAX_STEPS`): `keccak256(0x09)`. One tagged byte, so no global
-    /// state (81 bytes under tag 0x06) hashes to it; absorbing in the game
+    /// still running after `MAX_STEPS`): `keccak256(TAG_STUCK)`. One tagged byte, so no global
+    /// state (81 bytes under `TAG_GLOBAL_STATE`) hashes to it; absorbing in the game
     /// (docs/spec/protocol.md, "A block that cannot finish"). Written out, so no call
     /// recomputes it (MachineHashes.t.sol checks the preimage).
     bytes32 internal constant STUCK =
         0xb2e7b7a21d986ae84d62a7de4a916f006c4e42a596358b93bad65492d174c4ff;
-
-    uint8 internal constant STATUS_RUNNING = 0;
-    uint8 internal constant STATUS_ERRORED = 2;
 
     /// The hash of an empty stack, an empty frame stack and an empty locals tree.
     bytes32 internal constant EMPTY = bytes32(0);
@@ -63,7 +64,7 @@ library Hashing {
         );
     }
 
-    /// A finished machine is its global state alone (rule 1).
+    /// A finished machine is its global state alone (docs/design.md#rule-1).
     function finishedMachineHash(bytes32 gsHash) internal pure returns (bytes32) {
         return keccak256(abi.encodePacked(TAG_FINISHED, gsHash));
     }

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.37;
 
 import {MerkleLib} from "./MerkleLib.sol";
+import {TAG_ACCUMULATOR, TAG_DATA, INBOX_HEADER_BYTES} from "./Constants.sol";
 
 /// @title InboxAccumulator — the hash chain the L1 inbox keeps over its messages
 ///        (docs/spec/inbox.md; Rust `inbox::accumulate`, `data_root`).
@@ -9,9 +10,7 @@ import {MerkleLib} from "./MerkleLib.sol";
 ///         Merkle root of the rest, so a one-step proof of `read_inbox` carries one 32-byte
 ///         chunk and its path, never the whole message.
 library InboxAccumulator {
-    uint8 internal constant TAG_ACCUMULATOR = 0x20;
-
-    /// `H(0x20 ‖ prev ‖ length (u64) ‖ header ‖ dataRoot)`, 105 bytes.
+    /// `H(TAG_ACCUMULATOR ‖ prev ‖ length (u64) ‖ header ‖ dataRoot)`, 105 bytes.
     function accumulate(bytes32 prev, uint64 length, bytes32 header, bytes32 dataRoot_)
         internal
         pure
@@ -22,12 +21,12 @@ library InboxAccumulator {
 
     /// Depth of the data tree of a message of `length` bytes.
     function dataDepth(uint64 length) internal pure returns (uint8) {
-        if (length <= 32) return 0;
-        return MerkleLib.treeDepth((uint256(length) - 32 + 31) / 32);
+        if (length <= INBOX_HEADER_BYTES) return 0;
+        return MerkleLib.treeDepth((uint256(length) - INBOX_HEADER_BYTES + 31) / 32);
     }
 
     /// The root of the data tree over `data` (a message's bytes after its header): 32-byte
-    /// chunks, the last zero-padded, inner nodes tagged 0x15; empty data gives zero. The
+    /// chunks, the last zero-padded, inner nodes tagged `TAG_DATA`; empty data gives zero. The
     /// reference, over a leaves array (~4.9M gas for 131,072 bytes): the Inbox uses the
     /// in-place `dataRootCalldata` and `dataRootMemory`, which tests hold equal to it.
     function dataRoot(bytes memory data) internal pure returns (bytes32) {
@@ -45,7 +44,7 @@ library InboxAccumulator {
             }
             leaves[i] = c;
         }
-        return MerkleLib.rootOfLeaves(MerkleLib.TAG_INBOX_DATA, leaves, MerkleLib.treeDepth(chunks));
+        return MerkleLib.rootOfLeaves(TAG_DATA, leaves, MerkleLib.treeDepth(chunks));
     }
 
     /// `dataRoot` of data still in calldata: the same root, hashed in place in free memory
@@ -85,7 +84,7 @@ library InboxAccumulator {
         pure
         returns (bytes32 root)
     {
-        uint8 tag = MerkleLib.TAG_INBOX_DATA;
+        uint8 tag = TAG_DATA;
         assembly ("memory-safe") {
             if len {
                 let f := mload(0x40)

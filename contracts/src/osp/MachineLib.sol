@@ -4,7 +4,8 @@ pragma solidity ^0.8.37;
 import {Hashing} from "./Hashing.sol";
 import {Decoder} from "./Decoder.sol";
 import {BadStatus, StackUnderflow} from "./Errors.sol";
-import {Machine, ValueStack, STATUS_FINISHED, STATUS_ERRORED} from "./Types.sol";
+import {Machine, ValueStack} from "./Types.sol";
+import {STATUS_FINISHED, STATUS_ERRORED} from "./Constants.sol";
 
 /// @title ValueStackLib — the revealed top of a value stack (Rust `machine::ValueStack`).
 /// @notice A proof reveals the values a step pops and the hash of the rest; pushing appends.

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.37;
 
 import {MerkleLib} from "./MerkleLib.sol";
+import {TAG_MEMORY} from "./Constants.sol";
 
 // Truncating casts are the semantics here (i32 values are the low 32 bits of a slot, fields
 // are bit slices of a word), so the lint that flags them is off for this item.
@@ -29,7 +30,7 @@ library MemoryLib {
         pure
         returns (bytes32 leaf, bytes calldata siblings, uint256 next)
     {
-        return MerkleLib.proveLeaf(MerkleLib.TAG_MEMORY, root, index, depth, w, off);
+        return MerkleLib.proveLeaf(TAG_MEMORY, root, index, depth, w, off);
     }
 
     /// `size ≤ 8` little-endian bytes at `ea`: leaf `ea / 32`, then leaf `ea / 32 + 1` if
@@ -93,7 +94,7 @@ library MemoryLib {
         for (uint256 i = 0; i < n; i++) {
             leaf = setByte(leaf, pos + i, uint256(value) >> (8 * i));
         }
-        return (MerkleLib.rootFromProof(MerkleLib.TAG_MEMORY, index, leaf, siblings), next);
+        return (MerkleLib.rootFromProof(TAG_MEMORY, index, leaf, siblings), next);
     }
 
     /// `n` bytes at the 32-byte aligned `p`: leaf proofs for leaves `p/32 .. (p+n-1)/32`
@@ -133,6 +134,6 @@ library MemoryLib {
     ) internal pure returns (bytes32 newRoot, uint256 next) {
         bytes calldata siblings;
         (, siblings, next) = proveLeaf(w, off, root, depth, p / 32);
-        newRoot = MerkleLib.rootFromProof(MerkleLib.TAG_MEMORY, p / 32, word, siblings);
+        newRoot = MerkleLib.rootFromProof(TAG_MEMORY, p / 32, word, siblings);
     }
 }

@@ -3,20 +3,15 @@ pragma solidity ^0.8.37;
 
 import {BadMerkleProof} from "./Errors.sol";
 import {Decoder} from "./Decoder.sol";
+import {TAG_LOCALS} from "./Constants.sol";
 
-/// @title MerkleLib — fixed-depth binary Merkle trees (Rust `merkle`, `verify::merkle`).
+/// @title MerkleLib — fixed-depth binary Merkle trees (Rust `fuse_vm::merkle`, `fuse_verifier::merkle`).
 /// @notice Inner nodes are `keccak256(tag ‖ left ‖ right)`, leaves are raw 32-byte words,
 ///         absent leaves are zero and a depth-0 tree's root is its leaf
 ///         (docs/spec/machine-hash.md, "Trees"). Depths always come from the instruction, the
-///         static hash or a committed length, never from the proof.
+///         static hash or a committed length, never from the proof. The tags are
+///         Constants.sol's `TAG_MEMORY` .. `TAG_DATA`.
 library MerkleLib {
-    uint8 internal constant TAG_MEMORY = 0x10;
-    uint8 internal constant TAG_LOCALS = 0x11;
-    uint8 internal constant TAG_GLOBALS = 0x12;
-    uint8 internal constant TAG_CODE = 0x13;
-    uint8 internal constant TAG_TABLE = 0x14;
-    uint8 internal constant TAG_INBOX_DATA = 0x15;
-
     function node(uint8 tag, bytes32 left, bytes32 right) internal pure returns (bytes32 h) {
         // Hashed in scratch memory past the free pointer: a proof hashes dozens of nodes and
         // abi.encodePacked would allocate (and pay expansion for) every one of them.

@@ -12,7 +12,20 @@ import {
     UnknownOpcode,
     WrongPreState
 } from "./Errors.sol";
-import {ExecutionContext, Instruction, Machine, STATUS_RUNNING, STATUS_ERRORED} from "./Types.sol";
+import {ExecutionContext, Instruction, Machine} from "./Types.sol";
+import {TAG_CODE, STATUS_RUNNING, STATUS_ERRORED} from "./Constants.sol";
+// Opcodes are compared constant first (`I32_ADD == op`): solc then emits the same code as for
+// the literal opcode numbers this replaced (Opcodes.sol says why).
+import {
+    CLASS_CONTROL,
+    CLASS_MATH,
+    CLASS_MEMORY,
+    CLASS_HOST,
+    LAST_CONTROL,
+    LAST_MATH,
+    LAST_MEMORY,
+    LAST_HOST
+} from "./Opcodes.sol";
 import {ProverControl} from "./ProverControl.sol";
 import {ProverMath} from "./ProverMath.sol";
 import {ProverMemory} from "./ProverMemory.sol";
@@ -21,11 +34,12 @@ import {ProverHost} from "./ProverHost.sol";
 // Truncating casts are the semantics here (i32 values are the low 32 bits of a slot, fields
 // are bit slices of a word), so the lint that flags them is off for this item.
 // forge-lint: disable-next-item(unsafe-typecast)
-/// @title OneStepProver — the entry of the one-step proof (Rust `verify::verify`).
+/// @title OneStepProver — the entry of the one-step proof (Rust `fuse_verifier::verify`).
 /// @notice Given a machine hash and a proof (docs/spec/proof-format.md), returns the machine
 ///         hash one step later, or reverts with the reason the proof is rejected. It decodes
 ///         and checks the header, fetches the instruction at pc from the code tree, and hands
-///         the step to the module of the opcode's class (0 control, 1 math, 2 memory, 3 host).
+///         the step to the module of the opcode's class (its high byte, `CLASS_*` in
+///         Opcodes.sol).
 ///         The modules are separate contracts so each stays under the code-size limit.
 contract OneStepProver is MachineHashes {
     ProverControl public immutable proverControl;
@@ -91,9 +105,8 @@ contract OneStepProver is MachineHashes {
         returns (Instruction memory inst, uint256 next)
     {
         bytes32 leaf;
-        (leaf,, next) = MerkleLib.proveLeaf(
-            MerkleLib.TAG_CODE, mach.codeRoot, mach.pc, mach.codeDepth, proof, off
-        );
+        (leaf,, next) =
+            MerkleLib.proveLeaf(TAG_CODE, mach.codeRoot, mach.pc, mach.codeDepth, proof, off);
         inst = decodeInstruction(leaf);
     }
 
@@ -108,14 +121,15 @@ contract OneStepProver is MachineHashes {
         if (!isOpcode(inst.op)) revert UnknownOpcode(inst.op);
     }
 
-    /// Whether `op` is assigned in docs/spec/isa.md.
+    /// Whether `op` is assigned in docs/spec/isa.md: the low bytes of a class have no gap
+    /// (Opcodes.sol).
     function isOpcode(uint16 op) internal pure returns (bool) {
         uint256 class = op >> 8;
         uint256 code = op & 0xff;
-        if (class == 0) return code <= 0x11;
-        if (class == 1) return code <= 0x41;
-        if (class == 2) return code <= 0x14;
-        if (class == 3) return code <= 0x08;
+        if (CLASS_CONTROL == class) return code <= LAST_CONTROL & 0xff;
+        if (CLASS_MATH == class) return code <= LAST_MATH & 0xff;
+        if (CLASS_MEMORY == class) return code <= LAST_MEMORY & 0xff;
+        if (CLASS_HOST == class) return code <= LAST_HOST & 0xff;
         return false;
     }
 
@@ -126,9 +140,13 @@ contract OneStepProver is MachineHashes {
         bytes calldata witness
     ) private view returns (Machine memory, uint256) {
         uint256 class = inst.op >> 8;
-        if (class == 0) return proverControl.executeOneStep(context, mach, inst, witness);
-        if (class == 1) return proverMath.executeOneStep(context, mach, inst, witness);
-        if (class == 2) return proverMemory.executeOneStep(context, mach, inst, witness);
+        if (CLASS_CONTROL == class) {
+            return proverControl.executeOneStep(context, mach, inst, witness);
+        }
+        if (CLASS_MATH == class) return proverMath.executeOneStep(context, mach, inst, witness);
+        if (CLASS_MEMORY == class) {
+            return proverMemory.executeOneStep(context, mach, inst, witness);
+        }
         return proverHost.executeOneStep(context, mach, inst, witness);
     }
 }

@@ -6,23 +6,45 @@ import {Decoder} from "./Decoder.sol";
 import {MerkleLib} from "./MerkleLib.sol";
 import {ValueStackLib} from "./MachineLib.sol";
 import {BadFrame, StackUnderflow, UnknownOpcode} from "./Errors.sol";
+import {ExecutionContext, Instruction, Machine, ValueStack, Frame} from "./Types.sol";
 import {
-    ExecutionContext,
-    Instruction,
-    Machine,
-    ValueStack,
-    Frame,
+    TAG_LOCALS,
+    TAG_GLOBALS,
+    TAG_TABLE,
     STATUS_FINISHED,
     STATUS_ERRORED,
     MAX_FRAMES
-} from "./Types.sol";
+} from "./Constants.sol";
+// Opcodes are compared constant first (`I32_ADD == op`): solc then emits the same code as for
+// the literal opcode numbers this replaced (Opcodes.sol says why).
+import {
+    UNREACHABLE,
+    DROP,
+    NIP,
+    SELECT,
+    BR,
+    BR_IF,
+    BR_IF_ZERO,
+    BR_TABLE,
+    CALL,
+    CALL_INDIRECT,
+    RETURN,
+    LOCAL_GET,
+    LOCAL_SET,
+    LOCAL_TEE,
+    GLOBAL_GET,
+    GLOBAL_SET,
+    CONST,
+    FINISH
+} from "./Opcodes.sol";
 
 // Truncating casts are the semantics here (i32 values are the low 32 bits of a slot, fields
 // are bit slices of a word), so the lint that flags them is off for this item.
 // forge-lint: disable-next-item(unsafe-typecast)
-/// @title ProverControl — one-step proofs of control and stack opcodes (0x0000..0x0011).
+/// @title ProverControl — one-step proofs of control and stack opcodes (`CLASS_CONTROL`,
+///        Opcodes.sol).
 /// @notice Calls, returns, branches, stack shuffling, locals and globals
-///         (docs/spec/proof-format.md, "Execution"; Rust `verify::control`). Called by
+///         (docs/spec/proof-format.md, "Execution"; Rust `fuse_verifier::control`). Called by
 ///         `OneStepProver` with the decoded pre-state; returns the post-state and how many
 ///         witness bytes it read.
 contract ProverControl {
@@ -41,23 +63,23 @@ contract ProverControl {
             mach.pc = startMach.pc + 1;
         }
         uint16 op = i.op;
-        if (op == 0x00) mach.status = STATUS_ERRORED; // unreachable
-        else if (op == 0x01) executeDrop(mach);
-        else if (op == 0x02) executeNip(mach);
-        else if (op == 0x03) executeSelect(mach);
-        else if (op == 0x04) executeBr(mach, i);
-        else if (op == 0x05 || op == 0x06) executeBrIf(mach, i);
-        else if (op == 0x07) executeBrTable(mach, i);
-        else if (op == 0x08) consumed = executeCall(mach, i, witness);
-        else if (op == 0x09) consumed = executeCallIndirect(mach, i, witness);
-        else if (op == 0x0a) consumed = executeReturn(mach, i, witness);
-        else if (op == 0x0b) consumed = executeLocalGet(mach, i, witness);
-        else if (op == 0x0c) consumed = executeLocalSet(mach, i, witness);
-        else if (op == 0x0d) consumed = executeLocalTee(mach, i, witness);
-        else if (op == 0x0e) consumed = executeGlobalGet(mach, i, witness);
-        else if (op == 0x0f) consumed = executeGlobalSet(mach, i, witness);
-        else if (op == 0x10) executeConst(mach, i);
-        else if (op == 0x11) executeFinish(mach);
+        if (UNREACHABLE == op) mach.status = STATUS_ERRORED;
+        else if (DROP == op) executeDrop(mach);
+        else if (NIP == op) executeNip(mach);
+        else if (SELECT == op) executeSelect(mach);
+        else if (BR == op) executeBr(mach, i);
+        else if (BR_IF == op || BR_IF_ZERO == op) executeBrIf(mach, i);
+        else if (BR_TABLE == op) executeBrTable(mach, i);
+        else if (CALL == op) consumed = executeCall(mach, i, witness);
+        else if (CALL_INDIRECT == op) consumed = executeCallIndirect(mach, i, witness);
+        else if (RETURN == op) consumed = executeReturn(mach, i, witness);
+        else if (LOCAL_GET == op) consumed = executeLocalGet(mach, i, witness);
+        else if (LOCAL_SET == op) consumed = executeLocalSet(mach, i, witness);
+        else if (LOCAL_TEE == op) consumed = executeLocalTee(mach, i, witness);
+        else if (GLOBAL_GET == op) consumed = executeGlobalGet(mach, i, witness);
+        else if (GLOBAL_SET == op) consumed = executeGlobalSet(mach, i, witness);
+        else if (CONST == op) executeConst(mach, i);
+        else if (FINISH == op) executeFinish(mach);
         else revert UnknownOpcode(op);
     }
 
@@ -85,7 +107,7 @@ contract ProverControl {
     /// `br_if` jumps when the condition (as i32) is non-zero, `br_if_zero` when it is zero.
     function executeBrIf(Machine memory mach, Instruction memory inst) internal pure {
         bool nonZero = uint32(mach.stack.pop()) != 0;
-        if (nonZero == (inst.op == 0x05)) mach.pc = inst.a;
+        if (nonZero == (BR_IF == inst.op)) mach.pc = inst.a;
     }
 
     function executeBrTable(Machine memory mach, Instruction memory inst) internal pure {
@@ -119,7 +141,7 @@ contract ProverControl {
             return 0;
         }
         bytes32 leaf;
-        (leaf,, off) = MerkleLib.proveLeaf(MerkleLib.TAG_TABLE, mach.tableRoot, i, inst.depth, w, 0);
+        (leaf,, off) = MerkleLib.proveLeaf(TAG_TABLE, mach.tableRoot, i, inst.depth, w, 0);
         // 01 ‖ typeId (u32) ‖ entryPc (u32) ‖ params (u32) ‖ locals (u32) ‖ zeros
         uint256 l = uint256(leaf);
         if (l >> 248 == 0 || uint32(l >> 216) != inst.a) {
@@ -161,8 +183,7 @@ contract ProverControl {
         returns (uint256 off)
     {
         bytes32 leaf;
-        (leaf,, off) =
-            MerkleLib.proveLeaf(MerkleLib.TAG_LOCALS, mach.locals, inst.a / 4, inst.depth, w, 0);
+        (leaf,, off) = MerkleLib.proveLeaf(TAG_LOCALS, mach.locals, inst.a / 4, inst.depth, w, 0);
         mach.stack.push(MerkleLib.getSlot(leaf, inst.a % 4));
     }
 
@@ -172,7 +193,7 @@ contract ProverControl {
         returns (uint256 off)
     {
         uint64 v = mach.stack.pop();
-        (mach.locals, off) = _writeSlot(MerkleLib.TAG_LOCALS, mach.locals, inst, w, v);
+        (mach.locals, off) = _writeSlot(TAG_LOCALS, mach.locals, inst, w, v);
     }
 
     function executeLocalTee(Machine memory mach, Instruction memory inst, bytes calldata w)
@@ -182,7 +203,7 @@ contract ProverControl {
     {
         uint64 v = mach.stack.pop();
         mach.stack.push(v);
-        (mach.locals, off) = _writeSlot(MerkleLib.TAG_LOCALS, mach.locals, inst, w, v);
+        (mach.locals, off) = _writeSlot(TAG_LOCALS, mach.locals, inst, w, v);
     }
 
     function executeGlobalGet(Machine memory mach, Instruction memory inst, bytes calldata w)
@@ -191,9 +212,8 @@ contract ProverControl {
         returns (uint256 off)
     {
         bytes32 leaf;
-        (leaf,, off) = MerkleLib.proveLeaf(
-            MerkleLib.TAG_GLOBALS, mach.globalsRoot, inst.a / 4, inst.depth, w, 0
-        );
+        (leaf,, off) =
+            MerkleLib.proveLeaf(TAG_GLOBALS, mach.globalsRoot, inst.a / 4, inst.depth, w, 0);
         mach.stack.push(MerkleLib.getSlot(leaf, inst.a % 4));
     }
 
@@ -203,7 +223,7 @@ contract ProverControl {
         returns (uint256 off)
     {
         uint64 v = mach.stack.pop();
-        (mach.globalsRoot, off) = _writeSlot(MerkleLib.TAG_GLOBALS, mach.globalsRoot, inst, w, v);
+        (mach.globalsRoot, off) = _writeSlot(TAG_GLOBALS, mach.globalsRoot, inst, w, v);
     }
 
     function executeConst(Machine memory mach, Instruction memory inst) internal pure {

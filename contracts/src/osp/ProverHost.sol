@@ -7,30 +7,43 @@ import {MemoryLib} from "./MemoryLib.sol";
 import {ValueStackLib} from "./MachineLib.sol";
 import {InboxAccumulator} from "./InboxAccumulator.sol";
 import {BadMerkleProof, BadPreimage, InboxMessageMissing, UnknownOpcode} from "./Errors.sol";
+import {ExecutionContext, Instruction, Machine, ValueStack} from "./Types.sol";
 import {
-    ExecutionContext,
-    Instruction,
-    Machine,
-    ValueStack,
+    TAG_ACCUMULATOR,
+    TAG_DATA,
     STATUS_FINISHED,
     STATUS_ERRORED,
-    PAGE_SIZE
-} from "./Types.sol";
+    PAGE_SIZE,
+    MAX_PREIMAGE,
+    INBOX_HEADER_BYTES,
+    GLOBAL_STATE_BYTES32_FIELDS,
+    GLOBAL_STATE_U64_FIELDS
+} from "./Constants.sol";
+// Opcodes are compared constant first (`I32_ADD == op`): solc then emits the same code as for
+// the literal opcode numbers this replaced (Opcodes.sol says why).
+import {
+    READ_INBOX,
+    READ_PREIMAGE,
+    KECCAK256,
+    ECRECOVER,
+    GET_BYTES32,
+    SET_BYTES32,
+    GET_U64,
+    SET_U64,
+    HALT
+} from "./Opcodes.sol";
 
 // Truncating casts are the semantics here (i32 values are the low 32 bits of a slot, fields
 // are bit slices of a word), so the lint that flags them is off for this item.
 // forge-lint: disable-next-item(unsafe-typecast)
-/// @title ProverHost — one-step proofs of host I/O (0x0300..0x0308).
+/// @title ProverHost — one-step proofs of host I/O (`CLASS_HOST`, Opcodes.sol).
 /// @notice Inbox reads (against the L1 inbox accumulator), preimage reads (against their
 ///         hash), the keccak256 and ecrecover precompiles (computed by the EVM itself), the
 ///         global state and halt (docs/spec/guest-abi.md, docs/spec/proof-format.md "Host
-///         opcodes"; Rust `verify::host`). Arguments are popped last first; the checks run in
+///         opcodes"; Rust `fuse_verifier::host`). Arguments are popped last first; the checks run in
 ///         the spec's order and the first that fails traps before anything more is read.
 contract ProverHost {
     using ValueStackLib for ValueStack;
-
-    /// Largest preimage and keccak input (DESIGN.md rules 8 and 9).
-    uint256 internal constant MAX_PREIMAGE = 256;
 
     function executeOneStep(
         ExecutionContext calldata ctx,
@@ -44,15 +57,15 @@ contract ProverHost {
         unchecked {
             mach.pc = startMach.pc + 1;
         }
-        if (op == 0x0300) consumed = executeReadInbox(ctx, mach, depth, witness);
-        else if (op == 0x0301) consumed = executeReadPreimage(mach, depth, witness);
-        else if (op == 0x0302) consumed = executeKeccak256(mach, depth, witness);
-        else if (op == 0x0303) consumed = executeEcrecover(mach, depth, witness);
-        else if (op == 0x0304) consumed = executeGetBytes32(mach, depth, witness);
-        else if (op == 0x0305) consumed = executeSetBytes32(mach, depth, witness);
-        else if (op == 0x0306) executeGetU64(mach);
-        else if (op == 0x0307) executeSetU64(mach);
-        else if (op == 0x0308) executeHalt(mach);
+        if (READ_INBOX == op) consumed = executeReadInbox(ctx, mach, depth, witness);
+        else if (READ_PREIMAGE == op) consumed = executeReadPreimage(mach, depth, witness);
+        else if (KECCAK256 == op) consumed = executeKeccak256(mach, depth, witness);
+        else if (ECRECOVER == op) consumed = executeEcrecover(mach, depth, witness);
+        else if (GET_BYTES32 == op) consumed = executeGetBytes32(mach, depth, witness);
+        else if (SET_BYTES32 == op) consumed = executeSetBytes32(mach, depth, witness);
+        else if (GET_U64 == op) executeGetU64(mach);
+        else if (SET_U64 == op) executeSetU64(mach);
+        else if (HALT == op) executeHalt(mach);
         else revert UnknownOpcode(op);
     }
 
@@ -106,16 +119,16 @@ contract ProverHost {
             InboxAccumulator.accumulate(prev, length, header, dataRoot)
                 != ctx.inbox.accumulator(position)
         ) {
-            revert BadMerkleProof(InboxAccumulator.TAG_ACCUMULATOR);
+            revert BadMerkleProof(TAG_ACCUMULATOR);
         }
         // Past the end the chunk is zeros (even at offset 0 of an empty message).
         if (offset >= length) return (bytes32(0), 0, off);
         n = length - offset < 32 ? length - offset : 32;
         if (offset == 0) return (header, n, off);
         (chunk,, off) = MerkleLib.proveLeaf(
-            MerkleLib.TAG_INBOX_DATA,
+            TAG_DATA,
             dataRoot,
-            (offset - 32) / 32,
+            (offset - INBOX_HEADER_BYTES) / 32,
             InboxAccumulator.dataDepth(length),
             w,
             off
@@ -215,7 +228,7 @@ contract ProverHost {
     {
         uint64 dest = mach.stack.pop();
         uint32 index = uint32(mach.stack.pop());
-        if (index >= 2 || !span(mach, dest, 32)) return _trap(mach, 0);
+        if (index >= GLOBAL_STATE_BYTES32_FIELDS || !span(mach, dest, 32)) return _trap(mach, 0);
         bytes32 value = index == 0 ? mach.gs.stateRoot : mach.gs.outboxRoot;
         (mach.memoryRoot, off) =
             MemoryLib.writeWord(w, 0, mach.memoryRoot, depth, uint32(dest), value);
@@ -228,7 +241,7 @@ contract ProverHost {
     {
         uint64 src = mach.stack.pop();
         uint32 index = uint32(mach.stack.pop());
-        if (index >= 2 || !span(mach, src, 32)) return _trap(mach, 0);
+        if (index >= GLOBAL_STATE_BYTES32_FIELDS || !span(mach, src, 32)) return _trap(mach, 0);
         bytes32 value;
         (value,, off) = MemoryLib.proveLeaf(w, 0, mach.memoryRoot, depth, uint32(src) / 32);
         if (index == 0) mach.gs.stateRoot = value;
@@ -237,7 +250,7 @@ contract ProverHost {
 
     function executeGetU64(Machine memory mach) internal pure {
         uint32 index = uint32(mach.stack.pop());
-        if (index >= 2) {
+        if (index >= GLOBAL_STATE_U64_FIELDS) {
             _trap(mach, 0);
             return;
         }
@@ -247,7 +260,7 @@ contract ProverHost {
     function executeSetU64(Machine memory mach) internal pure {
         uint64 value = mach.stack.pop();
         uint32 index = uint32(mach.stack.pop());
-        if (index >= 2) {
+        if (index >= GLOBAL_STATE_U64_FIELDS) {
             _trap(mach, 0);
             return;
         }

@@ -3,14 +3,85 @@ pragma solidity ^0.8.37;
 
 import {ValueStackLib} from "./MachineLib.sol";
 import {UnknownOpcode} from "./Errors.sol";
-import {ExecutionContext, Instruction, Machine, ValueStack, STATUS_ERRORED} from "./Types.sol";
+import {ExecutionContext, Instruction, Machine, ValueStack} from "./Types.sol";
+import {STATUS_ERRORED} from "./Constants.sol";
+// Opcodes are compared constant first (`I32_ADD == op`): solc then emits the same code as for
+// the literal opcode numbers this replaced (Opcodes.sol says why).
+import {
+    I32_EQZ,
+    I32_EQ,
+    I32_NE,
+    I32_LT_S,
+    I32_LT_U,
+    I32_GT_S,
+    I32_GT_U,
+    I32_LE_S,
+    I32_LE_U,
+    I32_GE_S,
+    I32_GE_U,
+    I64_EQZ,
+    I64_EQ,
+    I64_NE,
+    I64_LT_S,
+    I64_LT_U,
+    I64_GT_S,
+    I64_GT_U,
+    I64_LE_S,
+    I64_LE_U,
+    I64_GE_S,
+    I64_GE_U,
+    I32_CLZ,
+    I32_CTZ,
+    I32_POPCNT,
+    I32_ADD,
+    I32_SUB,
+    I32_MUL,
+    I32_DIV_S,
+    I32_DIV_U,
+    I32_REM_S,
+    I32_REM_U,
+    I32_AND,
+    I32_OR,
+    I32_XOR,
+    I32_SHL,
+    I32_SHR_S,
+    I32_SHR_U,
+    I32_ROTL,
+    I32_ROTR,
+    I64_CLZ,
+    I64_CTZ,
+    I64_POPCNT,
+    I64_ADD,
+    I64_SUB,
+    I64_MUL,
+    I64_DIV_S,
+    I64_DIV_U,
+    I64_REM_S,
+    I64_REM_U,
+    I64_AND,
+    I64_OR,
+    I64_XOR,
+    I64_SHL,
+    I64_SHR_S,
+    I64_SHR_U,
+    I64_ROTL,
+    I64_ROTR,
+    I32_WRAP_I64,
+    I64_EXTEND_I32_S,
+    I64_EXTEND_I32_U,
+    I32_EXTEND8_S,
+    I32_EXTEND16_S,
+    I64_EXTEND8_S,
+    I64_EXTEND16_S,
+    I64_EXTEND32_S
+} from "./Opcodes.sol";
 
 // Truncating casts are the semantics here (i32 values are the low 32 bits of a slot, fields
 // are bit slices of a word), so the lint that flags them is off for this item.
 // forge-lint: disable-next-item(unsafe-typecast)
-/// @title ProverMath — one-step proofs of integer math (0x0100..0x0141).
+/// @title ProverMath — one-step proofs of integer math (`CLASS_MATH`, Opcodes.sol).
 /// @notice WebAssembly integer semantics on 64-bit slots, i32 held zero-extended
-///         (docs/spec/isa.md; Rust `step::math`, `verify::math`). Math reads no witness: the
+///         (docs/spec/isa.md; Rust `fuse_verifier::math`). Math reads no witness: the
 ///         operands are the revealed top of the value stack.
 contract ProverMath {
     using ValueStackLib for ValueStack;
@@ -30,14 +101,14 @@ contract ProverMath {
         }
         uint16 op = inst.op;
         if (isUnary(op)) executeUnary(mach, op);
-        else if (op >= 0x0101 && op <= 0x0139) executeBinary(mach, op);
+        else if (op >= I32_EQ && op <= I64_ROTR) executeBinary(mach, op);
         else revert UnknownOpcode(op);
         return (mach, 0);
     }
 
     function isUnary(uint16 op) internal pure returns (bool) {
-        return op == 0x0100 || op == 0x010b || (op >= 0x0116 && op <= 0x0118)
-            || (op >= 0x0128 && op <= 0x012a) || (op >= 0x013a && op <= 0x0141);
+        return I32_EQZ == op || I64_EQZ == op || (op >= I32_CLZ && op <= I32_POPCNT)
+            || (op >= I64_CLZ && op <= I64_POPCNT) || (op >= I32_WRAP_I64 && op <= I64_EXTEND32_S);
     }
 
     function executeUnary(Machine memory mach, uint16 op) internal pure {
@@ -59,21 +130,21 @@ contract ProverMath {
     function unaryOp(uint16 op, uint64 a) public pure returns (uint64) {
         uint256 x = a;
         uint256 x32 = x & M32;
-        if (op == 0x0100) return x32 == 0 ? 1 : 0; // i32.eqz
-        if (op == 0x010b) return x == 0 ? 1 : 0; // i64.eqz
-        if (op == 0x0116) return uint64(_clz(x32) - 224); // i32.clz
-        if (op == 0x0117) return uint64(_ctz(x32, 32)); // i32.ctz
-        if (op == 0x0118) return uint64(_popcnt(x32)); // i32.popcnt
-        if (op == 0x0128) return uint64(_clz(x) - 192); // i64.clz
-        if (op == 0x0129) return uint64(_ctz(x, 64)); // i64.ctz
-        if (op == 0x012a) return uint64(_popcnt(x)); // i64.popcnt
-        if (op == 0x013a || op == 0x013c) return uint64(x32); // i32.wrap_i64, i64.extend_i32_u
-        if (op == 0x013b) return uint64(int64(int32(uint32(x32)))); // i64.extend_i32_s
-        if (op == 0x013d) return uint32(int32(int8(uint8(a)))); // i32.extend8_s
-        if (op == 0x013e) return uint32(int32(int16(uint16(a)))); // i32.extend16_s
-        if (op == 0x013f) return uint64(int64(int8(uint8(a)))); // i64.extend8_s
-        if (op == 0x0140) return uint64(int64(int16(uint16(a)))); // i64.extend16_s
-        if (op == 0x0141) return uint64(int64(int32(uint32(a)))); // i64.extend32_s
+        if (I32_EQZ == op) return x32 == 0 ? 1 : 0;
+        if (I64_EQZ == op) return x == 0 ? 1 : 0;
+        if (I32_CLZ == op) return uint64(_clz(x32) - 224);
+        if (I32_CTZ == op) return uint64(_ctz(x32, 32));
+        if (I32_POPCNT == op) return uint64(_popcnt(x32));
+        if (I64_CLZ == op) return uint64(_clz(x) - 192);
+        if (I64_CTZ == op) return uint64(_ctz(x, 64));
+        if (I64_POPCNT == op) return uint64(_popcnt(x));
+        if (I32_WRAP_I64 == op || I64_EXTEND_I32_U == op) return uint64(x32);
+        if (I64_EXTEND_I32_S == op) return uint64(int64(int32(uint32(x32))));
+        if (I32_EXTEND8_S == op) return uint32(int32(int8(uint8(a))));
+        if (I32_EXTEND16_S == op) return uint32(int32(int16(uint16(a))));
+        if (I64_EXTEND8_S == op) return uint64(int64(int8(uint8(a))));
+        if (I64_EXTEND16_S == op) return uint64(int64(int16(uint16(a))));
+        if (I64_EXTEND32_S == op) return uint64(int64(int32(uint32(a))));
         revert UnknownOpcode(op);
     }
 
@@ -83,78 +154,78 @@ contract ProverMath {
         pure
         returns (uint64 result, bool trap)
     {
-        if (op < 0x0101 || op > 0x0139 || isUnary(op)) {
+        if (op < I32_EQ || op > I64_ROTR || isUnary(op)) {
             revert UnknownOpcode(op);
         }
-        if (op <= 0x010a) return (_cmp32(op, uint32(a), uint32(b)) ? 1 : 0, false);
-        if (op <= 0x0115) return (_cmp64(op, a, b) ? 1 : 0, false);
-        if (op <= 0x0127) return _bin32(op, uint32(a), uint32(b));
+        if (op <= I32_GE_U) return (_cmp32(op, uint32(a), uint32(b)) ? 1 : 0, false);
+        if (op <= I64_GE_U) return (_cmp64(op, a, b) ? 1 : 0, false);
+        if (op <= I32_ROTR) return _bin32(op, uint32(a), uint32(b));
         return _bin64(op, a, b);
     }
 
     function _cmp32(uint16 op, uint32 x, uint32 y) private pure returns (bool) {
-        if (op == 0x0101) return x == y;
-        if (op == 0x0102) return x != y;
-        if (op == 0x0103) return int32(x) < int32(y);
-        if (op == 0x0104) return x < y;
-        if (op == 0x0105) return int32(x) > int32(y);
-        if (op == 0x0106) return x > y;
-        if (op == 0x0107) return int32(x) <= int32(y);
-        if (op == 0x0108) return x <= y;
-        if (op == 0x0109) return int32(x) >= int32(y);
-        return x >= y; // 0x010a i32.ge_u
+        if (I32_EQ == op) return x == y;
+        if (I32_NE == op) return x != y;
+        if (I32_LT_S == op) return int32(x) < int32(y);
+        if (I32_LT_U == op) return x < y;
+        if (I32_GT_S == op) return int32(x) > int32(y);
+        if (I32_GT_U == op) return x > y;
+        if (I32_LE_S == op) return int32(x) <= int32(y);
+        if (I32_LE_U == op) return x <= y;
+        if (I32_GE_S == op) return int32(x) >= int32(y);
+        return x >= y; // I32_GE_U
     }
 
     function _cmp64(uint16 op, uint64 x, uint64 y) private pure returns (bool) {
-        if (op == 0x010c) return x == y;
-        if (op == 0x010d) return x != y;
-        if (op == 0x010e) return int64(x) < int64(y);
-        if (op == 0x010f) return x < y;
-        if (op == 0x0110) return int64(x) > int64(y);
-        if (op == 0x0111) return x > y;
-        if (op == 0x0112) return int64(x) <= int64(y);
-        if (op == 0x0113) return x <= y;
-        if (op == 0x0114) return int64(x) >= int64(y);
-        return x >= y; // 0x0115 i64.ge_u
+        if (I64_EQ == op) return x == y;
+        if (I64_NE == op) return x != y;
+        if (I64_LT_S == op) return int64(x) < int64(y);
+        if (I64_LT_U == op) return x < y;
+        if (I64_GT_S == op) return int64(x) > int64(y);
+        if (I64_GT_U == op) return x > y;
+        if (I64_LE_S == op) return int64(x) <= int64(y);
+        if (I64_LE_U == op) return x <= y;
+        if (I64_GE_S == op) return int64(x) >= int64(y);
+        return x >= y; // I64_GE_U
     }
 
     function _bin32(uint16 op, uint32 x, uint32 y) private pure returns (uint64, bool) {
         uint256 r;
         unchecked {
-            if (op == 0x0119) {
+            if (I32_ADD == op) {
                 r = uint256(x) + y;
-            } else if (op == 0x011a) {
+            } else if (I32_SUB == op) {
                 r = uint256(x) + (1 << 32) - y;
-            } else if (op == 0x011b) {
+            } else if (I32_MUL == op) {
                 r = uint256(x) * y;
-            } else if (op == 0x011c) {
+            } else if (I32_DIV_S == op) {
                 if (y == 0 || (x == 0x80000000 && y == M32)) return (0, true);
                 r = uint32(int32(x) / int32(y));
-            } else if (op == 0x011d) {
+            } else if (I32_DIV_U == op) {
                 if (y == 0) return (0, true);
                 r = x / y;
-            } else if (op == 0x011e) {
+            } else if (I32_REM_S == op) {
                 if (y == 0) return (0, true);
                 // MIN rem -1 is 0 (and would overflow as a division).
                 r = y == M32 ? 0 : uint32(int32(x) % int32(y));
-            } else if (op == 0x011f) {
+            } else if (I32_REM_U == op) {
                 if (y == 0) return (0, true);
                 r = x % y;
-            } else if (op == 0x0120) {
+            } else if (I32_AND == op) {
                 r = x & y;
-            } else if (op == 0x0121) {
+            } else if (I32_OR == op) {
                 r = x | y;
-            } else if (op == 0x0122) {
+            } else if (I32_XOR == op) {
                 r = x ^ y;
-            } else if (op == 0x0123) {
+            } else if (I32_SHL == op) {
                 r = uint256(x) << (y & 31);
-            } else if (op == 0x0124) {
+            } else if (I32_SHR_S == op) {
                 r = uint32(int32(x) >> (y & 31));
-            } else if (op == 0x0125) {
+            } else if (I32_SHR_U == op) {
                 r = x >> (y & 31);
-            } else if (op == 0x0126) {
+            } else if (I32_ROTL == op) {
                 r = (uint256(x) << (y & 31)) | (uint256(x) >> (32 - (y & 31)));
-            } else if (op == 0x0127) {
+            } else if (I32_ROTR == op) {
                 r = (uint256(x) >> (y & 31)) | (uint256(x) << (32 - (y & 31)));
             } else {
                 revert UnknownOpcode(op);
@@ -166,39 +237,39 @@ contract ProverMath {
     function _bin64(uint16 op, uint64 x, uint64 y) private pure returns (uint64, bool) {
         uint256 r;
         unchecked {
-            if (op == 0x012b) {
+            if (I64_ADD == op) {
                 r = uint256(x) + y;
-            } else if (op == 0x012c) {
+            } else if (I64_SUB == op) {
                 r = uint256(x) + (1 << 64) - y;
-            } else if (op == 0x012d) {
+            } else if (I64_MUL == op) {
                 r = uint256(x) * y;
-            } else if (op == 0x012e) {
+            } else if (I64_DIV_S == op) {
                 if (y == 0 || (x == 1 << 63 && y == M64)) return (0, true);
                 r = uint64(int64(x) / int64(y));
-            } else if (op == 0x012f) {
+            } else if (I64_DIV_U == op) {
                 if (y == 0) return (0, true);
                 r = x / y;
-            } else if (op == 0x0130) {
+            } else if (I64_REM_S == op) {
                 if (y == 0) return (0, true);
                 r = y == M64 ? 0 : uint64(int64(x) % int64(y));
-            } else if (op == 0x0131) {
+            } else if (I64_REM_U == op) {
                 if (y == 0) return (0, true);
                 r = x % y;
-            } else if (op == 0x0132) {
+            } else if (I64_AND == op) {
                 r = x & y;
-            } else if (op == 0x0133) {
+            } else if (I64_OR == op) {
                 r = x | y;
-            } else if (op == 0x0134) {
+            } else if (I64_XOR == op) {
                 r = x ^ y;
-            } else if (op == 0x0135) {
+            } else if (I64_SHL == op) {
                 r = uint256(x) << (y & 63);
-            } else if (op == 0x0136) {
+            } else if (I64_SHR_S == op) {
                 r = uint64(int64(x) >> (y & 63));
-            } else if (op == 0x0137) {
+            } else if (I64_SHR_U == op) {
                 r = x >> (y & 63);
-            } else if (op == 0x0138) {
+            } else if (I64_ROTL == op) {
                 r = (uint256(x) << (y & 63)) | (uint256(x) >> (64 - (y & 63)));
-            } else if (op == 0x0139) {
+            } else if (I64_ROTR == op) {
                 r = (uint256(x) >> (y & 63)) | (uint256(x) << (64 - (y & 63)));
             } else {
                 revert UnknownOpcode(op);

@@ -4,22 +4,37 @@ pragma solidity ^0.8.37;
 import {ValueStackLib} from "./MachineLib.sol";
 import {MemoryLib} from "./MemoryLib.sol";
 import {UnknownOpcode} from "./Errors.sol";
+import {ExecutionContext, Instruction, Machine, ValueStack} from "./Types.sol";
+import {STATUS_ERRORED, PAGE_SIZE} from "./Constants.sol";
+// Opcodes are compared constant first (`I32_ADD == op`): solc then emits the same code as for
+// the literal opcode numbers this replaced (Opcodes.sol says why).
 import {
-    ExecutionContext,
-    Instruction,
-    Machine,
-    ValueStack,
-    STATUS_ERRORED,
-    PAGE_SIZE
-} from "./Types.sol";
+    I32_LOAD,
+    I64_LOAD,
+    I32_LOAD8_S,
+    I32_LOAD16_S,
+    I32_LOAD16_U,
+    I64_LOAD8_S,
+    I64_LOAD16_S,
+    I64_LOAD16_U,
+    I64_LOAD32_S,
+    I64_LOAD32_U,
+    I32_STORE,
+    I64_STORE,
+    I32_STORE16,
+    I64_STORE16,
+    I64_STORE32,
+    MEMORY_SIZE,
+    MEMORY_GROW
+} from "./Opcodes.sol";
 
 // Truncating casts are the semantics here (i32 values are the low 32 bits of a slot, fields
 // are bit slices of a word), so the lint that flags them is off for this item.
 // forge-lint: disable-next-item(unsafe-typecast)
-/// @title ProverMemory — one-step proofs of linear-memory opcodes (0x0200..0x0214).
+/// @title ProverMemory — one-step proofs of linear-memory opcodes (`CLASS_MEMORY`, Opcodes.sol).
 /// @notice Loads and stores through leaf proofs of the memory tree, `memory.size` and
 ///         `memory.grow` (docs/spec/proof-format.md, "Loads and stores"; Rust
-///         `verify::memory`). The memory depth is the instruction's `depth`.
+///         `fuse_verifier::memory`). The memory depth is the instruction's `depth`.
 contract ProverMemory {
     using ValueStackLib for ValueStack;
 
@@ -34,19 +49,26 @@ contract ProverMemory {
         unchecked {
             mach.pc = startMach.pc + 1;
         }
-        if (i.op <= 0x020b) consumed = executeLoad(mach, i, witness);
-        else if (i.op <= 0x0212) consumed = executeStore(mach, i, witness);
-        else if (i.op == 0x0213) executeMemorySize(mach);
-        else if (i.op == 0x0214) executeMemoryGrow(mach, i);
+        if (i.op <= I64_LOAD32_U) consumed = executeLoad(mach, i, witness);
+        else if (i.op <= I64_STORE32) consumed = executeStore(mach, i, witness);
+        else if (MEMORY_SIZE == i.op) executeMemorySize(mach);
+        else if (MEMORY_GROW == i.op) executeMemoryGrow(mach, i);
         else revert UnknownOpcode(i.op);
     }
 
     /// Bytes a load or store touches.
     function accessSize(uint16 op) internal pure returns (uint256) {
-        if (op == 0x0201 || op == 0x020d) return 8;
-        if (op == 0x0200 || op == 0x020a || op == 0x020b || op == 0x020c || op == 0x0212) return 4;
-        if (op == 0x0204 || op == 0x0205 || op == 0x0208 || op == 0x0209) return 2;
-        if (op == 0x020f || op == 0x0211) return 2;
+        if (I64_LOAD == op || I64_STORE == op) return 8;
+        if (
+            I32_LOAD == op || I64_LOAD32_S == op || I64_LOAD32_U == op || I32_STORE == op
+                || I64_STORE32 == op
+        ) {
+            return 4;
+        }
+        if (I32_LOAD16_S == op || I32_LOAD16_U == op || I64_LOAD16_S == op || I64_LOAD16_U == op) {
+            return 2;
+        }
+        if (I32_STORE16 == op || I64_STORE16 == op) return 2;
         return 1;
     }
 
@@ -78,11 +100,11 @@ contract ProverMemory {
 
     /// Sign-extends the `_s` loads: to 32 bits (then zero-extended) for i32, to 64 for i64.
     function _extend(uint16 op, uint64 raw) private pure returns (uint64) {
-        if (op == 0x0202) return uint32(int32(int8(uint8(raw))));
-        if (op == 0x0204) return uint32(int32(int16(uint16(raw))));
-        if (op == 0x0206) return uint64(int64(int8(uint8(raw))));
-        if (op == 0x0208) return uint64(int64(int16(uint16(raw))));
-        if (op == 0x020a) return uint64(int64(int32(uint32(raw))));
+        if (I32_LOAD8_S == op) return uint32(int32(int8(uint8(raw))));
+        if (I32_LOAD16_S == op) return uint32(int32(int16(uint16(raw))));
+        if (I64_LOAD8_S == op) return uint64(int64(int8(uint8(raw))));
+        if (I64_LOAD16_S == op) return uint64(int64(int16(uint16(raw))));
+        if (I64_LOAD32_S == op) return uint64(int64(int32(uint32(raw))));
         return raw;
     }
 

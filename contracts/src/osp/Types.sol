@@ -29,7 +29,7 @@ struct ValueStack {
     uint256 len;
 }
 
-/// A machine header. `status` is the proof's status byte (0 running, 1 finished, 2 errored);
+/// A machine header. `status` is the proof's status byte (`STATUS_*` in Constants.sol);
 /// a finished machine carries only `gs`, every other field is zero.
 struct Machine {
     uint8 status;
@@ -54,12 +54,3 @@ struct Frame {
     bytes32 valueStack;
     bytes32 locals;
 }
-
-uint8 constant STATUS_RUNNING = 0;
-uint8 constant STATUS_FINISHED = 1;
-uint8 constant STATUS_ERRORED = 2;
-
-// Most saved frames a call may find before it traps (`MAX_FRAMES`).
-uint32 constant MAX_FRAMES = 16384;
-// Bytes in a wasm page.
-uint256 constant PAGE_SIZE = 65536;

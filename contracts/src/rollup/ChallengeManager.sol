@@ -5,6 +5,7 @@ import {OneStepProver} from "../osp/OneStepProver.sol";
 import {IOneStepInbox} from "../osp/IOneStepInbox.sol";
 import {ExecutionContext} from "../osp/Types.sol";
 import {Hashing} from "../osp/Hashing.sol";
+import "../osp/Constants.sol" as Constants;
 import {IChallengeResultReceiver} from "./IChallengeResultReceiver.sol";
 
 /// A claim over an interval (docs/spec/protocol.md, "Segments and split points"): `hashes[i]`
@@ -33,8 +34,9 @@ struct Segment {
 contract ChallengeManager {
     // ---------------------------------------------------------------- constants
 
-    /// Steps a block runs at level 2 (DESIGN rule 2): the level-2 segment is `[0, MAX_STEPS]`.
-    uint256 public constant MAX_STEPS = 2 ** 32;
+    /// Steps a block runs at level 2 (docs/design.md#rule-2): the level-2 segment is
+    /// `[0, MAX_STEPS]`.
+    uint256 public constant MAX_STEPS = Constants.MAX_STEPS;
     /// Largest accepted degree. A move carries `2 (degree + 1)` hashes of calldata; past this
     /// a move would approach a block's calldata budget and the game could become unplayable.
     uint256 public constant MAX_DEGREE = 1024;
@@ -190,7 +192,7 @@ contract ChallengeManager {
     /// @param startStateHash The agreed global-state hash (the parent assertion's).
     /// @param endStateHash The defender side's claimed global-state hash after the range.
     /// @param numBlocks Blocks in the range, `1 ..= 2^64 - 1` (inbox positions are u64).
-    /// @param moduleRoot The module root of the defender side's assertion (rule 11).
+    /// @param moduleRoot The module root of the defender side's assertion (docs/design.md#rule-11).
     /// @return id The new challenge's id (from 1).
     function createChallenge(
         address challenger,
@@ -408,8 +410,9 @@ contract ChallengeManager {
     }
 
     /// @notice Point `i` of a segment over `[start, start + length]` cut into `k` parts:
-    ///         `start + floor(i * length / k)` (docs/spec/protocol.md, rule 14). Every split
-    ///         in this contract goes through here.
+    ///         `start + floor(i * length / k)`
+    ///         (docs/spec/protocol.md#segments-and-split-points). Every split in this contract
+    ///         goes through here.
     /// @dev Reverts (panic) for `k == 0` or on overflow; the contract's own calls have
     ///      `k <= MAX_DEGREE`, `i <= k` and `length < 2^64`, far from it.
     function splitPoint(uint256 start, uint256 length, uint256 k, uint256 i)

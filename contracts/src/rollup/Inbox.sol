@@ -3,6 +3,7 @@ pragma solidity ^0.8.37;
 
 import {IOneStepInbox} from "../osp/IOneStepInbox.sol";
 import {InboxAccumulator} from "../osp/InboxAccumulator.sol";
+import {INBOX_HEADER_BYTES} from "../osp/Constants.sol";
 
 /// @title Inbox — the L1 message queue of the rollup and the escrow of its bridged ETH.
 /// @notice Every L2 block is one message appended here (docs/spec/inbox.md). The Inbox stamps
@@ -271,7 +272,9 @@ contract Inbox is IOneStepInbox {
         index = accumulators.length;
         bytes32 prev = index == 0 ? bytes32(0) : accumulators[index - 1];
         // The message is `header ‖ data`: at least 32 bytes, at most 32 + 131,072.
-        acc = InboxAccumulator.accumulate(prev, uint64(32 + dataLength), header, dataRoot);
+        acc = InboxAccumulator.accumulate(
+            prev, uint64(INBOX_HEADER_BYTES + dataLength), header, dataRoot
+        );
         accumulators.push(acc);
     }
 

@@ -3,9 +3,9 @@ pragma solidity ^0.8.37;
 
 import {Test} from "forge-std/Test.sol";
 import {Hashing} from "../../src/osp/Hashing.sol";
-import {MerkleLib} from "../../src/osp/MerkleLib.sol";
 import {MachineLib} from "../../src/osp/MachineLib.sol";
-import {Machine, ExecutionContext, STATUS_FINISHED} from "../../src/osp/Types.sol";
+import {Machine, ExecutionContext} from "../../src/osp/Types.sol";
+import {TAG_CODE, STATUS_FINISHED} from "../../src/osp/Constants.sol";
 import {IOneStepInbox} from "../../src/osp/IOneStepInbox.sol";
 import {OneStepProver} from "../../src/osp/OneStepProver.sol";
 import {ProverControl} from "../../src/osp/ProverControl.sol";
@@ -134,7 +134,7 @@ abstract contract OspTestBase is Test {
         m.pc = pc;
         m.stack.values = values;
         m.stack.len = values.length;
-        m.codeRoot = root(MerkleLib.TAG_CODE, code, codeDepth);
+        m.codeRoot = root(TAG_CODE, code, codeDepth);
         m.codeDepth = codeDepth;
     }
 
@@ -158,9 +158,7 @@ abstract contract OspTestBase is Test {
         pure
         returns (bytes memory)
     {
-        return abi.encodePacked(
-            header(m), leafProof(MerkleLib.TAG_CODE, code, m.codeDepth, m.pc), witness
-        );
+        return abi.encodePacked(header(m), leafProof(TAG_CODE, code, m.codeDepth, m.pc), witness);
     }
 
     function hashOf(Machine memory m) internal pure returns (bytes32) {

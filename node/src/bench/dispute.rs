@@ -1,10 +1,10 @@
-//! `fuse-l2 bench dispute`: whole disputes over big blocks (the validator issue, point 9).
-//! Two blocks: a batch of the committed guest of about 10^7 steps, and a synthetic loop of
-//! about 10^9 steps. For each: a plain run of the block, recording its checkpointed trace,
-//! the hashes of one bisection round and the one-step proof at the far end of the block from
-//! the checkpoints, then a whole dispute on the embedded L1 (honest side against a liar that
-//! departs near the block's end: both levels, the proof) with L1 transactions and gas per
-//! party and its wall time, and the process's peak memory. It measures and reports.
+//! `fuse-l2 bench dispute`: whole disputes over big blocks, to show proof time, gas and memory stay
+//! bounded as blocks grow to 10^9 steps. Two blocks: a batch of the committed guest of about 10^7
+//! steps, and a synthetic loop of about 10^9 steps. For each: a plain run of the block, recording
+//! its checkpointed trace, the hashes of one bisection round and the one-step proof at the far end
+//! of the block from the checkpoints, then a whole dispute on the embedded L1 (honest side against
+//! a liar that departs near the block's end: both levels, the proof) with L1 transactions and gas
+//! per party and its wall time, and the process's peak memory. It measures and reports.
 
 use std::time::Instant;
 

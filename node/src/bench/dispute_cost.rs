@@ -1,9 +1,9 @@
-//! `fuse-l2 bench dispute-cost`: the L1 cost model (contracts issue, point 6). Gas of every
+//! `fuse-l2 bench dispute-cost`: the L1 cost model, what each party pays in gas. Gas of every
 //! external function of the Inbox, Rollup, ChallengeManager and Outbox (appendBatch per KB
-//! included), and, for a dispute over 2^10 blocks with `MAX_STEPS` steps in the disputed
-//! block played through the deployed rollup, the L1 transactions and gas of each party for
-//! bisection degrees 2, 4, 16 and 64, with the most expensive one-step proof there is (the
-//! worst guest-sized proof of `bench osp`); and the bond rule (7) checked against the worst
+//! included), and, for a dispute over 2^10 blocks with `MAX_STEPS` steps in the disputed block
+//! played through the deployed rollup, the L1 transactions and gas of each party for bisection
+//! degrees 2, 4, 16 and 64, with the most expensive one-step proof there is (the worst guest-sized
+//! proof of `bench osp`); and the refund and bond (docs/design.md#rule-7) checked against the worst
 //! honest dispute. Exact figures at the project's fork, from revm; it measures and reports.
 //!
 //! The dispute's hashes are synthetic (a liar departs from an honest sequence at block 700 and
@@ -43,16 +43,34 @@ const LIE_AT_STEP: u64 = (1 << 31) + 12_345;
 const CLOCK: u64 = 1_800;
 const MODULE_ROOT: B256 = B256::repeat_byte(0x4d);
 
-/// The most expensive one-step proof of the vector set at guest size, and its gas.
+/// The most expensive one-step proof of the vector set at guest size, and its gas. Every case
+/// must prove in Solidity to the post-state the Rust machine proved: a case where the two
+/// verifiers disagree is an error, never left out of the search.
 fn worst_proof(evm: &mut Evm, osp: &Osp) -> anyhow::Result<(Vector, u64)> {
+    let vectors = cases()
+        .into_iter()
+        .map(|c| run_case(&super::osp::guest_sized(&c)));
+    worst_of(evm, osp, vectors)
+}
+
+/// [`worst_proof`] over `vectors` (each proven by the Rust machine).
+fn worst_of(
+    evm: &mut Evm,
+    osp: &Osp,
+    vectors: impl IntoIterator<Item = anyhow::Result<Vector>>,
+) -> anyhow::Result<(Vector, u64)> {
     let mut worst: Option<(Vector, u64)> = None;
-    for case in cases() {
-        let v = run_case(&super::osp::guest_sized(&case))?;
+    for v in vectors {
+        let v = v?;
         let inbox = Osp::inbox(evm, &v.context.inbox_accumulators)?;
         let r = osp.prove_one_step(evm, inbox, v.pre_hash, &v.proof)?;
-        if r.post != Ok(v.post_hash) {
-            continue;
-        }
+        anyhow::ensure!(
+            r.post == Ok(v.post_hash),
+            "{}: the Solidity one-step prover gives {:?}, the Rust machine proved {}",
+            v.name,
+            r.post,
+            v.post_hash
+        );
         if worst.as_ref().is_none_or(|(_, g)| r.gas_used > *g) {
             worst = Some((v, r.gas_used));
         }
@@ -253,5 +271,25 @@ mod tests {
         println!("worst honest dispute at degree {DEFAULT_DEGREE}: {worst} gas");
         assert!(worst <= WORST_HONEST_DISPUTE_GAS, "{worst} gas");
         // The refund and the bond follow from the budget at compile time (fuse_contracts::deploy).
+    }
+
+    /// A vector on which the Solidity prover and the Rust machine disagree stops the search
+    /// (and so the benchmark and the test above) with an error naming it.
+    #[test]
+    fn a_disagreement_between_the_verifiers_is_an_error() {
+        let mut evm = Evm::new();
+        let osp = Osp::deploy(&mut evm).unwrap();
+        let honest = run_case(&cases()[0]).unwrap();
+        let mut wrong = run_case(&cases()[1]).unwrap();
+        wrong.post_hash.0[31] ^= 1;
+        let e = worst_of(&mut evm, &osp, [Ok(honest.clone()), Ok(wrong.clone())])
+            .expect_err("a disagreement must not be skipped");
+        let e = format!("{e:#}");
+        assert!(
+            e.contains(&wrong.name) && e.contains("the Rust machine proved"),
+            "{e}"
+        );
+        let (best, _) = worst_of(&mut evm, &osp, [Ok(honest.clone())]).unwrap();
+        assert_eq!(best.name, honest.name);
     }
 }

@@ -1,5 +1,5 @@
-//! `fuse-l2 bench sequencer`: the sequencer under load over loopback JSON-RPC (the node
-//! issue, point 8). A devnet runs in this process (embedded L1, store in a temporary
+//! `fuse-l2 bench sequencer`: the sequencer under load over loopback JSON-RPC, the path a
+//! wallet's transfer takes. A devnet runs in this process (embedded L1, store in a temporary
 //! directory); a load generator, also in this process, sends pre-signed transfers:
 //!
 //! 1. **Sustained throughput**: `--clients` concurrent clients each send their transfers one

@@ -15,9 +15,9 @@ use fuse_arbos::stf::{self, BlockReport, execute_block};
 use fuse_arbos::testing::MemoryEnv;
 use fuse_arbos::trie::ACCOUNTS;
 use fuse_arbos::tx::{self, Domain, SignedTx};
-use fuse_prover::block::{ChainHost, Executor, to_vm};
+use fuse_prover::block::{ChainHost, Executor};
+use fuse_twin::TwinExit;
 use fuse_vm::Status;
-use fuse_vm::twin::TwinExit;
 
 pub(crate) const CHAIN_ID: u64 = 412_346;
 pub(crate) const INBOX: [u8; 20] = [0x1b; 20];
@@ -100,7 +100,7 @@ impl Chain {
             .flatten()
             .context("the configured state loads")?;
         state.accounts_root = ACCOUNTS.build(&mut env, &entries);
-        gs.state_root = state.store(&mut env);
+        gs.state_root = state.store(&mut env).into();
         let host = ChainHost::new();
         {
             let mut store = host.store();
@@ -200,7 +200,7 @@ impl Chain {
         let msg = message(&self.header(kind), data);
         let pos = self.host.store().push_message(&msg);
         ensure!(pos == self.gs.inbox_position, "inbox out of step");
-        Ok((ex.machine(to_vm(&self.gs)), self.host.clone()))
+        Ok((ex.machine(self.gs), self.host.clone()))
     }
 
     /// Executes one message in the machine, the twin and natively; checks they agree.
@@ -209,12 +209,12 @@ impl Chain {
         let msg = message(&self.header(kind), data);
         let pos = self.host.store().push_message(&msg);
         ensure!(pos == self.gs.inbox_position, "inbox out of step");
-        let gs = to_vm(&self.gs);
+        let gs = self.gs;
         let t = Instant::now();
         let run = ex.run_machine(&mut self.host, gs)?;
         let machine_s = t.elapsed().as_secs_f64();
         let t = Instant::now();
-        let twin = ex.run_twin(self.host.clone(), gs, fuse_vm::twin::BLOCK_FUEL)?;
+        let twin = ex.run_twin(self.host.clone(), gs, fuse_twin::BLOCK_FUEL)?;
         let twin_s = t.elapsed().as_secs_f64();
         self.env.inbox = msg;
         let t = Instant::now();
@@ -227,12 +227,9 @@ impl Chain {
                 run.status
             );
         }
+        ensure!(run.global_state == next, "machine and native STF disagree");
         ensure!(
-            run.global_state == to_vm(&next),
-            "machine and native STF disagree"
-        );
-        ensure!(
-            twin == TwinExit::Finished(to_vm(&next)),
+            twin == TwinExit::Finished(next),
             "twin and native STF disagree: {twin:?}"
         );
         self.gs = next;

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use fuse_twin::Twin;
 use fuse_vm::isa::OpClass;
 use fuse_vm::spectest::{Outcome, Twin as _};
-use fuse_vm::twin::Twin;
 use fuse_vm::{GlobalState, Machine, MemoryHost, Status, hash};
 use serde_json::{Value, json};
 
@@ -189,7 +189,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "bench": "vm",
         "machine": super::machine_info(),
         "workloads": results,
-        "note": "the rollup guest workload arrives with the STF issue",
+        "note": "synthetic workloads; the rollup guest in the machine is measured by `bench stf`",
     });
     if args.json {
         println!("{}", serde_json::to_string(&report)?);

@@ -8,7 +8,7 @@ use fuse_prover::guest;
 /// What to do with the guest.
 #[derive(Debug, clap::Subcommand)]
 pub enum Guest {
-    /// Rebuild vm/arbos/guest reproducibly (DESIGN.md rule 15) and check it byte for byte
+    /// Rebuild vm/arbos/guest reproducibly (docs/design.md#rule-15) and check it byte for byte
     /// against test-vectors/guest/, or write it there with `--write`.
     Build(BuildArgs),
     /// Print the committed guest's module root, size and toolchain.

@@ -9,8 +9,9 @@ use alloy_primitives::{Address, B256};
 use anyhow::{Context, bail};
 use fuse_contracts::evm::Evm;
 use fuse_contracts::osp::Osp;
+use fuse_verifier::verify;
 use fuse_vm::spectest::{self, FileReport};
-use fuse_vm::{HostError, Machine, MemoryHost, Status, verify};
+use fuse_vm::{HostError, Machine, MemoryHost, Status};
 
 /// Arguments of `fuse-l2 wast`.
 #[derive(Debug, clap::Args)]
@@ -127,7 +128,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for f in &files {
         let text =
             std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-        let mut twin = fuse_vm::twin::Twin::new();
+        let mut twin = fuse_twin::Twin::new();
         let (mut r, proofs) = match settler.as_mut() {
             None => (spectest::run_wast(&text, Some(&mut twin)), String::new()),
             Some(st) => {

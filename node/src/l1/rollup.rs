@@ -337,6 +337,12 @@ impl<L: L1> RollupL1<L> {
         self.view(self.contracts.rollup, Rollup::bondCall {}).await
     }
 
+    /// The account credited with what is left of every lost bond after refunds.
+    pub async fn escrow(&self) -> Result<Address, L1Error> {
+        self.view(self.contracts.rollup, Rollup::escrowCall {})
+            .await
+    }
+
     /// Seconds a family stays open after its first child.
     pub async fn challenge_period(&self) -> Result<u64, L1Error> {
         let p = self

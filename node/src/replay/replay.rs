@@ -8,7 +8,7 @@
 use alloy_primitives::{Address, B256};
 use anyhow::Context as _;
 use fuse_prover::dispute::{Game, History, Liar, Lie, Move};
-use fuse_vm::verify;
+use fuse_verifier::verify;
 
 use super::chain::ChallengeSet;
 use super::record::{instruction_at, module_of, truth_of};

@@ -152,8 +152,8 @@ pub struct Sequencer {
 
 fn gs_bytes(gs: &GlobalState) -> [u8; 80] {
     let mut b = [0u8; 80];
-    b[..32].copy_from_slice(&gs.state_root);
-    b[32..64].copy_from_slice(&gs.outbox_root);
+    b[..32].copy_from_slice(gs.state_root.as_slice());
+    b[32..64].copy_from_slice(gs.outbox_root.as_slice());
     b[64..72].copy_from_slice(&gs.inbox_position.to_be_bytes());
     b[72..].copy_from_slice(&gs.block_number.to_be_bytes());
     b
@@ -346,7 +346,7 @@ impl Sequencer {
                     id,
                     tx,
                     encoding: encoding.to_vec(),
-                    root_after: root.state_root,
+                    root_after: root.state_root.0,
                     not_before: self.ahead.due,
                 });
                 self.soft = root;
@@ -402,8 +402,8 @@ impl Sequencer {
                 return Ok((
                     sender,
                     Ok(GlobalState {
-                        state_root,
-                        outbox_root,
+                        state_root: state_root.into(),
+                        outbox_root: outbox_root.into(),
                         ..before
                     }),
                 ));
@@ -464,7 +464,7 @@ impl Sequencer {
             match self.try_execute(&p.tx, &p.encoding, None)? {
                 (_, Ok(gs)) => {
                     self.soft = gs;
-                    p.root_after = gs.state_root;
+                    p.root_after = gs.state_root.0;
                     if p.accepted >= self.batched_upto {
                         p.not_before = due;
                     }

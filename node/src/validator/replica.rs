@@ -1,7 +1,7 @@
 //! The validator's own copy of the chain: it follows the Inbox from its events, checks each
 //! message against the Inbox's accumulator, and executes every message in the guest — in the
 //! wasmtime twin, re-run in the stepping machine when the twin traps or runs out of fuel
-//! (DESIGN.md rule 3: the machine is authoritative). The states it reaches are what the
+//! (docs/design.md#rule-3: the machine is authoritative). The states it reaches are what the
 //! validator asserts and defends; it shares nothing with the sequencer, so a node's native
 //! STF and its guest are checked against each other rather than trusted together.
 
@@ -13,8 +13,8 @@ use fuse_arbos::message::KIND_TICK;
 use fuse_prover::block::{ChainHost, Executor};
 use fuse_prover::checkpoints::Budget;
 use fuse_prover::dispute::Truth;
-use fuse_vm::twin::BLOCK_FUEL;
-use fuse_vm::twin::TwinExit;
+use fuse_twin::BLOCK_FUEL;
+use fuse_twin::TwinExit;
 use fuse_vm::{GlobalState, Status};
 
 use crate::l1::L1;
@@ -39,7 +39,8 @@ pub struct Replica {
     kinds: Vec<u8>,
     /// The first L1 block whose Inbox events are not read yet.
     next_block: u64,
-    /// Why execution stopped, if a block did not finish (the chain stops there, rule 2).
+    /// Why execution stopped, if a block did not finish: the replica stops there and the range
+    /// holding the block is claimed STUCK (docs/design.md#rule-2).
     stuck: Option<String>,
     /// Fuel a block gets in the twin.
     fuel: u64,

@@ -14,10 +14,18 @@ pub enum Lie {
     /// The global state after block `block` (0-based in the range) is wrong, and so is every
     /// later one; inside that block every machine hash is real except the last (at
     /// `MAX_STEPS`): a dispute that level 1 narrows and the block's final step settles.
-    State { block: u64 },
+    State {
+        /// The first wrong block, 0-based in the range.
+        block: u64,
+    },
     /// As `State`, and inside block `block` its machine departs at step `step` (≥ 1): every
     /// machine hash it claims from that step on is wrong.
-    Step { block: u64, step: u64 },
+    Step {
+        /// The block it lies inside, 0-based in the range.
+        block: u64,
+        /// The first wrong step of that block (≥ 1).
+        step: u64,
+    },
 }
 
 impl Lie {

@@ -32,8 +32,11 @@ pub fn parts(length: u64, degree: u64) -> u64 {
 pub struct Segment {
     /// [`LEVEL_BLOCKS`] or [`LEVEL_STEPS`].
     pub level: u8,
+    /// The first point (a block index at level 1, a step at level 2).
     pub start: u64,
+    /// Points from `start` to the segment's end.
     pub length: u64,
+    /// The claimed states at the split points, both ends included.
     pub hashes: Vec<B256>,
 }
 

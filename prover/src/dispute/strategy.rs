@@ -18,20 +18,36 @@ use super::segment::{LEVEL_BLOCKS, LEVEL_STEPS, Segment, parts, points};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Move {
     /// `bisect(id, old, index, next)`.
-    Bisect { index: u64, next: Vec<B256> },
+    Bisect {
+        /// The sub-segment disputed.
+        index: u64,
+        /// The mover's hashes of that sub-segment's split points.
+        next: Vec<B256>,
+    },
     /// `enterLevelTwo(id, old, index, next)`.
-    EnterLevelTwo { index: u64, next: Vec<B256> },
+    EnterLevelTwo {
+        /// The one-block sub-segment disputed.
+        index: u64,
+        /// The mover's machine hashes at level 2's split points.
+        next: Vec<B256>,
+    },
     /// `enterLevelTwoFinishing(id, old, index, next, finished)`: against a `STUCK` end, the
     /// machine hashes of a block that finishes in the global state whose hash is `finished`.
     EnterLevelTwoFinishing {
+        /// The one-block sub-segment disputed.
         index: u64,
+        /// The mover's machine hashes at level 2's split points.
         next: Vec<B256>,
+        /// The hash of the global state the block finishes in.
         finished: B256,
     },
     /// `proveOneStep(id, old, index, proof)`; `post` is the hash the prover will compute.
     Prove {
+        /// The one-step sub-segment proven.
         index: u64,
+        /// The one-step proof (docs/spec/proof-format.md).
         proof: Vec<u8>,
+        /// The post-state hash the prover will compute.
         post: B256,
     },
 }
@@ -77,10 +93,14 @@ impl Move {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {
     /// A move that the contract accepts.
+    /// Make this move.
     Move(Move),
     /// It disputes one step but the true machine goes where its opponent said: it has no move
     /// left and can only wait for its clock to run out (a liar at the bottom).
-    Stuck { index: u64 },
+    Stuck {
+        /// The one-step sub-segment it disputes.
+        index: u64,
+    },
 }
 
 /// The move `me` makes on the current segment of `game`.

@@ -194,7 +194,7 @@ fn math() -> Vec<Case> {
     for &o in Opcode::ALL.iter().filter(|o| o.class() == OpClass::Math) {
         let name = o.mnemonic();
         let (ty, rest) = name.split_once('.').unwrap();
-        if fuse_vm::verify::math::is_unary(o) {
+        if o.is_unary_math() {
             // The operand type: conversions name it after their source.
             let src = match rest {
                 "wrap_i64" => "i64",

@@ -1,7 +1,8 @@
 //! One-step proof vectors (`test-vectors/osp/`, format in docs/spec/proof-format.md,
 //! "Vectors"): for every opcode of the ISA, and for traps, boundaries, host calls and halted
 //! machines, a proven step `{name, opcode, pre_hash, proof, post_hash, context}`; and
-//! rejections (`rejections.json`): proofs the verifiers must refuse, with the reason.
+//! rejections (`rejections.json`): proofs the verifiers must refuse, each with the error its
+//! case states.
 //!
 //! The vectors are generated from small programs ([`cases`]) by running the machine to the
 //! chosen step and proving it; the Rust verifier checks every vector as it is written.
@@ -104,13 +105,16 @@ pub struct Vector {
 pub struct Rejection {
     /// What is wrong with it.
     pub name: String,
+    /// The one precise change that makes it wrong, and why that change must cause `error`.
+    pub change: String,
     /// The claimed pre-state hash.
     pub pre_hash: B256,
     /// The proof.
     pub proof: alloy_primitives::Bytes,
     /// The L1 context.
     pub context: Context,
-    /// The rejection, as `fuse_vm::VerifyError`'s `Debug` writes it.
+    /// The rejection its case states (not one a verifier reported), as
+    /// `fuse_verifier::VerifyError`'s `Debug` writes it; both verifiers must reject with it.
     pub error: String,
     /// The Solidity revert data of that custom error.
     pub revert_data: alloy_primitives::Bytes,

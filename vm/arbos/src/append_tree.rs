@@ -1,13 +1,13 @@
-//! The append-only Merkle tree of depth 32: the chain-wide outbox (rule 12,
-//! docs/spec/outbox.md), and later the forced-tx queue.
+//! The append-only Merkle tree of depth 32: the chain-wide outbox
+//! (docs/design.md#rule-12, docs/spec/outbox.md), and later the forced-tx queue.
 //!
 //! Leaves are 32-byte values at indices `0 .. 2^32`; an absent leaf is 32 zero bytes. A node
 //! at height `h` (leaves at 0, the root at 32) is `keccak(tag ‖ left ‖ right)` (65 bytes), so
 //! an all-zero subtree of height `h` hashes to `z_h`: `z_0 = 0`, `z_{h+1} = keccak(tag ‖ z_h ‖
 //! z_h)`. The STF keeps only the root (the caller keeps the leaf count) and walks down from it,
-//! reading the preimages of nodes it hashed itself (rule 8) and never reading a `z_h`, whose
-//! children it knows. Index bits are taken from bit 31 (at the root) down to bit 0 (above the
-//! leaf); bit 0 of a node's index picks the right child.
+//! reading the preimages of nodes it hashed itself (docs/design.md#rule-8) and never reading a
+//! `z_h`, whose children it knows. Index bits are taken from bit 31 (at the root) down to bit 0
+//! (above the leaf); bit 0 of a node's index picks the right child.
 
 use core::fmt;
 

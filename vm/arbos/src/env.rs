@@ -4,8 +4,8 @@
 //! (the sequencer, tests) the node implements them over its own store. The STF never sees
 //! anything else, so the two builds cannot differ in what they read.
 
-/// Bytes a keccak input or a preimage may have (DESIGN.md rules 8 and 9).
-pub const MAX_PREIMAGE: usize = 256;
+/// Bytes a keccak input or a preimage may have (docs/design.md#rule-9; docs/design.md#rule-8).
+pub use fuse_primitives::MAX_PREIMAGE;
 
 /// 32 bytes at a 32-byte-aligned address: the unit the host reads and writes
 /// (docs/spec/guest-abi.md). Buffers of words go to host calls as they are, without the copy
@@ -64,7 +64,8 @@ pub trait Env {
     /// preimage's end are zero-padded. Returns the bytes read: the preimage's length when it
     /// is shorter than `out`, otherwise `32 × out.len()` (so a caller expecting `n` bytes
     /// passes more than `n` and treats any other count as a wrong preimage). Only for hashes
-    /// the STF computed itself with [`Env::keccak`] (rule 8), so the host always has them.
+    /// the STF computed itself with [`Env::keccak`] (docs/design.md#rule-8), so the host
+    /// always has them.
     fn preimage(&mut self, hash: &[u8; 32], out: &mut [Word]) -> usize;
 
     /// Writes the 32 bytes of the current inbox message starting at `offset` (a multiple of

@@ -103,7 +103,7 @@ pub struct Config {
     pub chain_id: u64,
     /// The Inbox: the EIP-712 verifying contract.
     pub inbox: [u8; 20],
-    /// Seconds a forced transaction waits before it runs (DESIGN.md rule 6).
+    /// Seconds a forced transaction waits before it runs (docs/design.md#rule-6).
     pub force_delay: u64,
 }
 

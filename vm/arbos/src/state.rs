@@ -16,7 +16,7 @@ pub const TAG_SYSTEM: u8 = 0x41;
 const SYSTEM_BYTES: usize = 102;
 
 /// The state root, or the system record it points at, is not what the STF wrote: impossible
-/// for a root the STF made itself (rule 8), so it means a broken host.
+/// for a root the STF made itself (docs/design.md#rule-8), so it means a broken host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Corrupt;
 

@@ -26,19 +26,9 @@ pub const FORCED_TAG: u8 = 0x71;
 /// Most queued forced transactions executed in one block.
 pub const MAX_FORCED_PER_BLOCK: u64 = 64;
 
-/// The part of the rollup's global state a block reads and writes (the machine's
-/// `GlobalState`, docs/spec/machine-hash.md).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct GlobalState {
-    /// Root of the L2 state (docs/spec/state.md).
-    pub state_root: [u8; 32],
-    /// Root of the outbox (docs/spec/outbox.md).
-    pub outbox_root: [u8; 32],
-    /// The message this block executes.
-    pub inbox_position: u64,
-    /// Blocks executed so far.
-    pub block_number: u64,
-}
+/// What a block reads and writes: the machine's global state, the same type
+/// (docs/spec/machine-hash.md). Its roots are docs/spec/state.md's and docs/spec/outbox.md's.
+pub use fuse_primitives::GlobalState;
 
 /// Why a transaction did not execute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,7 +114,7 @@ pub fn execute_block<E: Env + ?Sized>(
         header: Some(header),
         ..BlockReport::default()
     };
-    let Some(state) = State::load(env, &gs.state_root)? else {
+    let Some(state) = State::load(env, &gs.state_root.0)? else {
         // Unconfigured: only message 0, a Config, does anything.
         if gs.inbox_position == 0 && header.kind == KIND_CONFIG {
             let data = message::read_data(env, MAX_MESSAGE_BYTES);
@@ -141,8 +131,8 @@ pub fn execute_block<E: Env + ?Sized>(
                         last_batch_root_matched: false,
                     },
                 };
-                next.state_root = state.store(env);
-                next.outbox_root = AppendTree::outbox(env).empty_root();
+                next.state_root = state.store(env).into();
+                next.outbox_root = AppendTree::outbox(env).empty_root().into();
             }
         }
         return Ok((next, report));
@@ -158,7 +148,7 @@ pub fn execute_block<E: Env + ?Sized>(
     let mut b = Block {
         env,
         state,
-        outbox_root: gs.outbox_root,
+        outbox_root: gs.outbox_root.0,
         outbox: None,
         queue: None,
         domain,
@@ -181,8 +171,8 @@ pub fn execute_block<E: Env + ?Sized>(
             _ => {}
         }
     }
-    next.state_root = b.state.store(b.env);
-    next.outbox_root = b.outbox_root;
+    next.state_root = b.state.store(b.env).into();
+    next.outbox_root = b.outbox_root.into();
     Ok((next, b.report))
 }
 

@@ -1,6 +1,6 @@
 //! An in-memory [`Env`] for tests and native tools: keccak through `alloy-primitives`, every
-//! keccak input recorded as a preimage (as every real host must, rule 8), and counters so tests
-//! can check how many preimages an operation reads.
+//! keccak input recorded as a preimage (as every real host must, docs/design.md#rule-8), and
+//! counters so tests can check how many preimages an operation reads.
 //!
 //! Not a consensus host by itself: [`Env::ecrecover`] answers "recovery failed" (zeros) unless
 //! the user plugs in a recovery function (the node plugs revm's precompile, tests alloy's
@@ -54,7 +54,8 @@ impl MemoryEnv {
 
 impl Env for MemoryEnv {
     /// Panics when `data` is longer than [`MAX_PREIMAGE`]: a real host rejects such a call
-    /// (the guest errors), so a test that gets here has found a format that breaks rule 9.
+    /// (the guest errors), so a test that gets here has found a format that breaks the keccak
+    /// bound (docs/design.md#rule-9).
     fn keccak(&mut self, data: &[u8]) -> [u8; 32] {
         assert!(
             data.len() <= MAX_PREIMAGE,
@@ -67,8 +68,8 @@ impl Env for MemoryEnv {
         hash
     }
 
-    /// An unknown hash reads as an empty preimage (a real host cannot be asked for one, rule
-    /// 8); callers see it as a malformed node.
+    /// An unknown hash reads as an empty preimage (a real host cannot be asked for one,
+    /// docs/design.md#rule-8); callers see it as a malformed node.
     fn preimage(&mut self, hash: &[u8; 32], out: &mut [Word]) -> usize {
         self.preimage_reads += 1;
         let data = self.preimages.get(hash).map_or(&[][..], |v| &v[..]);
@@ -112,14 +113,10 @@ impl Hasher for KeyHasher {
     fn write_usize(&mut self, _: usize) {}
 }
 
-/// The multiplier of randomized test case counts: `FUSE_TEST_SCALE` (default 1), so deep runs
-/// outside CI scale every suite at once (DESIGN.md rule 16).
+/// The multiplier of randomized test case counts (`FUSE_TEST_SCALE`, default 1): one parser
+/// for every crate, [`fuse_primitives::testing::scale`].
 pub fn test_scale() -> u64 {
-    std::env::var("FUSE_TEST_SCALE")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .filter(|&n: &u64| n > 0)
-        .unwrap_or(1)
+    fuse_primitives::testing::scale().into()
 }
 
 /// A small deterministic generator (splitmix64) for reproducible randomized tests.

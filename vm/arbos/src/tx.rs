@@ -33,7 +33,7 @@ pub const WITHDRAW_TYPEHASH: [u8; 32] =
     hex32("01999544310366b89af97bc75d7a01b016dae8187605a90b0606893e4e6968e1");
 
 /// secp256k1's group order halved: a signature with a larger `s` is the high-s twin of a
-/// valid one and is rejected, so one signer has one signature shape (DESIGN.md rule 10).
+/// valid one and is rejected, so one signer has one signature shape (docs/design.md#rule-10).
 const HALF_N: [u8; 32] = hex32("7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0");
 
 /// 32 bytes from 64 hex digits, at compile time.
@@ -204,7 +204,7 @@ pub fn id_of_encoding<E: Env + ?Sized>(env: &mut E, encoding: &[u8]) -> [u8; 32]
 
 /// `keccak256(encoding)`: defined for any transaction, valid or not, so a batch commits to
 /// all of them; not malleable because only low-s signatures with `v ∈ {27, 28}` execute and
-/// only the canonical encoding decodes (DESIGN.md rule 10).
+/// only the canonical encoding decodes (docs/design.md#rule-10).
 pub fn tx_id<E: Env + ?Sized>(env: &mut E, tx: &SignedTx) -> [u8; 32] {
     env.keccak(&tx.encode())
 }

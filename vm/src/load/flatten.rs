@@ -17,9 +17,9 @@ use crate::isa::{Instruction, Opcode};
 use crate::module::locals_depth;
 
 /// Most flat instructions a module may have.
-pub const MAX_CODE: usize = 1 << 24;
+pub(crate) const MAX_CODE: usize = 1 << 24;
 /// Most locals (params included) a function may have.
-pub const MAX_LOCALS: u32 = 50_000;
+pub(crate) const MAX_LOCALS: u32 = 50_000;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {

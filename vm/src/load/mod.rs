@@ -3,8 +3,8 @@
 //! Validation uses wasmparser with the current standard's features, so a module the spec
 //! calls invalid is reported as [`LoadError::Invalid`]; a valid module that uses anything
 //! outside WebAssembly 1.0 integers + mutable globals + sign extension is reported as
-//! [`LoadError::OutsideSubset`] naming the construct, function and byte offset (DESIGN.md
-//! rule 14). Loading never panics on any input.
+//! [`LoadError::OutsideSubset`] naming the construct, function and byte offset
+//! (docs/design.md#rule-14). Loading never panics on any input.
 
 mod assemble;
 mod flatten;
@@ -51,7 +51,7 @@ pub fn load_with(bytes: &[u8], imports: &Imports) -> Result<Module, LoadError> {
     Ok(module)
 }
 
-/// WebAssembly 1.0 + mutable globals + sign extension (DESIGN.md rule 14). Floats stay on
+/// WebAssembly 1.0 + mutable globals + sign extension (docs/design.md#rule-14). Floats stay on
 /// here only so that the subset checks above can name the float opcode or type they reject.
 pub fn subset_features() -> wasmparser::WasmFeatures {
     use wasmparser::WasmFeatures as F;

@@ -164,7 +164,7 @@ fn pops(m: &Machine, ins: Instruction) -> usize {
     match ins.op.class() {
         OpClass::Control => control::pops(m, ins),
         OpClass::Math => {
-            if crate::verify::math::is_unary(ins.op) {
+            if ins.op.is_unary_math() {
                 1
             } else {
                 2

@@ -119,6 +119,7 @@ impl Machine {
         // successor, which may be one past the end, is dereferenced.
         macro_rules! at {
             ($pc:expr) => {
+                // SAFETY: `$pc < code.len()`, as the comment above argues.
                 unsafe { code.as_ptr().add($pc as usize) }
             };
         }
@@ -133,11 +134,50 @@ impl Machine {
         // The instruction after `ip`'s (see `at!`).
         macro_rules! next {
             () => {
+                // SAFETY: `ip` is at an instruction of `code`, so `ip + 1` is inside it or one
+                // past its end (never dereferenced then, see `at!`).
                 unsafe { ip.add(1) }
             };
         }
         let mut s = Stack::enter(&mut self.values, self.stack_base, reserve);
         let mut l = Locals::enter(&mut self.locals, self.locals_base);
+        // The unchecked accesses of the loop, one place for each reason it may skip a check.
+        // The `k`-th value from the top.
+        macro_rules! top {
+            ($k:expr) => {
+                // SAFETY: every arm runs `need!(n)` with `n >= k` before it reads (or sets)
+                // slot `k`, so `1 <= k <= height`.
+                unsafe { s.get($k) }
+            };
+        }
+        macro_rules! set_top {
+            ($k:expr, $v:expr) => {{
+                let v = $v;
+                // SAFETY: as in `top!`.
+                unsafe { s.set($k, v) }
+            }};
+        }
+        macro_rules! push {
+            ($v:expr) => {{
+                let v = $v;
+                // SAFETY: `enter` reserved the module's `max_stack_height` (see `Stack::push`).
+                unsafe { s.push(v) }
+            }};
+        }
+        macro_rules! local {
+            ($i:expr) => {
+                // SAFETY: `$i` is the immediate of a validated local instruction of the
+                // function the frame runs (see `Locals::get`).
+                unsafe { l.get($i) }
+            };
+        }
+        macro_rules! set_local {
+            ($i:expr, $v:expr) => {{
+                let v = $v;
+                // SAFETY: as in `local!`.
+                unsafe { l.set($i, v) }
+            }};
+        }
 
         // Leaves the loop with `$exit`, the value stack written back.
         macro_rules! leave {
@@ -165,16 +205,16 @@ impl Machine {
         macro_rules! unop {
             ($op:expr) => {{
                 need!(1);
-                s.set(1, math::unary($op, s.get(1)));
+                set_top!(1, math::unary($op, top!(1)));
                 next!()
             }};
         }
         macro_rules! binop {
             ($op:expr) => {{
                 need!(2);
-                match math::binary($op, s.get(2), s.get(1)) {
+                match math::binary($op, top!(2), top!(1)) {
                     Ok(r) => {
-                        s.set(2, r);
+                        set_top!(2, r);
                         s.drop_n(1);
                     }
                     Err(t) => trap!(t),
@@ -185,8 +225,8 @@ impl Machine {
         macro_rules! load {
             ($op:expr, $offset:expr) => {{
                 need!(1);
-                match memory::load_at($op, &self.memory, s.get(1), $offset) {
-                    Ok(v) => s.set(1, v),
+                match memory::load_at($op, &self.memory, top!(1), $offset) {
+                    Ok(v) => set_top!(1, v),
                     Err(t) => trap!(t),
                 }
                 next!()
@@ -195,7 +235,7 @@ impl Machine {
         macro_rules! store {
             ($op:expr, $offset:expr) => {{
                 need!(2);
-                match memory::store_at($op, &mut self.memory, s.get(2), $offset, s.get(1)) {
+                match memory::store_at($op, &mut self.memory, top!(2), $offset, top!(1)) {
                     Ok(ea) => self.cache.touch_memory(ea, memory::access_size($op)),
                     Err(t) => trap!(t),
                 }
@@ -231,14 +271,14 @@ impl Machine {
                 }
                 O::Nip => {
                     need!(2);
-                    s.set(2, s.get(1));
+                    set_top!(2, top!(1));
                     s.drop_n(1);
                     next
                 }
                 O::Select => {
                     need!(3);
-                    if s.get(1) as u32 == 0 {
-                        s.set(3, s.get(2));
+                    if top!(1) as u32 == 0 {
+                        set_top!(3, top!(2));
                     }
                     s.drop_n(2);
                     next
@@ -246,19 +286,19 @@ impl Machine {
                 O::Br => at!(ins.a),
                 O::BrIf => {
                     need!(1);
-                    let c = s.get(1) as u32;
+                    let c = top!(1) as u32;
                     s.drop_n(1);
                     if c != 0 { at!(ins.a) } else { next }
                 }
                 O::BrIfZero => {
                     need!(1);
-                    let c = s.get(1) as u32;
+                    let c = top!(1) as u32;
                     s.drop_n(1);
                     if c == 0 { at!(ins.a) } else { next }
                 }
                 O::BrTable => {
                     need!(1);
-                    let i = s.get(1) as u32 as u64;
+                    let i = top!(1) as u32 as u64;
                     s.drop_n(1);
                     at!(ins.a + i.min(ins.b) as u32)
                 }
@@ -273,7 +313,7 @@ impl Machine {
                 }
                 O::CallIndirect => {
                     need!(1);
-                    let i = s.get(1) as u32;
+                    let i = top!(1) as u32;
                     let table = module.table.as_deref().unwrap_or(&[]);
                     if i as u64 >= ins.b || i as usize >= table.len() {
                         trap!(Trap::UndefinedElement)
@@ -314,32 +354,32 @@ impl Machine {
                     at!(self.pc)
                 }
                 O::LocalGet => {
-                    s.push(l.get(ins.a));
+                    push!(local!(ins.a));
                     next
                 }
                 O::LocalSet => {
                     need!(1);
-                    l.set(ins.a, s.get(1));
+                    set_local!(ins.a, top!(1));
                     s.drop_n(1);
                     next
                 }
                 O::LocalTee => {
                     need!(1);
-                    l.set(ins.a, s.get(1));
+                    set_local!(ins.a, top!(1));
                     next
                 }
                 O::GlobalGet => {
-                    s.push(self.globals[ins.a as usize]);
+                    push!(self.globals[ins.a as usize]);
                     next
                 }
                 O::GlobalSet => {
                     need!(1);
-                    self.globals[ins.a as usize] = s.get(1);
+                    self.globals[ins.a as usize] = top!(1);
                     s.drop_n(1);
                     next
                 }
                 O::Const => {
-                    s.push(ins.b);
+                    push!(ins.b);
                     next
                 }
                 O::Finish => {
@@ -440,13 +480,13 @@ impl Machine {
                 O::I64Store16 => store!(O::I64Store16, ins.a),
                 O::I64Store32 => store!(O::I64Store32, ins.a),
                 O::MemorySize => {
-                    s.push((self.memory.len() / crate::PAGE_SIZE) as u64);
+                    push!((self.memory.len() / crate::PAGE_SIZE) as u64);
                     next
                 }
                 O::MemoryGrow => {
                     need!(1);
                     let old = (self.memory.len() / crate::PAGE_SIZE) as u64;
-                    let delta = s.get(1) as u32 as u64;
+                    let delta = top!(1) as u32 as u64;
                     let result = if old + delta > ins.a as u64 {
                         u32::MAX as u64
                     } else {
@@ -454,7 +494,7 @@ impl Machine {
                             .resize(((old + delta) as usize) * crate::PAGE_SIZE, 0);
                         old
                     };
-                    s.set(1, result);
+                    set_top!(1, result);
                     next
                 }
 

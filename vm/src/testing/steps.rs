@@ -5,8 +5,8 @@
 use alloy_primitives::B256;
 
 use crate::isa::Opcode;
-use crate::verify::{VerifyContext, verify};
 use crate::{Host, HostError, Machine, Status};
+use fuse_verifier::{VerifyContext, verify};
 
 /// How a step ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

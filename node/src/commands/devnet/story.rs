@@ -5,6 +5,11 @@
 //! play every round of both levels to a one-step proof on L1 or the liar's timeout; the liar is
 //! slashed, its assertion rejected, the honest one confirmed; the transactions become
 //! `FINALIZED` and Alice's withdrawal is paid by the Outbox on L1.
+//!
+//! The story checks what it tells: the honest side losing a challenge, a withdrawal paid twice
+//! (or its second claim refused for another reason than a spent leaf), or a liar whose bond is
+//! not gone on L1 (read from the Rollup's state and events, not assumed) ends it with an error,
+//! so `fuse-l2 devnet --liar` exits non-zero.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -62,6 +67,8 @@ pub async fn run(
     let liar_rollup = RollupL1::at(d.l1.as_account(liar_key.address()), d.rollup.contracts);
     let liar = Validator::new(liar_rollup, config)?;
     let liar_address = liar.address();
+    // What the liar holds on L1 before it bonds: its bond must leave this for good.
+    let liar_funded = d.l1.balance(liar_address).await?;
     let liar_task = tokio::spawn(liar.run());
     say(
         "story",
@@ -122,12 +129,20 @@ pub async fn run(
                 e.0 += 1;
                 e.1 += g;
             }
-            if let Narration::Ended { won: false, .. } = &n
-                && who == "liar"
-            {
-                liar_lost = true;
-            }
             say(&who, describe(&n));
+            if let Narration::Ended { id, won, reason } = &n {
+                match (who == "liar", won) {
+                    (true, false) => liar_lost = true,
+                    (true, true) | (false, false) => {
+                        liar_task.abort();
+                        bail!(
+                            "the honest side lost challenge #{id} ({reason}): the liar's wrong \
+                             state would stand"
+                        );
+                    }
+                    (false, true) => {}
+                }
+            }
         }
         for (label, id) in [("transfer", &transfer), ("withdrawal", &withdrawal)] {
             let v: Value = c
@@ -143,7 +158,9 @@ pub async fn run(
                 statuses.insert(label.to_string(), s);
             }
         }
-        let final_ = statuses.get("withdrawal").map(String::as_str) == Some("FINALIZED");
+        let final_ = ["transfer", "withdrawal"]
+            .iter()
+            .all(|l| statuses.get(*l).map(String::as_str) == Some("FINALIZED"));
         if final_ && liar_lost {
             break;
         }
@@ -179,29 +196,34 @@ pub async fn run(
             receipt.tx_hash
         ),
     );
-    let again = alice_l1.withdraw(&claim).await;
-    say(
-        "alice",
-        format!(
-            "claims it again: {}",
-            match again {
-                Ok(_) => "PAID TWICE (a bug)".to_string(),
-                Err(e) => format!("refused ({e})"),
-            }
-        ),
-    );
     anyhow::ensure!(
         after - before == U256::from(5 * 10u128.pow(17)),
         "the claim paid {}",
         after - before
     );
-
-    let liar_stake = d.rollup.staker_info(liar_address).await?;
+    let again = alice_l1.withdraw(&claim).await;
+    let after_again = alice_l1.l1.balance(alice.address()).await?;
+    match again {
+        Ok(r) => {
+            say("alice", "claims it again: PAID TWICE (a bug)".to_string());
+            bail!(
+                "Alice's withdrawal was paid twice: the second claim succeeded in L1 tx {}",
+                r.tx_hash
+            );
+        }
+        // The Outbox's own refusal: the leaf is spent.
+        Err(e) if e.revert_data().is_some() && e.to_string().contains("AlreadySpent") => {
+            say("alice", format!("claims it again: refused ({e})"));
+        }
+        Err(e) => bail!("the second claim failed for another reason than a spent leaf: {e}"),
+    }
     anyhow::ensure!(
-        !liar_stake.staked,
-        "the liar still has a stake: {liar_stake:?}"
+        after_again == after,
+        "the refused second claim moved Alice's L1 balance from {after} to {after_again}"
     );
+
     let bond = d.rollup.bond().await?;
+    let slash = slashed(d, liar_address, liar_funded, bond).await?;
     println!(
         "\nthe story in figures ({:.1} s):",
         t0.elapsed().as_secs_f64()
@@ -210,10 +232,87 @@ pub async fn run(
         println!("  {who:<9} {moves} challenge moves, {g} gas");
     }
     println!(
-        "  the liar's bond of {bond} wei was slashed: half to the honest validator, half to the escrow"
+        "  the liar's bond of {bond} wei was slashed: {} wei to the honest validator, {} wei to \
+         the escrow; the liar ends {} wei poorer on L1, with no stake and no credit left",
+        slash.to_honest, slash.to_escrow, slash.liar_lost
     );
     println!("  transfer and withdrawal FINALIZED; the withdrawal paid on L1 once");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the liar's bond went, from the L1's state and the Rollup's events.
+struct Slash {
+    to_honest: U256,
+    to_escrow: U256,
+    liar_lost: U256,
+}
+
+/// Checks on L1 that the liar lost its bond to the honest validator and the escrow: the Rollup
+/// removed its stake for the honest validator's win, no challenge was lost by the honest
+/// validator, the liar holds no stake and no credit there, it is at least `bond` poorer than
+/// `liar_funded` (its balance before it bonded), and the Rollup credited exactly `bond` to
+/// the honest validator and the escrow between them.
+async fn slashed(
+    d: &Devnet,
+    liar: Address,
+    liar_funded: U256,
+    bond: U256,
+) -> anyhow::Result<Slash> {
+    use alloy_sol_types::SolEvent as _;
+    use fuse_contracts::rollup::Rollup;
+    let honest = d.rollup.l1.signer();
+    let escrow = d.rollup.escrow().await?;
+    let head = d.l1.head().await?.number;
+    let (mut removed, mut honest_lost) = (false, false);
+    let (mut to_honest, mut to_escrow) = (U256::ZERO, U256::ZERO);
+    for l in d.l1.logs(d.rollup.contracts.rollup, 0, head).await? {
+        if let Ok(e) = Rollup::StakerRemoved::decode_log(&l.log) {
+            anyhow::ensure!(
+                e.staker != honest,
+                "the honest validator's stake was removed (won by {})",
+                e.winner
+            );
+            removed |= e.staker == liar && e.winner == honest;
+        } else if let Ok(e) = Rollup::ChallengeCompleted::decode_log(&l.log) {
+            honest_lost |= e.loser == honest;
+        } else if let Ok(e) = Rollup::ChallengeForfeited::decode_log(&l.log) {
+            honest_lost |= e.loser == honest;
+        } else if let Ok(e) = Rollup::Credited::decode_log(&l.log) {
+            if e.account == honest {
+                to_honest += e.amount;
+            } else if e.account == escrow {
+                to_escrow += e.amount;
+            }
+        }
+    }
+    anyhow::ensure!(!honest_lost, "the honest validator lost a challenge on L1");
+    anyhow::ensure!(
+        removed,
+        "the Rollup never removed the liar's stake for the honest validator"
+    );
+    let stake = d.rollup.staker_info(liar).await?;
+    anyhow::ensure!(
+        !stake.staked && !stake.removed && stake.open_challenges == 0,
+        "the Rollup still holds the liar's stake: {stake:?}"
+    );
+    let credit = d.rollup.credits(liar).await?;
+    anyhow::ensure!(credit.is_zero(), "the liar has {credit} wei to withdraw");
+    let now = d.l1.balance(liar).await?;
+    let liar_lost = liar_funded.saturating_sub(now);
+    anyhow::ensure!(
+        liar_lost >= bond,
+        "the liar is only {liar_lost} wei poorer on L1, less than its bond of {bond}: it was not slashed"
+    );
+    anyhow::ensure!(
+        to_honest + to_escrow == bond && !to_honest.is_zero() && !to_escrow.is_zero(),
+        "the Rollup credited {to_honest} wei to the honest validator and {to_escrow} wei to the \
+         escrow, not the liar's bond of {bond} between them"
+    );
+    Ok(Slash {
+        to_honest,
+        to_escrow,
+        liar_lost,
+    })
 }
 
 /// Sends a signed transaction to the devnet's sequencer; returns its id.

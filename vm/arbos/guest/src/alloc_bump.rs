@@ -49,6 +49,10 @@ unsafe fn reserve(end: usize) -> bool {
     }
 }
 
+// SAFETY: `alloc` returns a block aligned as asked, inside memory it has grown to hold it, and
+// past every live block (the bump pointer moves past each block it hands out), or null;
+// `dealloc` only moves the pointer back when the freed block is the last one handed out, so a
+// live block is never handed out again.
 unsafe impl GlobalAlloc for Bump {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: the guest is single-threaded (`reserve`).

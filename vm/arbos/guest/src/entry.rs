@@ -18,18 +18,20 @@ const BLOCK_NUMBER: u32 = 1;
 /// from an honest host; the guest traps rather than continue from a state it cannot read, so
 /// the block's machine ends errored and a dispute over it is settled by the trap's proof.
 #[unsafe(no_mangle)]
+// Exported by `no_mangle`, not by the module tree: the machine calls it by name.
+#[allow(unreachable_pub)]
 pub extern "C" fn fuse_entry() {
     let gs = GlobalState {
-        state_root: host::get_bytes32(STATE_ROOT),
-        outbox_root: host::get_bytes32(OUTBOX_ROOT),
+        state_root: host::get_bytes32(STATE_ROOT).into(),
+        outbox_root: host::get_bytes32(OUTBOX_ROOT).into(),
         inbox_position: host::get_u64(INBOX_POSITION),
         block_number: host::get_u64(BLOCK_NUMBER),
     };
     let Ok((next, _report)) = execute_block(&mut GuestEnv, gs) else {
         core::arch::wasm32::unreachable()
     };
-    host::set_bytes32(STATE_ROOT, &Word(next.state_root));
-    host::set_bytes32(OUTBOX_ROOT, &Word(next.outbox_root));
+    host::set_bytes32(STATE_ROOT, &Word(next.state_root.0));
+    host::set_bytes32(OUTBOX_ROOT, &Word(next.outbox_root.0));
     host::set_u64(INBOX_POSITION, next.inbox_position);
     host::set_u64(BLOCK_NUMBER, next.block_number);
 }

@@ -29,7 +29,7 @@ unsafe extern "C" {
     fn fuse_set_u64(index: u32, value: u64);
 }
 
-pub fn get_bytes32(index: u32) -> [u8; 32] {
+pub(crate) fn get_bytes32(index: u32) -> [u8; 32] {
     let mut w = Word([0; 32]);
     // SAFETY: `w` is 32 writable bytes at an aligned address, and the index is a field the
     // host knows (a wrong one would trap, not write).
@@ -37,23 +37,23 @@ pub fn get_bytes32(index: u32) -> [u8; 32] {
     w.0
 }
 
-pub fn set_bytes32(index: u32, value: &Word) {
+pub(crate) fn set_bytes32(index: u32, value: &Word) {
     // SAFETY: the host reads 32 bytes at an aligned address.
     unsafe { fuse_set_bytes32(index, value.0.as_ptr()) }
 }
 
-pub fn get_u64(index: u32) -> u64 {
+pub(crate) fn get_u64(index: u32) -> u64 {
     // SAFETY: no memory is touched.
     unsafe { fuse_get_u64(index) }
 }
 
-pub fn set_u64(index: u32, value: u64) {
+pub(crate) fn set_u64(index: u32, value: u64) {
     // SAFETY: no memory is touched.
     unsafe { fuse_set_u64(index, value) }
 }
 
 /// The STF's host inside the machine: every method is one host call.
-pub struct GuestEnv;
+pub(crate) struct GuestEnv;
 
 impl Env for GuestEnv {
     /// The guest drops the report: nothing is built.

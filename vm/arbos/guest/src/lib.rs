@@ -6,7 +6,7 @@
 //! state transition asks of the world goes through [`host::GuestEnv`], the guest's
 //! implementation of [`fuse_arbos::env::Env`].
 //!
-//! Built only for `wasm32v1-none`, reproducibly (DESIGN.md rule 15): `fuse-l2 guest build`
+//! Built only for `wasm32v1-none`, reproducibly (docs/design.md#rule-15): `fuse-l2 guest build`
 //! (fuse-prover's `guest` module) runs cargo with the flags that make the bytes independent
 //! of where the checkout lives, and the result is committed at `test-vectors/guest/`. On any
 //! other target the crate is empty, so workspace builds and clippy pass over it.

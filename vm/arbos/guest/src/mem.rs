@@ -14,6 +14,8 @@
 /// # Safety
 /// The C contract: both ranges valid for `n` bytes and disjoint.
 #[unsafe(no_mangle)]
+// Exported by `no_mangle` (the compiler's own calls resolve to it), not by the module tree.
+#[allow(unreachable_pub)]
 pub unsafe extern "C" fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     // SAFETY: the caller's contract; unaligned reads and writes are what wasm loads and
     // stores do anyway.
@@ -48,6 +50,8 @@ pub unsafe extern "C" fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut
 /// # Safety
 /// The C contract: `dest` valid for `n` bytes.
 #[unsafe(no_mangle)]
+// Exported by `no_mangle` (the compiler's own calls resolve to it), not by the module tree.
+#[allow(unreachable_pub)]
 pub unsafe extern "C" fn memset(dest: *mut u8, c: i32, n: usize) -> *mut u8 {
     let byte = c as u8;
     let word = u64::from_ne_bytes([byte; 8]);

@@ -28,7 +28,7 @@ impl<'a, E: Env + ?Sized> TxSession<'a, E> {
                 "a session reports each receipt: its Env must set REPORT"
             );
         }
-        let Some(state) = State::load(env, &gs.state_root)? else {
+        let Some(state) = State::load(env, &gs.state_root.0)? else {
             return Ok(None);
         };
         let config = state.system.config;
@@ -43,7 +43,7 @@ impl<'a, E: Env + ?Sized> TxSession<'a, E> {
             block: Block {
                 env,
                 state,
-                outbox_root: gs.outbox_root,
+                outbox_root: gs.outbox_root.0,
                 outbox: None,
                 queue: None,
                 domain,

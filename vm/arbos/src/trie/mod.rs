@@ -12,7 +12,7 @@
 //! So an inner node exists exactly for every prefix shared by at least two keys, its depth is
 //! the number of inner nodes above it, and the root depends only on the key/value set. The
 //! STF reads nodes back only through [`Env::preimage`] of hashes it computed with
-//! [`Env::keccak`] (rule 8), so one `get` or `set` costs O(depth) host calls.
+//! [`Env::keccak`] (docs/design.md#rule-8), so one `get` or `set` costs O(depth) host calls.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -91,8 +91,9 @@ impl<const K: usize, const V: usize> Trie<K, V> {
     const BITS: usize = 8 * K;
 
     /// A trie with the given tags. Fails to compile if a leaf would not fit the node buffer
-    /// with room to spare (`NODE_WORDS` words, well inside rule 9's keccak bound); panics (at compile time when used in a `const`) if the tags are equal, since
-    /// the first byte is what tells a leaf from an inner node.
+    /// with room to spare (`NODE_WORDS` words, well inside the keccak bound of
+    /// docs/design.md#rule-9); panics (at compile time when used in a `const`) if the tags are
+    /// equal, since the first byte is what tells a leaf from an inner node.
     pub const fn new(leaf_tag: u8, inner_tag: u8) -> Self {
         const {
             assert!(

@@ -1,0 +1,4 @@
+//! fuse-checks' tests, one binary.
+
+mod arrows;
+mod docs;
