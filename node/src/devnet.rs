@@ -11,12 +11,12 @@ use anyhow::Context as _;
 use jsonrpsee::server::ServerHandle;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::l1::eth_rpc;
-use crate::l1::rollup::RollupL1;
-use crate::l1::{DevClock, EmbeddedClock, EmbeddedL1, L1};
 use crate::node::{Node, NodeConfig};
 use crate::service::ServiceConfig;
 use crate::validator::Narration;
+use fuse_l1::eth_rpc;
+use fuse_l1::rollup::RollupL1;
+use fuse_l1::{DevClock, EmbeddedClock, EmbeddedL1, L1};
 
 /// The L2 chain id of the devnet.
 pub const DEVNET_CHAIN_ID: u64 = 412_346;

@@ -8,13 +8,13 @@ use std::path::PathBuf;
 use jsonrpsee::server::ServerHandle;
 use tokio::task::JoinHandle;
 
-use crate::l1::L1;
-use crate::l1::rollup::RollupL1;
 use crate::rpc::{ChainInfo, RpcContext, serve};
 use crate::sequencer::{BatchCaps, Sequencer};
 use crate::service::{Service, ServiceConfig};
 use crate::store::Store;
 use crate::validator::{Validator, ValidatorConfig};
+use fuse_l1::L1;
+use fuse_l1::rollup::RollupL1;
 
 /// Where a node keeps its state and serves its API, and how its loops pace themselves.
 #[derive(Clone, Debug)]

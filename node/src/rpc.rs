@@ -37,13 +37,13 @@ pub const MAX_REQUEST_BYTES: u32 = 64 * 1024;
 pub const MAX_CONNECTIONS: usize = 4_096;
 pub const MAX_CONNECTIONS_PER_CLIENT: usize = 64;
 
-/// The limits of the API's HTTP front (crate::serve; docs/spec/rpc.md, "Limits").
-pub fn limits() -> crate::serve::Limits {
-    crate::serve::Limits {
+/// The limits of the API's HTTP front (fuse_serve; docs/spec/rpc.md, "Limits").
+pub fn limits() -> fuse_serve::Limits {
+    fuse_serve::Limits {
         max_connections: MAX_CONNECTIONS,
         per_client: MAX_CONNECTIONS_PER_CLIENT,
         max_body: MAX_REQUEST_BYTES as usize,
-        ..crate::serve::Limits::default()
+        ..fuse_serve::Limits::default()
     }
 }
 
@@ -313,5 +313,5 @@ pub async fn serve(
     let config = ServerConfig::builder()
         .max_request_body_size(MAX_REQUEST_BYTES)
         .build();
-    crate::serve::start(addr, module(ctx), config, limits()).await
+    fuse_serve::start(addr, module(ctx), config, limits()).await
 }

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use crate::l1::L1;
-use crate::l1::rollup::RollupL1;
 use crate::sequencer::{Sequencer, StoreFail};
+use fuse_l1::L1;
+use fuse_l1::rollup::RollupL1;
 
 /// Roughly what one transfer adds to a batch on L1 (docs/benchmarks.md, `bench stf`).
 const BYTES_PER_TX: usize = 90;

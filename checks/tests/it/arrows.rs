@@ -31,6 +31,19 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "fuse-arbos",
         ],
     ),
+    // The HTTP front of every JSON-RPC server: knows nothing of the rollup.
+    ("fuse-serve", &[]),
+    // The L1 and the rollup's contracts over it; never the sequencer or the validator.
+    (
+        "fuse-l1",
+        &[
+            "fuse-primitives",
+            "fuse-arbos",
+            "fuse-prover",
+            "fuse-contracts",
+            "fuse-serve",
+        ],
+    ),
     (
         "fuse-node",
         &[
@@ -41,16 +54,25 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "fuse-arbos",
             "fuse-prover",
             "fuse-contracts",
+            "fuse-serve",
+            "fuse-l1",
         ],
     ),
 ];
 
 /// Crates that may not reach another even through a third, whatever the table says.
-const NEVER: &[(&str, &str, &str)] = &[(
-    "fuse-verifier",
-    "fuse-vm",
-    "the verifier must owe the machine nothing",
-)];
+const NEVER: &[(&str, &str, &str)] = &[
+    (
+        "fuse-verifier",
+        "fuse-vm",
+        "the verifier must owe the machine nothing",
+    ),
+    (
+        "fuse-l1",
+        "fuse-node",
+        "the L1 layer sits below every role that uses it",
+    ),
+];
 
 /// Workspace crate name → its normal and build dependencies on workspace crates.
 fn graph() -> BTreeMap<String, BTreeSet<String>> {

@@ -26,9 +26,9 @@ use jsonrpsee::rpc_params;
 use serde_json::{Value, json};
 
 use crate::devnet::{Devnet, DevnetConfig};
-use crate::l1::EmbeddedClock;
 use crate::service::{ServiceConfig, lock};
 use crate::wallet::sign;
+use fuse_l1::EmbeddedClock;
 
 /// Arguments of `fuse-l2 bench sequencer`.
 #[derive(Debug, clap::Args)]

@@ -15,8 +15,8 @@ use alloy_primitives::{U256, hex, keccak256};
 use fuse_contracts::evm::Evm;
 
 use crate::devnet::{Devnet, DevnetConfig};
-use crate::l1::EmbeddedClock;
 use crate::service::{ServiceConfig, lock};
+use fuse_l1::EmbeddedClock;
 
 /// Arguments of `fuse-l2 devnet`.
 #[derive(Debug, clap::Args)]

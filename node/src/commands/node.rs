@@ -14,10 +14,10 @@ use anyhow::Context as _;
 use fuse_contracts::deploy::{Deployment, RollupConfig};
 use serde::{Deserialize, Serialize};
 
-use crate::l1::rollup::RollupL1;
-use crate::l1::{L1, RpcL1};
 use crate::node::{Node, NodeConfig};
 use crate::service::ServiceConfig;
+use fuse_l1::rollup::RollupL1;
+use fuse_l1::{L1, RpcL1};
 
 /// Arguments of `fuse-l2 node`.
 #[derive(Debug, clap::Args)]

@@ -7,11 +7,11 @@ use std::process::ExitCode;
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::Context as _;
 
-use crate::l1::{L1, RpcL1};
 use crate::replay::replay::{Report, replay, short};
 use crate::replay::scenarios::SCENARIOS;
 use crate::replay::vector::{DisputeVector, Side};
 use crate::replay::{record_scenario, replay_embedded};
+use fuse_l1::{L1, RpcL1};
 
 /// Arguments of `fuse-l2 replay`.
 #[derive(Debug, clap::Args)]

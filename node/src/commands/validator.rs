@@ -14,10 +14,10 @@ use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::HttpClientBuilder;
 use jsonrpsee::rpc_params;
 
-use crate::l1::rollup::RollupL1;
 use crate::rpc::ChainInfo;
 use crate::validator::health::Health;
 use crate::validator::{LieSpec, Narration, Validator, ValidatorConfig};
+use fuse_l1::rollup::RollupL1;
 
 /// Where a validator lies (none of them: it is honest).
 #[derive(Clone, Debug, Default, clap::Args)]

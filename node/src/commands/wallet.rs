@@ -21,10 +21,10 @@ use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use serde_json::{Value, json};
 
-use crate::l1::RpcL1;
-use crate::l1::rollup::RollupL1;
 use crate::rpc::ChainInfo;
 use crate::wallet::sign;
+use fuse_l1::RpcL1;
+use fuse_l1::rollup::RollupL1;
 
 /// What to do.
 #[derive(Debug, clap::Subcommand)]
@@ -251,7 +251,7 @@ pub fn run(w: Wallet) -> anyhow::Result<ExitCode> {
             Wallet::Claim(a) => {
                 let (_, rollup) = l1_rollup(&a.rpc, &a.l1).await?;
                 let c = client(&a.rpc)?;
-                let claim: crate::l1::rollup::WithdrawalClaim = c
+                let claim: fuse_l1::rollup::WithdrawalClaim = c
                     .request("fuse_getWithdrawalProof", rpc_params![a.id])
                     .await
                     .map_err(readable(&a.rpc.rpc))?;

@@ -14,8 +14,8 @@ use fuse_contracts::osp::{
 };
 use fuse_contracts::rollup::{ChallengeManager, ChallengeResultRecorder};
 
-use crate::l1::rollup::RollupL1;
-use crate::l1::{L1, L1Receipt, L1Tx};
+use fuse_l1::rollup::RollupL1;
+use fuse_l1::{L1, L1Receipt, L1Tx};
 
 /// The deployed set.
 #[derive(Clone, Copy, Debug)]

@@ -13,7 +13,7 @@ pub mod vector;
 
 use std::path::{Path, PathBuf};
 
-use crate::l1::{EmbeddedClock, EmbeddedL1};
+use fuse_l1::{EmbeddedClock, EmbeddedL1};
 pub use replay::Report;
 pub use vector::DisputeVector;
 

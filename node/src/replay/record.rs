@@ -16,7 +16,7 @@ use super::vector::{
     DisputeVector, FORMAT, LieRecord, ModuleRef, MoveRecord, OutcomeRecord, Params, ProofRecord,
     Side, State,
 };
-use crate::l1::{DevClock, EmbeddedClock, EmbeddedL1, L1};
+use fuse_l1::{DevClock, EmbeddedClock, EmbeddedL1, L1};
 
 /// The L1 time recording starts at.
 pub const T0: u64 = 1_800_000_000;

@@ -13,7 +13,7 @@ use fuse_verifier::verify;
 use super::chain::ChallengeSet;
 use super::record::{instruction_at, module_of, truth_of};
 use super::vector::{DisputeVector, MoveRecord, Side};
-use crate::l1::{DevClock, L1};
+use fuse_l1::{DevClock, L1};
 
 /// One check and what it found.
 #[derive(Clone, Debug, PartialEq, Eq)]

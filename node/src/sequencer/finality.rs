@@ -10,8 +10,8 @@ use fuse_arbos::stf::GlobalState;
 use fuse_arbos::tx::{KIND_WITHDRAW, SignedTx};
 
 use super::{Sequencer, SequencerError, gs_from};
-use crate::l1::rollup::WithdrawalClaim;
 use crate::store::TxStatus;
+use fuse_l1::rollup::WithdrawalClaim;
 
 const META_FINALIZED: &str = "finalized";
 const META_FINALIZED_BATCH: &str = "finalized_batch";

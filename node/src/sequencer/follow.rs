@@ -15,8 +15,8 @@ use fuse_arbos::tx::{KIND_WITHDRAW, SignedTx};
 use super::{META_INCLUDED, Sequencer, SequencerError, gs_bytes};
 
 const META_SCANNED: &str = "l1_scanned";
-use crate::l1::rollup::InboxMessage;
 use crate::store::{StoredMessage, TxRecord, TxStatus, WithdrawalRecord};
+use fuse_l1::rollup::InboxMessage;
 
 impl Sequencer {
     /// Executes the L1 messages not yet executed (earlier indices are skipped, so feeding

@@ -12,8 +12,8 @@ use fuse_arbos::tx::KIND_TRANSFER;
 use super::Rejection;
 use super::tests::Fixture;
 use crate::env::NodeEnv;
-use crate::l1::{DevClock, L1};
 use crate::store::TxStatus;
+use fuse_l1::{DevClock, L1};
 
 /// The fixture's force delay (tests.rs deploys with 600 s).
 const FORCE_DELAY: u64 = 600;

@@ -9,10 +9,10 @@ use fuse_arbos::tx::{Domain, KIND_TRANSFER, KIND_WITHDRAW, SignedTx};
 use fuse_contracts::deploy::RollupConfig;
 
 use super::{BatchCaps, ClaimError, Rejection, Sequencer};
-use crate::l1::rollup::RollupL1;
-use crate::l1::{EmbeddedClock, EmbeddedL1, L1};
 use crate::store::{Store, TxStatus};
 use crate::wallet::sign;
+use fuse_l1::rollup::RollupL1;
+use fuse_l1::{EmbeddedClock, EmbeddedL1, L1};
 
 const CHAIN_ID: u64 = 412_346;
 

@@ -14,9 +14,9 @@ use fuse_contracts::deploy::RollupConfig;
 
 use super::Validator;
 use crate::env::NodeEnv;
-use crate::l1::rollup::RollupL1;
-use crate::l1::{DevClock, L1};
 use crate::wallet::sign;
+use fuse_l1::rollup::RollupL1;
+use fuse_l1::{DevClock, L1};
 
 /// The chain id of arena rollups.
 pub const ARENA_CHAIN_ID: u64 = 412_346;
@@ -141,7 +141,7 @@ where
                 .iter()
                 .filter_map(|(&id, c)| {
                     let (w, l, r) = c.ended?;
-                    Some((id, w, l, crate::l1::rollup::end_reason(r)))
+                    Some((id, w, l, fuse_l1::rollup::end_reason(r)))
                 })
                 .collect();
             return Ok(Resolution {

@@ -8,8 +8,8 @@ use fuse_vm::hash::stuck_state_hash;
 
 use super::store::DisputeStore;
 use super::{Narration, Validator};
-use crate::l1::L1;
-use crate::l1::rollup::{CONFIRMED, MAX_PENDING_DEPTH, PENDING, StakerInfo};
+use fuse_l1::L1;
+use fuse_l1::rollup::{CONFIRMED, MAX_PENDING_DEPTH, PENDING, StakerInfo};
 
 impl<L: L1 + Clone + 'static> Validator<L> {
     pub(super) async fn assert_and_confirm(&mut self) -> anyhow::Result<()> {

@@ -23,8 +23,8 @@ use super::arena::{ARENA_CHAIN_ID, IDLE_STEP, post_traffic};
 use super::replica::Replica;
 use super::view::RollupView;
 use super::{LieSpec, Validator, ValidatorConfig, ValidatorStats};
-use crate::l1::rollup::{MAX_PENDING_DEPTH, PENDING, RollupL1};
-use crate::l1::{DevClock, EmbeddedClock, EmbeddedL1, L1, L1Error};
+use fuse_l1::rollup::{MAX_PENDING_DEPTH, PENDING, RollupL1};
+use fuse_l1::{DevClock, EmbeddedClock, EmbeddedL1, L1, L1Error};
 
 /// The challenge period of attack runs (the clock is half of it).
 pub const PERIOD: u64 = 3_600;
@@ -128,13 +128,13 @@ trait Spent {
     fn gas(&self) -> u64;
 }
 
-impl Spent for crate::l1::L1Receipt {
+impl Spent for fuse_l1::L1Receipt {
     fn gas(&self) -> u64 {
         self.gas_used
     }
 }
 
-impl<T> Spent for (T, crate::l1::L1Receipt) {
+impl<T> Spent for (T, fuse_l1::L1Receipt) {
     fn gas(&self) -> u64 {
         self.1.gas_used
     }

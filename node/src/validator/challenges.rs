@@ -15,8 +15,8 @@ use fuse_prover::dispute::{Decision, Game, Move, decide};
 use super::store::{DisputeRecord, MoveRecord, MoveState, Outcome, Role};
 use super::view::ChallengeInfo;
 use super::{Narration, Validator};
-use crate::l1::rollup::{PENDING, end_reason};
-use crate::l1::{L1, L1Error};
+use fuse_l1::rollup::{PENDING, end_reason};
+use fuse_l1::{L1, L1Error};
 
 impl<L: L1 + Clone + 'static> Validator<L> {
     /// Opens a challenge against each staker of each pending assertion whose parent it agrees

@@ -35,8 +35,8 @@ use fuse_vm::GlobalState;
 use fuse_vm::hash::stuck_state_hash;
 use tokio::sync::mpsc;
 
-use crate::l1::rollup::RollupL1;
-use crate::l1::{L1, L1Receipt};
+use fuse_l1::rollup::RollupL1;
+use fuse_l1::{L1, L1Receipt};
 use health::{Findings, Health};
 use replica::Replica;
 use store::DisputeStore;

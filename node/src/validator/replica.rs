@@ -17,8 +17,8 @@ use fuse_twin::BLOCK_FUEL;
 use fuse_twin::TwinExit;
 use fuse_vm::{GlobalState, Status};
 
-use crate::l1::L1;
-use crate::l1::rollup::{InboxMessage, RollupL1};
+use fuse_l1::L1;
+use fuse_l1::rollup::{InboxMessage, RollupL1};
 
 /// How a block was computed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

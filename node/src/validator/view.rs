@@ -10,8 +10,8 @@ use alloy_primitives::{Address, B256};
 use fuse_prover::dispute::Segment;
 use fuse_vm::GlobalState;
 
-use crate::l1::L1;
-use crate::l1::rollup::{CONFIRMED, PENDING, REJECTED, RollupEvent, RollupL1};
+use fuse_l1::L1;
+use fuse_l1::rollup::{CONFIRMED, PENDING, REJECTED, RollupEvent, RollupL1};
 
 /// One assertion as created.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -170,7 +170,7 @@ fn soft_balance(rpc: &str, who: &str) -> Option<u128> {
 /// a transfer forced through the Inbox.
 async fn wallet_l1_flow(s: &L1Setup) {
     use alloy::signers::local::PrivateKeySigner;
-    use fuse_node::l1::{DevClock, L1, RpcL1};
+    use fuse_l1::{DevClock, L1, RpcL1};
 
     let signer = |k: &str| {
         k.trim_start_matches("0x")

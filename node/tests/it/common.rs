@@ -95,13 +95,13 @@ pub(crate) fn rollup_config(
 
 /// A funded account's handle on the same rollup.
 pub(crate) async fn account(
-    l1: &fuse_node::l1::EmbeddedL1,
-    rollup: &fuse_node::l1::rollup::RollupL1<fuse_node::l1::EmbeddedL1>,
+    l1: &fuse_l1::EmbeddedL1,
+    rollup: &fuse_l1::rollup::RollupL1<fuse_l1::EmbeddedL1>,
     seed: u8,
-) -> fuse_node::l1::rollup::RollupL1<fuse_node::l1::EmbeddedL1> {
+) -> fuse_l1::rollup::RollupL1<fuse_l1::EmbeddedL1> {
     let who = alloy_primitives::Address::repeat_byte(seed);
     l1.fund(who, alloy_primitives::U256::from(10u128.pow(20)))
         .await
         .unwrap();
-    fuse_node::l1::rollup::RollupL1::at(l1.as_account(who), rollup.contracts)
+    fuse_l1::rollup::RollupL1::at(l1.as_account(who), rollup.contracts)
 }

@@ -7,7 +7,7 @@
 use alloy::node_bindings::Anvil;
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::B256;
-use fuse_node::l1::RpcL1;
+use fuse_l1::RpcL1;
 use fuse_node::replay::replay::replay;
 use fuse_node::replay::scenarios::SCENARIOS;
 use fuse_node::replay::vector::{DisputeVector, Side};

@@ -12,8 +12,8 @@ use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::Filter;
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, Bytes, TxKind, U256};
-use fuse_node::l1::rollup::RollupL1;
-use fuse_node::l1::{EmbeddedClock, EmbeddedL1, L1};
+use fuse_l1::rollup::RollupL1;
+use fuse_l1::{EmbeddedClock, EmbeddedL1, L1};
 
 const CHAIN: u64 = 31_337;
 
@@ -42,10 +42,9 @@ async fn bad_transactions_and_queries_are_refused_and_the_server_keeps_serving()
     let key = PrivateKeySigner::random();
     let me = key.address();
     chain.fund(me, U256::from(10u128.pow(21))).await.unwrap();
-    let (addr, _server) =
-        fuse_node::l1::eth_rpc::serve(chain.clone(), "127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+    let (addr, _server) = fuse_l1::eth_rpc::serve(chain.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let p = ProviderBuilder::new()
         .disable_recommended_fillers()
         .connect_http(format!("http://{addr}").parse().unwrap());

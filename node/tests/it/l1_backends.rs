@@ -10,8 +10,8 @@ use alloy::node_bindings::Anvil;
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, U256};
 use fuse_arbos::message::{KIND_BATCH, KIND_CONFIG, KIND_DEPOSIT, KIND_FORCED_TX, KIND_TICK};
-use fuse_node::l1::rollup::RollupL1;
-use fuse_node::l1::{DevClock, EmbeddedClock, EmbeddedL1, L1, RpcL1};
+use fuse_l1::rollup::RollupL1;
+use fuse_l1::{DevClock, EmbeddedClock, EmbeddedL1, L1, RpcL1};
 
 /// The same script on any back end; `label` names it in failures.
 async fn exercise<L: L1 + DevClock + Clone>(l1: L, label: &str) {
@@ -112,7 +112,7 @@ async fn the_rollup_runs_on_the_embedded_l1_over_json_rpc() {
         .fund(key.address(), U256::from(10u128.pow(24)))
         .await
         .unwrap();
-    let (addr, _server) = fuse_node::l1::eth_rpc::serve(chain, "127.0.0.1:0".parse().unwrap())
+    let (addr, _server) = fuse_l1::eth_rpc::serve(chain, "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
     let l1 = RpcL1::connect(&format!("http://{addr}"), key).unwrap();

@@ -5,8 +5,8 @@
 
 use crate::common::account;
 use fuse_contracts::deploy::DEFAULT_DEGREE;
-use fuse_node::l1::rollup::RollupL1;
-use fuse_node::l1::{DevClock, EmbeddedClock, EmbeddedL1, L1};
+use fuse_l1::rollup::RollupL1;
+use fuse_l1::{DevClock, EmbeddedClock, EmbeddedL1, L1};
 use fuse_node::validator::arena::arena_config;
 use fuse_node::validator::replica::Replica;
 use fuse_node::validator::store::DisputeStore;
@@ -51,7 +51,7 @@ const TRAPS_ON_FORCED: &str = r#"
 /// on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_block_that_cannot_finish_is_claimed_stuck_and_halts_the_chain_loudly() {
-    use fuse_node::l1::rollup::{CONFIRMED, REJECTED};
+    use fuse_l1::rollup::{CONFIRMED, REJECTED};
     use fuse_node::validator::Narration;
     let executor = guest(TRAPS_ON_FORCED);
     // The same guest with the trap fixed: every message an empty block.
@@ -194,7 +194,7 @@ async fn liar_moves(
     liar: &mut Liar<fuse_prover::dispute::Truth>,
     module_root: alloy_primitives::B256,
 ) {
-    use fuse_node::l1::rollup::RollupEvent;
+    use fuse_l1::rollup::RollupEvent;
     use fuse_prover::dispute::{Decision, Game, decide};
     let head = attacker.l1.head().await.unwrap().number;
     let degree = attacker.degree().await.unwrap();

@@ -20,7 +20,7 @@ use fuse_vm::hash::{global_state_hash, initial_machine_hash};
 use fuse_vm::{GlobalState, MAX_STEPS};
 
 use super::{BLOCKS, CLOCK, LIE_AT_BLOCK, LIE_AT_STEP, MODULE_ROOT};
-use crate::l1::rollup::{MAX_PENDING_DEPTH, sol_global_state};
+use fuse_l1::rollup::{MAX_PENDING_DEPTH, sol_global_state};
 
 const PERIOD: u64 = 3_600;
 const T0: u64 = 1_700_000_000;

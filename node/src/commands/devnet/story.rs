@@ -29,10 +29,10 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use super::dev_key;
 use crate::commands::validator::describe;
 use crate::devnet::Devnet;
-use crate::l1::L1;
-use crate::l1::rollup::{RollupL1, WithdrawalClaim};
 use crate::validator::{LieSpec, Narration, Validator, ValidatorConfig};
 use crate::wallet::sign;
+use fuse_l1::L1;
+use fuse_l1::rollup::{RollupL1, WithdrawalClaim};
 
 /// What a validator did, with its name.
 type Named = (String, Narration);

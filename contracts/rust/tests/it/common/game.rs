@@ -49,53 +49,10 @@ impl Party {
     }
 }
 
-/// The calldata of `m` on challenge `id` whose current segment is `old`.
+/// The calldata of `m` on challenge `id` whose current segment is `old`: the validator's own
+/// encoder, so these tests send exactly what a validator sends.
 pub(crate) fn encode(id: U256, old: &Segment, m: &Move) -> Vec<u8> {
-    let old = sol_segment(old);
-    match m {
-        Move::Bisect { index, next } => ChallengeManager::bisectCall {
-            id,
-            old,
-            index: U256::from(*index),
-            next: next.clone(),
-        }
-        .abi_encode(),
-        Move::EnterLevelTwo { index, next } => ChallengeManager::enterLevelTwoCall {
-            id,
-            old,
-            index: U256::from(*index),
-            next: next.clone(),
-        }
-        .abi_encode(),
-        Move::EnterLevelTwoFinishing {
-            index,
-            next,
-            finished,
-        } => ChallengeManager::enterLevelTwoFinishingCall {
-            id,
-            old,
-            index: U256::from(*index),
-            next: next.clone(),
-            finishedState: *finished,
-        }
-        .abi_encode(),
-        Move::Prove { index, proof, .. } => ChallengeManager::proveOneStepCall {
-            id,
-            old,
-            index: U256::from(*index),
-            proof: proof.clone().into(),
-        }
-        .abi_encode(),
-    }
-}
-
-pub(crate) fn sol_segment(s: &Segment) -> ChallengeManager::Segment {
-    ChallengeManager::Segment {
-        level: s.level,
-        start: U256::from(s.start),
-        length: U256::from(s.length),
-        hashes: s.hashes.clone(),
-    }
+    fuse_l1::rollup::move_calldata(id, old, m)
 }
 
 pub(crate) fn send(

@@ -1,4 +1,4 @@
-//! The L1 as the node sees it: one trait ([`L1`]) with two back ends — [`EmbeddedL1`] (revm in
+//! fuse-l1 — the L1 as fuse-l2 sees it: one trait ([`L1`]) with two back ends — [`EmbeddedL1`] (revm in
 //! process, with blocks, logs and a clock tests advance; the zero-setup default) and [`RpcL1`]
 //! (any Ethereum JSON-RPC endpoint through alloy, signing with a local key; anvil in tests).
 //! Everything above it ([`rollup::RollupL1`]: deployment, deposits, batches, the inbox's
@@ -7,6 +7,16 @@
 //!
 //! The trait is deliberately low-level — send a transaction, call, read logs, read the head —
 //! so a back end is small and the contract logic is not duplicated per back end.
+//!
+//! - [`eth_rpc`]: the embedded chain served over Ethereum JSON-RPC (the devnet's L1), behind
+//!   `fuse-serve`'s front.
+//! - [`rollup`]: the rollup's contracts over the trait; [`rollup::move_calldata`] is the one
+//!   encoder of every ChallengeManager move.
+//!
+//! It may depend on the primitives, the STF's message formats, the dispute types of
+//! `fuse-prover`, the contract bindings and `fuse-serve` — never on the sequencer, the
+//! validator or the node above it (`fuse-checks` holds the arrows).
+#![forbid(unsafe_code)]
 
 mod embedded;
 pub mod eth_rpc;
@@ -23,26 +33,37 @@ pub use rpc::RpcL1;
 /// The latest L1 block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct L1Head {
+    /// Its height: blocks since genesis (block 0).
     pub number: u64,
+    /// Its `block.timestamp`, Unix seconds: the time the Rollup's deadlines and the
+    /// ChallengeManager's clocks are measured against.
     pub timestamp: u64,
 }
 
 /// One event, where it was emitted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct L1Log {
+    /// The event itself: the emitting contract's address, its topics and its data.
     pub log: alloy_primitives::Log,
+    /// The L1 block it was emitted in.
     pub block_number: u64,
+    /// The hash of the transaction that emitted it.
     pub tx_hash: B256,
 }
 
 /// A mined transaction that succeeded.
 #[derive(Clone, Debug)]
 pub struct L1Receipt {
+    /// The transaction's hash (on the embedded L1, `keccak256(sender ‖ nonce)` for an
+    /// unsigned send).
     pub tx_hash: B256,
+    /// The L1 block it was mined in.
     pub block_number: u64,
+    /// Gas the transaction spent.
     pub gas_used: u64,
     /// The created contract, for a deployment.
     pub contract_address: Option<Address>,
+    /// The events it emitted, in emission order.
     pub logs: Vec<L1Log>,
 }
 
@@ -51,7 +72,11 @@ pub struct L1Receipt {
 pub enum L1Error {
     /// The transaction (or call) reverted; `data` is the revert data (a custom error).
     #[error("reverted: {}", rollup::revert_reason(data))]
-    Reverted { data: Bytes },
+    Reverted {
+        /// The ABI-encoded custom error (or `Error(string)`); [`rollup::revert_reason`]
+        /// names it.
+        data: Bytes,
+    },
     /// The chain refused the transaction before running it (nonce, funds, gas...).
     #[error("transaction rejected: {0}")]
     Rejected(String),
@@ -82,8 +107,12 @@ impl L1Error {
 /// `value`.
 #[derive(Clone, Debug)]
 pub struct L1Tx {
+    /// The account called, or `None` to create a contract.
     pub to: Option<Address>,
+    /// The calldata, or for a creation the contract's init code (constructor arguments
+    /// appended).
     pub data: Bytes,
+    /// Wei sent with the transaction.
     pub value: U256,
 }
 

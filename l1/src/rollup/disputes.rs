@@ -3,17 +3,21 @@
 //! decoded into [`RollupEvent`]s — the only way a validator learns what others did.
 
 use alloy_primitives::{Address, B256, U256};
-use alloy_sol_types::SolEvent;
+use alloy_sol_types::{SolCall, SolEvent};
 use fuse_contracts::rollup::{ChallengeManager, Rollup};
+use fuse_primitives::GlobalState;
 use fuse_prover::dispute::{Move, Segment};
-use fuse_vm::GlobalState;
 
 use super::RollupL1;
-use crate::l1::{L1, L1Error, L1Log, L1Receipt};
+use crate::{L1, L1Error, L1Log, L1Receipt, L1Tx};
 
-/// An assertion's status as the Rollup stores it.
+// An assertion's status as the Rollup stores it (`AssertionStatus`, RollupTypes.sol; 0 is
+// `None`, an id never created).
+/// `AssertionStatus.Pending`: created, neither confirmed nor rejected yet.
 pub const PENDING: u8 = 1;
+/// `AssertionStatus.Confirmed`: its claimed state is final and its outbox root payable.
 pub const CONFIRMED: u8 = 2;
+/// `AssertionStatus.Rejected`: out of the tree for good; nothing under it is ever confirmed.
 pub const REJECTED: u8 = 3;
 
 pub use fuse_contracts::deploy::MAX_PENDING_DEPTH;
@@ -21,11 +25,16 @@ pub use fuse_contracts::deploy::MAX_PENDING_DEPTH;
 /// What the Rollup stores of a staker.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StakerInfo {
+    /// The assertion its bond supports (once removed, the one it was on when it lost).
     pub current: u64,
+    /// Challenges it is a party to that have not ended.
     pub open_challenges: u64,
     /// Open challenges whose opponent its bond holds a refund for.
     pub reserved: u64,
+    /// Whether it has a live bond on `current`.
     pub staked: bool,
+    /// Whether it lost its bond in a challenge while others were still open: it cannot
+    /// stake again until those end.
     pub removed: bool,
 }
 
@@ -34,8 +43,11 @@ pub struct StakerInfo {
 pub struct ChallengeState {
     /// The party to move (zero once ended).
     pub mover: Address,
-    /// Each party's budget left now, in seconds.
+    /// Seconds left on the challenger's clock now (the time since the last move already
+    /// deducted on its turn; zero once ended).
     pub challenger_left: u64,
+    /// Seconds left on the defender's clock now (the time since the last move already
+    /// deducted on its turn; zero once ended).
     pub defender_left: u64,
     /// The stored hash of the current segment.
     pub segment_hash: B256,
@@ -44,55 +56,100 @@ pub struct ChallengeState {
 /// One event of the Rollup or the ChallengeManager that a validator acts on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RollupEvent {
+    /// `Rollup.AssertionCreated`: a new assertion claims a state after its parent's range.
     AssertionCreated {
+        /// The new assertion's id (genesis is 0).
         id: u64,
+        /// The assertion it extends.
         parent: u64,
+        /// The account that created it, staked on it by the same call (zero for genesis).
         creator: Address,
+        /// The claimed global state (all zero but the inbox position for a `STUCK` claim).
         state: GlobalState,
+        /// The claim as the Rollup stores it: `gsHash(state)`, or `STUCK` for a claim that
+        /// a block of the range cannot finish.
         state_hash: B256,
+        /// The inbox position its own children's range ends at: the message count at its
+        /// creation, at least one past `state.inbox_position`.
         next_inbox: u64,
+        /// The module root its range runs under (its family's).
         module_root: B256,
     },
+    /// `Rollup.AssertionConfirmed`: an assertion became the latest confirmed one.
     AssertionConfirmed {
+        /// The confirmed assertion; its outbox root is now payable.
         id: u64,
     },
+    /// `Rollup.AssertionRejected`: an assertion left the tree for good.
     AssertionRejected {
+        /// The rejected assertion.
         id: u64,
     },
     /// A new stake (`Staked`) or a stake moved down (`StakerMoved`): `staker` is on `to`.
     StakeOn {
+        /// The account whose bond it is.
         staker: Address,
+        /// The assertion the stake now supports.
         to: u64,
     },
+    /// `Rollup.StakerRemoved`: a staker lost a challenge and with it its bond.
     StakerRemoved {
+        /// The account that lost its stake.
         staker: Address,
+        /// The assertion its stake was on when it lost.
         assertion: u64,
+        /// The winner of the challenge that removed it.
         winner: Address,
     },
+    /// `Rollup.ChallengeOpened`: `challenger` disputes the line `defender` is staked on.
     ChallengeOpened {
+        /// The ChallengeManager's id of the new challenge (from 1).
         id: u64,
+        /// The staker who opened it; it moves first.
         challenger: Address,
+        /// The staker whose line is disputed; its side claims the opening segment.
         defender: Address,
+        /// The rival on the defender's line, whose block range the game is over.
         x: u64,
+        /// The rival on the challenger's line, `x`'s sibling.
         y: u64,
     },
+    /// `ChallengeManager.SegmentPosted`: a challenge's new current segment, the one the
+    /// next move resubmits.
     SegmentPosted {
+        /// The challenge.
         id: u64,
+        /// The party claiming it: the defender for the opening segment, otherwise the party
+        /// that just moved.
         claimant: Address,
+        /// The claimed hashes at the split points of its interval (level 1: global-state
+        /// hashes after blocks; level 2: machine hashes after steps of one block).
         segment: Segment,
     },
+    /// `ChallengeManager.OneStepProven`: a one-step proof refuted the claimed step, ending
+    /// the challenge.
     OneStepProven {
+        /// The challenge it settled.
         id: u64,
+        /// The party that proved it, and so won.
         prover: Address,
+        /// The machine hash the disputed step starts from.
         pre: B256,
+        /// The machine hash the opponent claimed after the step.
         claimed: B256,
+        /// The machine hash the OneStepProver computed after the step.
         proven: B256,
     },
-    /// `reason`: 0 one-step proof, 1 timeout, 2 forfeit.
+    /// `ChallengeManager.ChallengeEnded`: a challenge is over; nothing can move in it again.
     ChallengeEnded {
+        /// The challenge that ended.
         id: u64,
+        /// The party that won.
         winner: Address,
+        /// The party that lost; the Rollup removes its stake unless a loss elsewhere already
+        /// did (always so for a forfeit).
         loser: Address,
+        /// How it ended: 0 one-step proof, 1 timeout, 2 forfeit ([`end_reason`] names it).
         reason: u8,
     },
 }
@@ -216,6 +273,48 @@ pub fn sol_segment(s: &Segment) -> ChallengeManager::Segment {
         start: U256::from(s.start),
         length: U256::from(s.length),
         hashes: s.hashes.clone(),
+    }
+}
+
+/// The ChallengeManager calldata of move `m` on challenge `id` whose current segment is
+/// `old`: the one encoder of every move, which the validator, the contract tests and the cost
+/// benchmark all send.
+pub fn move_calldata(id: U256, old: &Segment, m: &Move) -> Vec<u8> {
+    let old = sol_segment(old);
+    match m {
+        Move::Bisect { index, next } => ChallengeManager::bisectCall {
+            id,
+            old,
+            index: U256::from(*index),
+            next: next.clone(),
+        }
+        .abi_encode(),
+        Move::EnterLevelTwo { index, next } => ChallengeManager::enterLevelTwoCall {
+            id,
+            old,
+            index: U256::from(*index),
+            next: next.clone(),
+        }
+        .abi_encode(),
+        Move::EnterLevelTwoFinishing {
+            index,
+            next,
+            finished,
+        } => ChallengeManager::enterLevelTwoFinishingCall {
+            id,
+            old,
+            index: U256::from(*index),
+            next: next.clone(),
+            finishedState: *finished,
+        }
+        .abi_encode(),
+        Move::Prove { index, proof, .. } => ChallengeManager::proveOneStepCall {
+            id,
+            old,
+            index: U256::from(*index),
+            proof: proof.clone().into(),
+        }
+        .abi_encode(),
     }
 }
 
@@ -345,56 +444,13 @@ impl<L: L1> RollupL1<L> {
 
     /// Sends move `m` on challenge `id` whose current segment is `old`.
     pub async fn send_move(&self, id: u64, old: &Segment, m: &Move) -> Result<L1Receipt, L1Error> {
-        let (cm, id, old) = (self.contracts.challenges, U256::from(id), sol_segment(old));
-        match m {
-            Move::Bisect { index, next } => {
-                let index = U256::from(*index);
-                let next = next.clone();
-                let call = ChallengeManager::bisectCall {
-                    id,
-                    old,
-                    index,
-                    next,
-                };
-                self.send(cm, call, U256::ZERO).await
-            }
-            Move::EnterLevelTwo { index, next } => {
-                let index = U256::from(*index);
-                let next = next.clone();
-                let call = ChallengeManager::enterLevelTwoCall {
-                    id,
-                    old,
-                    index,
-                    next,
-                };
-                self.send(cm, call, U256::ZERO).await
-            }
-            Move::EnterLevelTwoFinishing {
-                index,
-                next,
-                finished,
-            } => {
-                let call = ChallengeManager::enterLevelTwoFinishingCall {
-                    id,
-                    old,
-                    index: U256::from(*index),
-                    next: next.clone(),
-                    finishedState: *finished,
-                };
-                self.send(cm, call, U256::ZERO).await
-            }
-            Move::Prove { index, proof, .. } => {
-                let index = U256::from(*index);
-                let proof = proof.clone().into();
-                let call = ChallengeManager::proveOneStepCall {
-                    id,
-                    old,
-                    index,
-                    proof,
-                };
-                self.send(cm, call, U256::ZERO).await
-            }
-        }
+        self.l1
+            .send(L1Tx {
+                to: Some(self.contracts.challenges),
+                data: move_calldata(U256::from(id), old, m).into(),
+                value: U256::ZERO,
+            })
+            .await
     }
 
     /// Ends challenge `id` whose party to move has used up its clock.

@@ -394,14 +394,14 @@ pub async fn serve(
     let config = ServerConfig::builder()
         .max_request_body_size(MAX_REQUEST_BYTES)
         .build();
-    let limits = crate::serve::Limits {
+    let limits = fuse_serve::Limits {
         max_body: MAX_REQUEST_BYTES as usize,
         // Deployments and test tools open many connections from one address.
         per_client: 256,
         body_budget: 64 * 1024 * 1024,
-        ..crate::serve::Limits::default()
+        ..fuse_serve::Limits::default()
     };
-    crate::serve::start(addr, module(l1), config, limits).await
+    fuse_serve::start(addr, module(l1), config, limits).await
 }
 
 #[cfg(test)]

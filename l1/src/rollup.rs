@@ -9,7 +9,7 @@ use fuse_arbos::message::{Header, message};
 use fuse_contracts::deploy::{Deployment, RollupConfig};
 use fuse_contracts::rollup::rollup_contract::Hashing;
 use fuse_contracts::rollup::{ChallengeManager, Inbox, Outbox, Rollup};
-use fuse_vm::GlobalState;
+use fuse_primitives::GlobalState;
 
 use super::{L1, L1Error, L1Receipt, L1Tx};
 
@@ -21,13 +21,16 @@ pub use disputes::*;
 pub struct InboxMessage {
     /// Its position in the inbox (message 0 is the chain's `Config`).
     pub index: u64,
+    /// The header the Inbox stamped: the message kind and the L1 block number and timestamp
+    /// it was appended at.
     pub header: Header,
     /// The message's bytes after the header.
     pub data: Vec<u8>,
     /// The Inbox's accumulator after it.
     pub accumulator: B256,
-    /// The L1 block and transaction that appended it.
+    /// The L1 block that appended it.
     pub l1_block: u64,
+    /// The hash of the L1 transaction that appended it.
     pub l1_tx: B256,
 }
 
@@ -51,12 +54,19 @@ pub fn sol_global_state(gs: &GlobalState) -> Hashing::GlobalState {
 /// Why a deployment failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
+    /// A creation or a wiring call failed on L1.
     #[error(transparent)]
     L1(#[from] L1Error),
+    /// A contract did not land where the plan predicted from the deployer's nonce (another
+    /// transaction from the deployer got in between), so the contracts' immutable links to
+    /// each other would be wrong.
     #[error("contract {index} of the plan landed at {got:?}, planned {planned}")]
     WrongAddress {
+        /// The creation's position in the plan (nonce order).
         index: usize,
+        /// The address the plan predicted.
         planned: Address,
+        /// Where the receipt says it landed (`None`: no contract was created).
         got: Option<Address>,
     },
 }
@@ -85,7 +95,9 @@ pub fn revert_reason(data: &[u8]) -> String {
 /// The rollup's contracts on one L1, used from one signing account.
 #[derive(Clone)]
 pub struct RollupL1<L> {
+    /// The L1 handle; its signer sends every transaction.
     pub l1: L,
+    /// The addresses of the Inbox, Outbox, Rollup, ChallengeManager and one-step prover.
     pub contracts: Deployment,
 }
 
@@ -387,13 +399,21 @@ impl<L: L1> RollupL1<L> {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WithdrawalClaim {
+    /// The withdrawal's leaf index in the outbox tree (below 2^32); the Outbox pays each
+    /// index once.
     pub index: u64,
+    /// The L2 account that withdrew.
     pub l2_sender: Address,
+    /// The L1 account the Outbox pays.
     pub l1_recipient: Address,
+    /// Wei paid to `l1_recipient` (a decimal string in JSON).
     #[serde(with = "u128_string")]
     pub amount: u128,
+    /// The id of the L2 transaction that withdrew (`keccak256` of its encoding).
     pub tx_id: B256,
+    /// The confirmed outbox root the proof leads to.
     pub outbox_root: B256,
+    /// The leaf's 32 sibling hashes in the outbox tree, bottom-up.
     pub proof: [B256; 32],
     /// The confirmed assertion whose outbox root this is.
     pub assertion: u64,
@@ -403,11 +423,11 @@ pub struct WithdrawalClaim {
 mod u128_string {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
-    pub fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(v: &u128, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&v.to_string())
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
         String::deserialize(d)?.parse().map_err(D::Error::custom)
     }
 }

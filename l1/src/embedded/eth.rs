@@ -15,19 +15,23 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use fuse_contracts::evm::{CallOutcome, Evm, EvmError, Transact, TxKind};
 
 use super::{EmbeddedBlock, EmbeddedL1, Mined};
-use crate::l1::L1Error;
+use crate::L1Error;
 
 /// Which block a request means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BlockSel {
+    /// The head (also what `pending`, `safe` and `finalized` name: every block is final
+    /// once mined).
     Latest,
+    /// The block at this height (`earliest` is 0).
     Number(u64),
+    /// The block with this hash.
     Hash(B256),
 }
 
 /// A call or gas estimate: who, what, with which value and gas.
 #[derive(Clone, Debug)]
-pub struct Simulation {
+pub(crate) struct Simulation {
     pub from: Address,
     pub kind: TxKind,
     pub data: Bytes,
@@ -38,27 +42,61 @@ pub struct Simulation {
 /// Why a raw transaction was refused before it was mined (nothing changed on the chain).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RawTxError {
+    /// The bytes are not one EIP-2718 transaction (or run on after it): the decoder's message.
     #[error("invalid transaction encoding: {0}")]
     Decode(String),
+    /// A transaction type the chain does not run, by name (blob, EIP-7702).
     #[error("{0} transactions are not supported by the embedded L1")]
     UnsupportedType(&'static str),
+    /// The transaction carries a non-empty access list.
     #[error("access lists are not supported by the embedded L1")]
     AccessList,
+    /// Signed for another chain, or without a chain id (pre-EIP-155, replayable anywhere).
     #[error("wrong chain id: the transaction is for {got:?}, this chain is {want}")]
-    ChainId { got: Option<u64>, want: u64 },
+    ChainId {
+        /// The chain id the transaction was signed for (`None`: a pre-EIP-155 legacy one).
+        got: Option<u64>,
+        /// This chain's id, [`Evm::CHAIN_ID`].
+        want: u64,
+    },
+    /// No signer can be recovered from the signature: the recovery error.
     #[error("invalid signature: {0}")]
     Signature(String),
+    /// A transaction with this hash is already mined.
     #[error("already known: {0}")]
     AlreadyKnown(B256),
+    /// The sender has already used the transaction's nonce.
     #[error("nonce too low: next nonce of {from} is {next}, the transaction has {got}")]
-    NonceTooLow { from: Address, next: u64, got: u64 },
+    NonceTooLow {
+        /// The recovered sender.
+        from: Address,
+        /// The sender's next nonce on this chain.
+        next: u64,
+        /// The nonce the transaction carries.
+        got: u64,
+    },
+    /// The nonce is ahead of the sender's next one; with no mempool it cannot wait its turn.
     #[error(
         "nonce too high: next nonce of {from} is {next}, the transaction has {got} (the \
          embedded L1 has no mempool; send in nonce order)"
     )]
-    NonceTooHigh { from: Address, next: u64, got: u64 },
+    NonceTooHigh {
+        /// The recovered sender.
+        from: Address,
+        /// The sender's next nonce on this chain.
+        next: u64,
+        /// The nonce the transaction carries.
+        got: u64,
+    },
+    /// The gas limit is above the per-transaction cap.
     #[error("gas limit {got} is above the per-transaction cap {cap}")]
-    GasLimit { got: u64, cap: u64 },
+    GasLimit {
+        /// The transaction's gas limit.
+        got: u64,
+        /// The cap, [`Evm::TX_GAS_LIMIT`] (EIP-7825's 16,000,000).
+        cap: u64,
+    },
+    /// The EVM refused it before running it (e.g. too few funds for its value): its reason.
     #[error("transaction rejected: {0}")]
     Invalid(String),
 }
@@ -144,7 +182,7 @@ impl EmbeddedL1 {
     }
 
     /// Runs `sim` on the latest state without keeping anything (`eth_call`, `eth_estimateGas`).
-    pub async fn simulate(
+    pub(crate) async fn simulate(
         &self,
         sim: Simulation,
     ) -> Result<Result<CallOutcome, EvmError>, L1Error> {

@@ -1,5 +1,8 @@
-//! Serving JSON-RPC to untrusted clients over HTTP: the node's L2 API and the devnet's
-//! Ethereum endpoint both run behind this front (docs/spec/rpc.md, "Limits").
+//! fuse-serve — serving JSON-RPC to untrusted clients over HTTP: the node's L2 API and the
+//! devnet's Ethereum endpoint both run behind this front (docs/spec/rpc.md, "Limits").
+//!
+//! It may depend on no other crate of the workspace: it knows HTTP, jsonrpsee and limits,
+//! nothing of the rollup.
 //!
 //! jsonrpsee answers the calls; this module owns what comes before them, because that is
 //! where a client that pays nothing can hold what every client needs:
@@ -22,6 +25,7 @@
 //!   UTF-8 or not JSON is a parse error (`-32700`); a batch over `max_batch` entries, or an
 //!   `id` that is not `null`, a string or an integer in `0..2^64`, is an invalid request
 //!   (`-32600`) — jsonrpsee could not echo such an id, and answered `null`.
+#![forbid(unsafe_code)]
 
 use std::collections::HashMap;
 use std::convert::Infallible;

@@ -13,7 +13,8 @@
 
 mod eth;
 
-pub use eth::{BlockSel, RawTxError, Simulation};
+pub(crate) use eth::Simulation;
+pub use eth::{BlockSel, RawTxError};
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -54,7 +55,9 @@ struct Chain {
 /// the state, transaction and receipt roots are left empty — the chain keeps no tries.
 #[derive(Clone, Debug)]
 pub struct EmbeddedBlock {
+    /// Its Ethereum header, with the fields above set.
     pub header: Header,
+    /// The block hash: `keccak256` of the RLP-encoded header, as on Ethereum.
     pub hash: B256,
     /// At most one: every transaction is mined in its own block.
     pub txs: Vec<B256>,
@@ -63,13 +66,22 @@ pub struct EmbeddedBlock {
 /// A mined transaction (succeeded or not), as a receipt reports it.
 #[derive(Clone, Debug)]
 pub struct Mined {
+    /// The transaction hash: keccak of its EIP-2718 encoding for a signed transaction,
+    /// `keccak256(sender ‖ nonce)` for the chain's own unsigned sends.
     pub hash: B256,
+    /// The sender: the recovered signer, or the account of the handle that sent it.
     pub from: Address,
+    /// The account called, `None` for a contract creation.
     pub to: Option<Address>,
+    /// The block it was mined in (a block of its own).
     pub block_number: u64,
+    /// Whether it ran to the end; `false` for a revert or a halt (receipt status 0).
     pub success: bool,
+    /// Gas it spent, also its block's gas used.
     pub gas_used: u64,
+    /// The contract a successful creation deployed.
     pub contract_address: Option<Address>,
+    /// The events it emitted; empty when it failed (a failed run's logs are discarded).
     pub logs: Vec<alloy_primitives::Log>,
     /// The EIP-2718 type of the signed transaction (2 for the chain's own unsigned sends).
     pub tx_type: u8,
@@ -355,6 +367,6 @@ impl DevClock for EmbeddedL1 {
 }
 
 /// The tx hash the embedded chain gives `from`'s transaction with `nonce`.
-pub fn embedded_tx_hash(from: Address, nonce: u64) -> B256 {
+pub(crate) fn embedded_tx_hash(from: Address, nonce: u64) -> B256 {
     keccak256([from.as_slice(), &nonce.to_be_bytes()].concat())
 }
