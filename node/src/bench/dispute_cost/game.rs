@@ -20,7 +20,8 @@ use fuse_vm::hash::{global_state_hash, initial_machine_hash};
 use fuse_vm::{GlobalState, MAX_STEPS};
 
 use super::{BLOCKS, CLOCK, LIE_AT_BLOCK, LIE_AT_STEP, MODULE_ROOT};
-use fuse_l1::rollup::{MAX_PENDING_DEPTH, sol_global_state};
+use fuse_l1::rollup::{MAX_PENDING_DEPTH, move_calldata, sol_global_state};
+use fuse_prover::dispute::{Move, Segment};
 
 const PERIOD: u64 = 3_600;
 const T0: u64 = 1_700_000_000;
@@ -318,16 +319,16 @@ pub fn dispute(degree: u64, honest_challenges: bool, proof: &Vector) -> anyhow::
     )?;
     let second = Rollup::createChallengeCall::abi_decode_returns(&out)?;
 
-    let mut seg = ChallengeManager::Segment {
+    let mut seg = Segment {
         level: 1,
-        start: U256::ZERO,
-        length: U256::from(BLOCKS),
+        start: 0,
+        length: BLOCKS,
         hashes: vec![h.parent, sides[1].end],
     };
     let mut block_start = B256::ZERO;
     for turn in (0..2).cycle() {
         let side = sides[turn];
-        let (level, s, len) = (seg.level, seg.start.to::<u64>(), seg.length.to::<u64>());
+        let (level, s, len) = (seg.level, seg.start, seg.length);
         let k = seg.hashes.len() as u64 - 1;
         let at = points(s, len, k);
         let claim = |p: u64| match level {
@@ -344,40 +345,30 @@ pub fn dispute(degree: u64, honest_challenges: bool, proof: &Vector) -> anyhow::
                 .into_iter()
                 .map(claim)
                 .collect();
-            seg = ChallengeManager::Segment {
+            seg = Segment {
                 level,
-                start: U256::from(from),
-                length: U256::from(ilen),
+                start: from,
+                length: ilen,
                 hashes: next.clone(),
             };
-            let index = U256::from(index);
-            let call = ChallengeManager::bisectCall {
-                id,
-                old,
-                index,
-                next,
-            };
-            ("ChallengeManager.bisect", call.abi_encode())
+            let index = index as u64;
+            let call = move_calldata(id, &old, &Move::Bisect { index, next });
+            ("ChallengeManager.bisect", call)
         } else if level == 1 {
             block_start = old.hashes[index];
             let next: Vec<B256> = points(0, MAX_STEPS, degree)
                 .into_iter()
                 .map(|p| side.level2(block_start, proof, p))
                 .collect();
-            seg = ChallengeManager::Segment {
+            seg = Segment {
                 level: 2,
-                start: U256::ZERO,
-                length: U256::from(MAX_STEPS),
+                start: 0,
+                length: MAX_STEPS,
                 hashes: next.clone(),
             };
-            let index = U256::from(index);
-            let call = ChallengeManager::enterLevelTwoCall {
-                id,
-                old,
-                index,
-                next,
-            };
-            ("ChallengeManager.enterLevelTwo", call.abi_encode())
+            let index = index as u64;
+            let call = move_calldata(id, &old, &Move::EnterLevelTwo { index, next });
+            ("ChallengeManager.enterLevelTwo", call)
         } else if side.liar {
             // The liar cannot prove its false step: the honest side claims the win once the
             // liar's clock has run out.
@@ -394,17 +385,16 @@ pub fn dispute(degree: u64, honest_challenges: bool, proof: &Vector) -> anyhow::
             tally.gas[0] += gas;
             break;
         } else {
-            let call = ChallengeManager::proveOneStepCall {
-                id,
-                old,
-                index: U256::from(index),
-                proof: proof.proof.clone(),
+            let prove = Move::Prove {
+                index: index as u64,
+                proof: proof.proof.to_vec(),
+                post: proof.post_hash,
             };
             let (gas, _) = c.send(
                 "ChallengeManager.proveOneStep (worst proof)",
                 honest,
                 d.challenges,
-                call.abi_encode(),
+                move_calldata(id, &old, &prove),
                 U256::ZERO,
             )?;
             tally.txs[0] += 1;
