@@ -30,26 +30,8 @@ pub fn execute_one_step(
 
 /// Whether a math opcode takes one operand.
 pub fn is_unary(op: Opcode) -> bool {
-    use Opcode::*;
-    matches!(
-        op,
-        I32Eqz
-            | I64Eqz
-            | I32Clz
-            | I32Ctz
-            | I32Popcnt
-            | I64Clz
-            | I64Ctz
-            | I64Popcnt
-            | I32WrapI64
-            | I64ExtendI32S
-            | I64ExtendI32U
-            | I32Extend8S
-            | I32Extend16S
-            | I64Extend8S
-            | I64Extend16S
-            | I64Extend32S
-    )
+    // Which ops take one operand is the ISA's to say (docs/spec/isa.md), not the machine's.
+    op.is_unary_math()
 }
 
 fn execute_unary(mach: &mut Machine, inst: Instruction) -> Result<(), VerifyError> {
