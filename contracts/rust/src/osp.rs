@@ -116,32 +116,19 @@ impl Osp {
     }
 }
 
-/// The custom errors of `contracts/src/osp/Errors.sol`: (signature, name, has a number).
-const ERRORS: &[(&str, &str)] = &[
-    ("ProofTruncated()", "ProofTruncated"),
-    ("TrailingBytes()", "TrailingBytes"),
-    ("BadStatus(uint8)", "BadStatus"),
-    ("WrongPreState()", "WrongPreState"),
-    ("BadMerkleProof(uint8)", "BadMerkleProof"),
-    ("UnknownOpcode(uint16)", "UnknownOpcode"),
-    ("BadInstruction()", "BadInstruction"),
-    ("StackUnderflow()", "StackUnderflow"),
-    ("BadFrame()", "BadFrame"),
-    ("BadPreimage()", "BadPreimage"),
-    ("InboxMessageMissing(uint64)", "InboxMessageMissing"),
-];
-
 /// Revert data as `Name` or `Name(n)`, or `unknown revert 0x…`.
 pub fn decode_error(output: &[u8]) -> String {
     let unknown = || format!("unknown revert 0x{}", alloy_primitives::hex::encode(output));
     if output.len() < 4 {
         return unknown();
     }
-    for (sig, name) in ERRORS {
-        if keccak256(sig.as_bytes())[..4] != output[..4] {
+    // The errors of `contracts/src/osp/Errors.sol`, which is generated from this same table.
+    for e in fuse_verifier::VerifyError::SOLIDITY {
+        if keccak256(e.signature().as_bytes())[..4] != output[..4] {
             continue;
         }
-        if sig.ends_with("()") {
+        let name = e.name;
+        if e.param.is_none() {
             return name.to_string();
         }
         return match output.get(4..36) {
