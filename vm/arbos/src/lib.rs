@@ -14,7 +14,7 @@
 //!   the forced-transaction queue.
 //!
 //! The guest is `vm/arbos/guest` (this crate behind the machine's host calls); the three-way
-//! agreement suite (native = wasmtime twin = stepping machine) is `prover/tests/three_way.rs`,
+//! agreement suite (native = wasmtime twin = stepping machine) is `prover/tests/it/three_way/`,
 //! the figures are `fuse-l2 bench stf` (docs/benchmarks.md).
 #![no_std]
 
