@@ -22,6 +22,8 @@ mod embedded;
 pub mod eth_rpc;
 pub mod rollup;
 mod rpc;
+#[cfg(feature = "test-utils")]
+pub mod testing;
 
 use std::future::Future;
 

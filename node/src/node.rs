@@ -9,19 +9,21 @@ use jsonrpsee::server::ServerHandle;
 use tokio::task::JoinHandle;
 
 use crate::rpc::{ChainInfo, RpcContext, serve};
-use crate::sequencer::{BatchCaps, Sequencer};
-use crate::service::{Service, ServiceConfig};
-use crate::store::Store;
-use crate::validator::{Validator, ValidatorConfig};
 use fuse_l1::L1;
 use fuse_l1::rollup::RollupL1;
+use fuse_sequencer::service::{Service, ServiceConfig};
+use fuse_sequencer::store::Store;
+use fuse_sequencer::{BatchCaps, Sequencer};
+use fuse_validator::{Validator, ValidatorConfig};
 
 /// Where a node keeps its state and serves its API, and how its loops pace themselves.
 #[derive(Clone, Debug)]
 pub struct NodeConfig {
+    /// Where the sequencer's store (and the node's validator's records) live.
     pub data_dir: PathBuf,
-    /// Port 0: any free port.
+    /// Where the JSON-RPC server listens (port 0: any free port).
     pub rpc_addr: SocketAddr,
+    /// How the sequencer's loops pace themselves.
     pub service: ServiceConfig,
     /// The validator beside the sequencer (`None`: none, another process validates).
     pub validator: Option<ValidatorConfig>,
@@ -45,9 +47,13 @@ impl NodeConfig {
 
 /// A running node; dropping it stops the loops and the server.
 pub struct Node<L> {
+    /// The rollup's contracts on the L1, used from the node's signing account.
     pub rollup: RollupL1<L>,
+    /// The sequencer and the loops that drive it.
     pub service: Service<L>,
+    /// Where the JSON-RPC server listens (the port it bound).
     pub rpc_addr: SocketAddr,
+    /// What `fuse_chainInfo` answers.
     pub info: ChainInfo,
     rpc: ServerHandle,
     validator: Option<JoinHandle<()>>,
@@ -94,7 +100,7 @@ impl<L: L1 + Clone + 'static> Node<L> {
                 durable: service.durable.clone(),
                 wake: service.wake.clone(),
                 separator: fuse_arbos::tx::domain_separator(
-                    &mut crate::env::NodeEnv::new(),
+                    &mut fuse_exec::env::NodeEnv::new(),
                     &fuse_arbos::tx::Domain {
                         chain_id: info.chain_id,
                         inbox: info.inbox.into(),

@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use crate::env::recover_ahead;
-use crate::sequencer::{ClaimError, Rejection};
-use crate::service::{Shared, lock};
-use crate::store::TxStatus;
+use fuse_exec::env::recover_ahead;
+use fuse_sequencer::service::{Shared, lock};
+use fuse_sequencer::store::TxStatus;
+use fuse_sequencer::{ClaimError, Rejection};
 
 /// A transaction was refused at ingress (`data.reason` names why).
 pub const TX_REJECTED: i32 = -32000;
@@ -33,8 +33,9 @@ pub const INVALID_PARAMS: i32 = -32602;
 pub const MAX_REQUEST_BYTES: u32 = 64 * 1024;
 
 /// Open connections served at once (jsonrpsee's default, 100, refuses a busy wallet
-/// backend's pool with HTTP 429), and from one client network (an IPv4 /24).
+/// backend's pool with HTTP 429).
 pub const MAX_CONNECTIONS: usize = 4_096;
+/// Open connections served at once from one client network (an IPv4 /24).
 pub const MAX_CONNECTIONS_PER_CLIENT: usize = 64;
 
 /// The limits of the API's HTTP front (fuse_serve; docs/spec/rpc.md, "Limits").
@@ -51,27 +52,37 @@ pub fn limits() -> fuse_serve::Limits {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct ChainInfo {
+    /// The L2 chain id (the Inbox's, in message 0).
     pub chain_id: u64,
+    /// The Inbox (messages, accumulators, the ETH escrow).
     pub inbox: Address,
+    /// The Outbox (withdrawals against confirmed roots).
     pub outbox: Address,
+    /// The Rollup (assertions, stakes).
     pub rollup: Address,
+    /// The ChallengeManager.
     pub challenge_manager: Address,
+    /// The one-step prover's entry contract.
     pub one_step_prover: Address,
+    /// The module root new assertions' children run, as read when the node started.
     pub module_root: B256,
 }
 
 /// What the handlers share.
 #[derive(Clone)]
 pub struct RpcContext {
+    /// The sequencer the handlers query and submit to.
     pub sequencer: Shared,
+    /// The highest commit group on disk, to wait on before acknowledging a transaction.
     pub durable: watch::Receiver<u64>,
     /// The chain's EIP-712 domain separator, for recovering signers before the lock.
     pub separator: [u8; 32],
     /// Tells the committer there is something to write.
     pub wake: std::sync::Arc<tokio::sync::Notify>,
+    /// What `fuse_chainInfo` answers.
     pub info: ChainInfo,
     /// The node's validator's health, if it runs one.
-    pub validator: Option<watch::Receiver<crate::validator::health::Health>>,
+    pub validator: Option<watch::Receiver<fuse_validator::health::Health>>,
 }
 
 fn error(code: i32, message: impl Into<String>, data: Option<Value>) -> ErrorObjectOwned {
@@ -204,7 +215,7 @@ async fn send_transaction(
             seq.env_mut().remember(r);
         }
         // Kept only for a transaction that is accepted (its rebuilds reuse it).
-        let forget = |seq: &mut crate::sequencer::Sequencer| {
+        let forget = |seq: &mut fuse_sequencer::Sequencer| {
             if let Some((input, _)) = &recovery {
                 seq.env_mut().forget_recovery(input);
             }

@@ -45,18 +45,93 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "fuse-serve",
         ],
     ),
+    // The state transition run natively (host and signing): below both roles that execute.
+    ("fuse-exec", &["fuse-arbos", "fuse-vm"]),
+    // The sequencer never needs the validator: a node may run without one.
+    (
+        "fuse-sequencer",
+        &[
+            "fuse-primitives",
+            "fuse-arbos",
+            "fuse-exec",
+            "fuse-contracts",
+            "fuse-l1",
+        ],
+    ),
+    // The validator reads L1 only and shares nothing with the sequencer.
+    (
+        "fuse-validator",
+        &[
+            "fuse-primitives",
+            "fuse-vm",
+            "fuse-twin",
+            "fuse-arbos",
+            "fuse-prover",
+            "fuse-l1",
+        ],
+    ),
+    // The node process: the sequencer, its L2 API, a validator beside it.
     (
         "fuse-node",
         &[
-            "fuse-primitives",
+            "fuse-arbos",
+            "fuse-exec",
+            "fuse-sequencer",
+            "fuse-validator",
+            "fuse-serve",
+            "fuse-l1",
+        ],
+    ),
+    // The devnet and the test kit play everything below them.
+    (
+        "fuse-devnet",
+        &[
+            "fuse-vm",
+            "fuse-verifier",
+            "fuse-arbos",
+            "fuse-prover",
+            "fuse-contracts",
+            "fuse-l1",
+            "fuse-exec",
+            "fuse-sequencer",
+            "fuse-validator",
+            "fuse-node",
+        ],
+    ),
+    // The benchmarks: nothing depends on them, so what only they need stays out of fuse-l2.
+    (
+        "fuse-bench",
+        &[
+            "fuse-vm",
+            "fuse-twin",
+            "fuse-arbos",
+            "fuse-prover",
+            "fuse-contracts",
+            "fuse-l1",
+            "fuse-exec",
+            "fuse-sequencer",
+            "fuse-validator",
+            "fuse-node",
+            "fuse-devnet",
+        ],
+    ),
+    // The binary: every command, over the crates that do the work; never the benchmarks
+    // (`fuse-l2 bench` runs the fuse-bench binary).
+    (
+        "fuse-l2",
+        &[
             "fuse-vm",
             "fuse-verifier",
             "fuse-twin",
             "fuse-arbos",
             "fuse-prover",
             "fuse-contracts",
-            "fuse-serve",
             "fuse-l1",
+            "fuse-exec",
+            "fuse-sequencer",
+            "fuse-validator",
+            "fuse-node",
+            "fuse-devnet",
         ],
     ),
 ];
@@ -72,6 +147,21 @@ const NEVER: &[(&str, &str, &str)] = &[
         "fuse-l1",
         "fuse-node",
         "the L1 layer sits below every role that uses it",
+    ),
+    (
+        "fuse-sequencer",
+        "fuse-validator",
+        "the sequencer runs without a validator",
+    ),
+    (
+        "fuse-validator",
+        "fuse-sequencer",
+        "the validator reads L1 only, never the sequencer's state",
+    ),
+    (
+        "fuse-l2",
+        "fuse-bench",
+        "bench-only dependencies stay out of the production binary",
     ),
 ];
 

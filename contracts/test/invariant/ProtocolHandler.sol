@@ -114,7 +114,7 @@ contract ProtocolHandler is StdUtils, Player {
         }
     }
 
-    /// The honest validator's duties, as node/src/validator does them.
+    /// The honest validator's duties, as validator/src/ does them.
     function honestAct() public timed {
         _honestAct();
     }

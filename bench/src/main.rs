@@ -1,0 +1,30 @@
+//! The `fuse-bench` binary: the benchmarks of [`fuse_bench`], one subcommand each.
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// fuse-bench: measure and report (never assert). `fuse-l2 bench …` runs this binary.
+#[derive(Debug, Parser)]
+#[command(name = "fuse-bench", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    bench: fuse_bench::Bench,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match fuse_bench::run(Cli::parse().bench) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! `fuse-l2 node`: the node (sequencer, batch poster, honest validator, JSON-RPC) against an
+//! Ethereum JSON-RPC L1. `--deploy` deploys a fresh rollup first and records its addresses in
+//! `<data-dir>/deployment.json`; later starts read them from there.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use alloy::signers::local::PrivateKeySigner;
+use alloy_primitives::Address;
+use anyhow::Context as _;
+use fuse_contracts::deploy::{Deployment, RollupConfig};
+use serde::{Deserialize, Serialize};
+
+use fuse_l1::rollup::RollupL1;
+use fuse_l1::{L1, RpcL1};
+use fuse_node::node::{Node, NodeConfig};
+use fuse_sequencer::service::ServiceConfig;
+
+/// Arguments of `fuse-l2 node`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The L1's JSON-RPC URL.
+    #[arg(long, env = "FUSE_L1_RPC")]
+    pub l1_rpc: String,
+    /// The node's L1 key (hex): it posts batches and assertions and pays their gas.
+    #[arg(long, env = "FUSE_L1_KEY")]
+    pub(crate) key: String,
+    /// The node's data directory.
+    #[arg(long, env = "FUSE_DATA_DIR")]
+    pub(crate) data_dir: PathBuf,
+    /// Where the L2 JSON-RPC server listens.
+    #[arg(long, env = "FUSE_RPC_ADDR", default_value = "127.0.0.1:8547")]
+    pub(crate) rpc_addr: SocketAddr,
+    /// Deploy a fresh rollup (the key becomes its owner and sequencer) instead of using the
+    /// one recorded in the data directory.
+    #[arg(long)]
+    pub(crate) deploy: bool,
+    /// With --deploy: the L2 chain id.
+    #[arg(long, default_value_t = 412_346)]
+    pub(crate) chain_id: u64,
+    /// With --deploy: seconds before an unchallenged assertion can be confirmed.
+    #[arg(long, default_value_t = 3_600)]
+    pub(crate) challenge_period: u64,
+    /// With --deploy: seconds a forced transaction waits.
+    #[arg(long, default_value_t = 3_600)]
+    pub(crate) force_delay: u64,
+    /// L1 blocks a message waits before it is executed.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) confirmations: u64,
+    /// Milliseconds between batches.
+    #[arg(long, default_value_t = 2_000)]
+    pub(crate) batch_interval_ms: u64,
+    /// Milliseconds between looks at L1.
+    #[arg(long, default_value_t = 500)]
+    pub(crate) poll_ms: u64,
+}
+
+/// `<data-dir>/deployment.json`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Recorded {
+    inbox: Address,
+    outbox: Address,
+    rollup: Address,
+    challenge_manager: Address,
+    one_step_prover: Address,
+}
+
+impl Recorded {
+    /// The addresses as the contracts' handles take them.
+    pub(crate) fn deployment(&self) -> Deployment {
+        Deployment {
+            inbox: self.inbox,
+            outbox: self.outbox,
+            rollup: self.rollup,
+            challenges: self.challenge_manager,
+            osp: self.one_step_prover,
+        }
+    }
+}
+
+/// A JSON-RPC L1 signing with `key` (hex), checked to answer.
+pub(crate) async fn connect(url: &str, key: &str) -> anyhow::Result<RpcL1> {
+    let key: PrivateKeySigner = key
+        .trim_start_matches("0x")
+        .parse()
+        .context("--key is not a private key (64 hex digits)")?;
+    let l1 = RpcL1::connect(url, key)?;
+    l1.head()
+        .await
+        .with_context(|| format!("cannot reach the L1 at {url}"))?;
+    Ok(l1)
+}
+
+/// Runs the command.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Runtime::new()?.block_on(run_async(args))
+}
+
+async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
+    let l1 = connect(&args.l1_rpc, &args.key).await?;
+    let owner = l1.signer();
+    std::fs::create_dir_all(&args.data_dir)?;
+    let record = args.data_dir.join("deployment.json");
+    let rollup = if args.deploy {
+        anyhow::ensure!(
+            !record.exists(),
+            "{} exists: this data directory belongs to a deployed rollup (drop --deploy)",
+            record.display()
+        );
+        eprintln!("fuse-l2 node: deploying the rollup on {}…", args.l1_rpc);
+        let rollup = RollupL1::deploy(
+            l1,
+            RollupConfig {
+                escrow: owner,
+                ..RollupConfig::new(
+                    owner,
+                    args.chain_id,
+                    args.force_delay,
+                    fuse_prover::guest::module().root,
+                    args.challenge_period,
+                )
+            },
+        )
+        .await?;
+        let c = rollup.contracts;
+        let r = Recorded {
+            inbox: c.inbox,
+            outbox: c.outbox,
+            rollup: c.rollup,
+            challenge_manager: c.challenges,
+            one_step_prover: c.osp,
+        };
+        // Written whole or not at all: a crash must not leave half a record.
+        let tmp = record.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(&r)?)?;
+        std::fs::rename(&tmp, &record)?;
+        rollup
+    } else {
+        let r: Recorded = serde_json::from_slice(&std::fs::read(&record).with_context(|| {
+            format!(
+                "no {} (start once with --deploy, or copy a deployment record there)",
+                record.display()
+            )
+        })?)
+        .with_context(|| format!("{} does not parse", record.display()))?;
+        RollupL1::at(l1, r.deployment())
+    };
+    let node = Node::start(
+        rollup,
+        NodeConfig::new(
+            args.data_dir.clone(),
+            args.rpc_addr,
+            ServiceConfig {
+                confirmations: args.confirmations,
+                poll_interval: Duration::from_millis(args.poll_ms.max(10)),
+                batch_interval: Duration::from_millis(args.batch_interval_ms.max(10)),
+                ..ServiceConfig::default()
+            },
+        ),
+    )
+    .await?;
+    let i = &node.info;
+    // Written without `println!`: a closed stdout (a supervisor that stopped reading) must not
+    // bring the node down.
+    let banner = format!(
+        "fuse-l2 node is running\n  L2 JSON-RPC  http://{}\n  L1           {}\n  chain id     {}\n  \
+         Inbox        {}\n  Rollup       {}\n  Outbox       {}\n  data         {}\n",
+        node.rpc_addr,
+        args.l1_rpc,
+        i.chain_id,
+        i.inbox,
+        i.rollup,
+        i.outbox,
+        args.data_dir.display()
+    );
+    let mut out = std::io::stdout();
+    let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
+    tokio::signal::ctrl_c().await?;
+    eprintln!("fuse-l2 node: stopping");
+    Ok(ExitCode::SUCCESS)
+}

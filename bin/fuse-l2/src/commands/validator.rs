@@ -1,0 +1,275 @@
+//! `fuse-l2 validator`: a validator alone (no sequencer) against an Ethereum JSON-RPC L1 with
+//! the rollup deployed — it follows the Inbox, asserts, confirms and fights challenges. With a
+//! `--lie-…` flag it is the lying validator of demos and tests: it posts and defends a wrong
+//! claim from a chosen block on.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use fuse_contracts::deploy::Deployment;
+use fuse_prover::block::Executor;
+use jsonrpsee::core::client::ClientT;
+use jsonrpsee::http_client::HttpClientBuilder;
+use jsonrpsee::rpc_params;
+
+use fuse_l1::rollup::RollupL1;
+use fuse_node::rpc::ChainInfo;
+use fuse_validator::health::Health;
+use fuse_validator::{LieSpec, Narration, Validator, ValidatorConfig};
+
+/// Where a validator lies (none of them: it is honest).
+#[derive(Clone, Debug, Default, clap::Args)]
+pub(crate) struct LieArgs {
+    /// Lie from the block of this inbox message on: the state after it, and every later one,
+    /// is wrong.
+    #[arg(long, conflicts_with_all = ["lie_first_batch", "lie_seed"])]
+    pub(crate) lie_at_block: Option<u64>,
+    /// Lie from the first batch in the first range it asserts that holds one.
+    #[arg(long, conflicts_with = "lie_seed")]
+    pub(crate) lie_first_batch: bool,
+    /// With --lie-at-block or --lie-first-batch: the machine departs at this step of that
+    /// block (level 2). Without it only the block's end is wrong (a level-1 lie).
+    #[arg(long)]
+    pub(crate) lie_at_step: Option<u64>,
+    /// Lie at a block and a step drawn from this seed, within the first range it asserts that
+    /// holds a batch.
+    #[arg(long)]
+    pub(crate) lie_seed: Option<u64>,
+}
+
+impl LieArgs {
+    /// The lie of the devnet's story: the flags', where a step alone means a step of the
+    /// story's batch, and with no flag the batch at step 20,000.
+    pub(crate) fn story_spec(&self) -> anyhow::Result<LieSpec> {
+        let mut flags = self.clone();
+        if flags.lie_at_block.is_none() && flags.lie_seed.is_none() {
+            flags.lie_first_batch |= flags.lie_at_step.is_some();
+        }
+        Ok(flags
+            .spec()?
+            .unwrap_or(LieSpec::FirstBatch { step: Some(20_000) }))
+    }
+
+    /// The lie these flags name, if any.
+    pub(crate) fn spec(&self) -> anyhow::Result<Option<LieSpec>> {
+        let step = self.lie_at_step;
+        anyhow::ensure!(
+            step.is_none() || self.lie_at_block.is_some() || self.lie_first_batch,
+            "--lie-at-step needs --lie-at-block or --lie-first-batch"
+        );
+        anyhow::ensure!(
+            step != Some(0),
+            "--lie-at-step starts at 1 (step 0 is the block's start, which both sides share)"
+        );
+        Ok(
+            match (self.lie_at_block, self.lie_first_batch, self.lie_seed) {
+                (Some(block), _, _) => Some(LieSpec::At { block, step }),
+                (None, true, _) => Some(LieSpec::FirstBatch { step }),
+                (None, false, Some(seed)) => Some(LieSpec::Seed(seed)),
+                (None, false, None) => None,
+            },
+        )
+    }
+}
+
+/// Arguments of `fuse-l2 validator`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The L1's JSON-RPC URL.
+    #[arg(long, env = "FUSE_L1_RPC")]
+    pub l1_rpc: String,
+    /// The validator's L1 key (hex): it stakes the bond and pays for its moves.
+    #[arg(long, env = "FUSE_VALIDATOR_KEY")]
+    pub(crate) key: String,
+    /// Where its dispute records live.
+    #[arg(long, env = "FUSE_DATA_DIR")]
+    pub(crate) data_dir: PathBuf,
+    /// The rollup's addresses from a node's deployment record (`<node data dir>/
+    /// deployment.json`)…
+    #[arg(long, conflicts_with = "rpc")]
+    pub(crate) deployment: Option<PathBuf>,
+    /// …or from a node's L2 JSON-RPC (`fuse_chainInfo`), e.g. the devnet's.
+    #[arg(long, env = "FUSE_RPC")]
+    pub(crate) rpc: Option<String>,
+    /// L1 blocks a message waits before it is executed.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) confirmations: u64,
+    /// Milliseconds between looks at L1.
+    #[arg(long, default_value_t = 500)]
+    pub(crate) poll_ms: u64,
+    /// The wasm of a guest the chain may move to after a block that cannot finish
+    /// (repeatable): once a STUCK claim is confirmed and the family under it runs this
+    /// guest's module root, the validator re-runs the stuck range in it and goes on, instead
+    /// of exiting halted.
+    #[arg(long = "next-guest", value_name = "WASM")]
+    pub(crate) next_guests: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) lie: LieArgs,
+}
+
+/// Runs the command until interrupted.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Runtime::new()?.block_on(run_async(args))
+}
+
+async fn contracts(args: &Args) -> anyhow::Result<Deployment> {
+    if let Some(path) = &args.deployment {
+        let r: crate::commands::node::Recorded = serde_json::from_slice(
+            &std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+        )
+        .with_context(|| format!("{} does not parse", path.display()))?;
+        return Ok(r.deployment());
+    }
+    let url = args
+        .rpc
+        .as_ref()
+        .context("name the rollup: --deployment FILE or --rpc URL (a node's L2 JSON-RPC)")?;
+    let c = HttpClientBuilder::default()
+        .request_timeout(Duration::from_secs(30))
+        .build(url)
+        .with_context(|| format!("bad --rpc URL {url:?}"))?;
+    let i: ChainInfo = c
+        .request("fuse_chainInfo", rpc_params![])
+        .await
+        .with_context(|| format!("asking {url} for fuse_chainInfo"))?;
+    Ok(Deployment {
+        inbox: i.inbox,
+        outbox: i.outbox,
+        rollup: i.rollup,
+        challenges: i.challenge_manager,
+        osp: i.one_step_prover,
+    })
+}
+
+async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
+    let lie = args.lie.spec()?;
+    let l1 = crate::commands::node::connect(&args.l1_rpc, &args.key).await?;
+    let rollup = RollupL1::at(l1, contracts(&args).await?);
+    let mut next = Vec::new();
+    for path in &args.next_guests {
+        let wasm = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let guest = Executor::new(&wasm)
+            .with_context(|| format!("{} is not a guest this machine runs", path.display()))?;
+        next.push(std::sync::Arc::new(guest));
+    }
+    let theirs = rollup.module_root().await?;
+    let ours = fuse_prover::guest::module().root;
+    anyhow::ensure!(
+        theirs == ours || next.iter().any(|g| g.module().root == theirs),
+        "the rollup runs module {theirs}, this binary's guest is {ours} (and no --next-guest \
+         has it): it cannot validate that chain"
+    );
+    let waits_for_next = !next.is_empty();
+    let name = if lie.is_some() { "liar" } else { "validator" };
+    let mut config = ValidatorConfig::honest(name, args.data_dir.clone());
+    config.poll_interval = Duration::from_millis(args.poll_ms.max(10));
+    config.confirmations = args.confirmations;
+    config.lie = lie;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    config.narrate = Some(tx);
+    let (health_tx, mut health) = tokio::sync::watch::channel(Health::default());
+    config.health = Some(health_tx);
+    let v = Validator::new(rollup, config)?.with_next_guests(next);
+    eprintln!(
+        "fuse-l2 validator {} ({}) on {}{}",
+        v.address(),
+        name,
+        args.l1_rpc,
+        lie.map(|l| format!(", lying: {l:?}")).unwrap_or_default()
+    );
+    let task = tokio::spawn(v.run());
+    let code = loop {
+        tokio::select! {
+            n = rx.recv() => match n {
+                Some((_, n)) => println!("{}", describe(&n)),
+                None => break ExitCode::SUCCESS,
+            },
+            Ok(()) = health.changed() => {
+                if let Health::Halted { reason } = &*health.borrow() {
+                    eprintln!("fuse-l2 validator: HALTED — it cannot extend the chain: {reason}");
+                    // With a next guest the halt may be the wait for its module root.
+                    if !waits_for_next {
+                        break ExitCode::from(EXIT_HALTED);
+                    }
+                }
+            }
+            _ = tokio::signal::ctrl_c() => break ExitCode::SUCCESS,
+        }
+    };
+    task.abort();
+    eprintln!("fuse-l2 validator: stopping");
+    Ok(code)
+}
+
+/// The exit code of `fuse-l2 validator` when it cannot extend the chain (docs/validator.md,
+/// "The halted-chain alarm").
+pub(crate) const EXIT_HALTED: u8 = 3;
+
+/// One line for a [`Narration`].
+pub(crate) fn describe(n: &Narration) -> String {
+    match n {
+        Narration::Asserted {
+            id,
+            parent,
+            position,
+            lying,
+        } => format!(
+            "asserted #{id} (after #{parent}) over messages up to {position}{}",
+            if *lying { " — a wrong state" } else { "" }
+        ),
+        Narration::AssertedStuck {
+            id,
+            parent,
+            position,
+        } => format!(
+            "asserted #{id} (after #{parent}): block {position} cannot finish (STUCK); the \
+             chain goes on only under a new module root"
+        ),
+        Narration::StakedOn { id } => format!("staked on #{id} (it claims what we computed)"),
+        Narration::Unstaked { from } => {
+            format!("took the bond back from #{from} (the chain was confirmed past it)")
+        }
+        Narration::Confirmed { id, position } => {
+            format!("confirmed #{id}: messages before {position} are final")
+        }
+        Narration::Rejected { id } => format!("rejected #{id} (nobody stands behind it)"),
+        Narration::ChallengeOpened {
+            id,
+            x,
+            y,
+            opponent,
+            blocks,
+        } => {
+            format!("challenge {id}: #{x} against #{y} over {blocks} block(s), opponent {opponent}")
+        }
+        Narration::Moved {
+            id,
+            name,
+            level,
+            start,
+            length,
+            index,
+            gas,
+            clock_left,
+        } => format!(
+            "challenge {id}: {name} on level {level}, segment [{start}, {}] part {index} — {gas} gas, {clock_left} s left",
+            start + length
+        ),
+        Narration::OutOfMoves { id, step } => format!(
+            "challenge {id}: no move left — step {step} goes where the opponent said; waiting for the clock"
+        ),
+        Narration::TimedOut { id, loser } => {
+            format!("challenge {id}: {loser} ran out of time")
+        }
+        Narration::Forfeited { id } => {
+            format!("challenge {id}: forfeited (the opponent lost elsewhere)")
+        }
+        Narration::Ended { id, won, reason } => format!(
+            "challenge {id}: {} by {reason}",
+            if *won { "won" } else { "lost" }
+        ),
+        Narration::Withdrew { wei } => format!("withdrew {wei} wei of winnings"),
+    }
+}

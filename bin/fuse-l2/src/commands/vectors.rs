@@ -1,0 +1,84 @@
+//! `fuse-l2 vectors`: writes or checks the committed test vectors.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use fuse_prover::osp_vectors;
+
+/// Which vectors.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum Vectors {
+    /// One-step proof vectors (test-vectors/osp/): every opcode, traps, host calls, halted
+    /// machines, and rejections. Checks them against the code unless `--write`.
+    Osp(Args),
+    /// Dispute vectors (test-vectors/disputes/): one per scenario of `replay --list`, each
+    /// re-recorded and compared byte for byte unless `--write`.
+    Disputes(DisputeArgs),
+}
+
+/// Arguments of `fuse-l2 vectors disputes`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DisputeArgs {
+    /// Rewrite the files instead of checking them.
+    #[arg(long)]
+    pub(crate) write: bool,
+    /// The vector directory.
+    #[arg(long, default_value = "test-vectors/disputes")]
+    pub(crate) dir: PathBuf,
+}
+
+/// Arguments of `fuse-l2 vectors osp`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Rewrite the files instead of checking them.
+    #[arg(long)]
+    pub(crate) write: bool,
+    /// The vector directory.
+    #[arg(long, default_value = "test-vectors/osp")]
+    pub(crate) dir: PathBuf,
+}
+
+/// Runs the command.
+pub(crate) fn run(v: Vectors) -> anyhow::Result<ExitCode> {
+    let args = match v {
+        Vectors::Osp(args) => args,
+        Vectors::Disputes(args) => return disputes(args),
+    };
+    if args.write {
+        osp_vectors::write(&args.dir)?;
+        println!("wrote {}", args.dir.display());
+    } else {
+        osp_vectors::check(&args.dir)?;
+        println!("{}: up to date", args.dir.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn disputes(args: DisputeArgs) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Runtime::new()?.block_on(async {
+        if args.write {
+            std::fs::create_dir_all(&args.dir)?;
+        }
+        let mut stale = Vec::new();
+        for (name, _) in fuse_devnet::replay::scenarios::SCENARIOS {
+            let v = fuse_devnet::replay::record_scenario(name).await?;
+            let path = args.dir.join(format!("{name}.json"));
+            let text = v.to_json();
+            if args.write {
+                std::fs::write(&path, &text)?;
+                println!("wrote {} ({} moves; {} won by {})", path.display(), v.moves.len(), v.outcome.winner.name(), v.outcome.reason);
+            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                stale.push(path.display().to_string());
+            }
+        }
+        anyhow::ensure!(
+            stale.is_empty(),
+            "dispute vectors differ from what the code records: {} (run `fuse-l2 vectors disputes --write` and review the diff)",
+            stale.join(", ")
+        );
+        if !args.write {
+            println!("{}: up to date", args.dir.display());
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}

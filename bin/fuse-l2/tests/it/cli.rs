@@ -1,0 +1,328 @@
+//! The binary from the outside: `fuse-l2 devnet` starts and says what to do next, and the
+//! wallet commands it prints work against it from another process — a transfer is accepted
+//! and posted to L1, the recipient's balance shows it, a bad transaction fails with the
+//! sequencer's reason and a non-zero exit; `fuse-l2 node` on anvil with the wallet's L1
+//! commands (deposit, withdraw, proof, claim, force). Every command answers `--help`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use crate::common::{BIN, Killed};
+
+fn wallet(args: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN).arg("wallet").args(args).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// A `fuse-l2 devnet` child (killed when dropped) and what its banner said.
+struct Devnet {
+    _child: Killed,
+    rpc: String,
+    l1_url: String,
+    banner: String,
+    /// (address, key) of each dev account.
+    keys: Vec<(String, String)>,
+}
+
+/// Starts `fuse-l2 devnet` on free ports and reads its banner up to its last line; the rest of
+/// its output is drained so it never blocks on a full pipe.
+fn start_devnet() -> Devnet {
+    let addr = format!("127.0.0.1:{}", crate::common::free_port());
+    let mut child = Command::new(BIN)
+        .args([
+            "devnet",
+            "--rpc-addr",
+            &addr,
+            "--l1-rpc-addr",
+            "127.0.0.1:0",
+        ])
+        .args(["--batch-interval", "1", "--exit-after", "300"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let child = Killed(child);
+    let (mut keys, mut l1_url, mut banner) = (Vec::new(), String::new(), String::new());
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        banner.push_str(&line);
+        banner.push('\n');
+        if let Some((address, key)) = line.trim().split_once("  key ") {
+            keys.push((address.to_string(), key.to_string()));
+        }
+        if let Some(rest) = line.trim().strip_prefix("L1 JSON-RPC") {
+            l1_url = rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+        }
+        if line.starts_with("batches go to the embedded L1") {
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    Devnet {
+        _child: child,
+        rpc: format!("http://{addr}"),
+        l1_url,
+        banner,
+        keys,
+    }
+}
+
+#[test]
+fn devnet_and_wallet_from_another_process() {
+    let Devnet {
+        _child: _guard,
+        rpc,
+        banner,
+        keys,
+        ..
+    } = start_devnet();
+    assert!(banner.contains("fuse-l2 devnet is running"), "{banner}");
+    assert!(banner.contains("next, in another terminal"), "{banner}");
+    assert!(banner.contains(&rpc), "{banner}");
+    assert_eq!(keys.len(), 3, "{banner}");
+
+    let (ok, out) = wallet(&[
+        "transfer", "--key", &keys[0].1, "--to", &keys[1].0, "--amount", "12345", "--rpc", &rpc,
+    ]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("ACCEPTED_IN_L2") && out.contains("POSTED in batch"),
+        "{out}"
+    );
+    let (ok, out) = wallet(&["balance", &keys[1].0, "--rpc", &rpc]);
+    assert!(ok, "{out}");
+    assert!(out.contains("100000000000000012345"), "{out}");
+    let (ok, out) = wallet(&[
+        "transfer", "--key", &keys[0].1, "--to", &keys[1].0, "--amount", "1", "--nonce", "9",
+        "--rpc", &rpc,
+    ]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("nonce gap"), "{out}");
+    let (ok, out) = wallet(&["status", "0x12", "--rpc", &rpc]);
+    assert!(!ok && out.contains("expected 32 bytes"), "{out}");
+}
+
+#[test]
+fn every_command_answers_help() {
+    let commands: &[&[&str]] = &[
+        &[],
+        &["devnet"],
+        &["wallet"],
+        &["wallet", "transfer"],
+        &["wallet", "withdraw"],
+        &["wallet", "status"],
+        &["wallet", "balance"],
+        &["wallet", "proof"],
+        &["wallet", "deposit"],
+        &["wallet", "claim"],
+        &["wallet", "force"],
+        &["node"],
+        &["wast"],
+        &["hashes"],
+        &["guest"],
+        &["guest", "build"],
+        &["vectors"],
+        &["bench"],
+    ];
+    for c in commands {
+        let out = Command::new(BIN).args(*c).arg("--help").output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{c:?} --help failed");
+        assert!(text.contains("Usage:"), "{c:?}: {text}");
+    }
+}
+
+/// `fuse-l2 bench` runs the `fuse-bench` beside it; where there is none it fails with how to
+/// build it, instead of a bare "not found".
+#[test]
+fn bench_without_fuse_bench_beside_it_says_how_to_build_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let alone = dir.path().join("fuse-l2");
+    std::fs::copy(BIN, &alone).unwrap();
+    let out = Command::new(&alone).args(["bench", "vm"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("fuse-bench") && text.contains("./scripts/bench vm"),
+        "{text}"
+    );
+}
+
+/// Where the wallet's L1 flow runs: the sequencer, the L1, and three funded L1 keys (the
+/// depositor, who also withdraws; a claimer who moves the clock; the forcer is the depositor).
+struct L1Setup {
+    rpc: String,
+    l1_url: String,
+    keys: [String; 2],
+}
+
+/// An account's soft L2 balance as `wallet balance` prints it.
+fn soft_balance(rpc: &str, who: &str) -> Option<u128> {
+    let (ok, out) = wallet(&["balance", who, "--rpc", rpc]);
+    if !ok {
+        return None;
+    }
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix("soft"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// The wallet's L1 commands: deposit (her L2 balance rises by the amount), withdraw, the proof
+/// once final, the claim on L1 (her L1 balance rises by the amount; a second claim fails), and
+/// a transfer forced through the Inbox.
+async fn wallet_l1_flow(s: &L1Setup) {
+    use alloy::signers::local::PrivateKeySigner;
+    use fuse_l1::{DevClock, L1, RpcL1};
+
+    let signer = |k: &str| {
+        k.trim_start_matches("0x")
+            .parse::<PrivateKeySigner>()
+            .unwrap()
+    };
+    let alice = signer(&s.keys[0]).address();
+    let alice_s = alice.to_string();
+    let clock = RpcL1::connect(&s.l1_url, signer(&s.keys[1])).unwrap();
+    let (rpc, l1_url) = (s.rpc.as_str(), s.l1_url.as_str());
+    let l1 = |args: &[&str], k: usize| -> (bool, String) {
+        let mut all = args.to_vec();
+        all.extend(["--rpc", rpc, "--l1-rpc", l1_url, "--key", &s.keys[k]]);
+        wallet(&all)
+    };
+
+    let before = soft_balance(rpc, &alice_s).expect("balance answers");
+    let (ok, out) = l1(&["deposit", "--amount", "1000000000000000000"], 0);
+    assert!(ok, "{out}");
+    let mut credited = false;
+    for _ in 0..200 {
+        if soft_balance(rpc, &alice_s) == Some(before + 1_000_000_000_000_000_000) {
+            credited = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(credited, "the deposit never reached L2");
+
+    let (ok, out) = wallet(&[
+        "withdraw", "--key", &s.keys[0], "--to", &alice_s, "--amount", "250000", "--rpc", rpc,
+    ]);
+    assert!(ok && out.contains("POSTED in batch"), "{out}");
+    let id = out
+        .lines()
+        .next()
+        .unwrap()
+        .trim_start_matches("tx ")
+        .to_string();
+    let (ok, out) = wallet(&["proof", &id, "--rpc", rpc]);
+    assert!(!ok && out.contains("not final yet"), "{out}");
+    let mut final_ = false;
+    for _ in 0..200 {
+        clock.advance(31).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        if wallet(&["proof", &id, "--rpc", rpc]).0 {
+            final_ = true;
+            break;
+        }
+    }
+    assert!(final_, "the withdrawal never became final");
+    let before = clock.balance(alice).await.unwrap();
+    let (ok, out) = l1(&["claim", &id], 1);
+    assert!(ok && out.contains("paid 250000 wei"), "{out}");
+    let after = clock.balance(alice).await.unwrap();
+    assert_eq!(after - before, alloy_primitives::U256::from(250_000));
+    let (ok, out) = l1(&["claim", &id], 1);
+    assert!(!ok && out.contains("AlreadySpent"), "{out}");
+
+    // The escape hatch: a transfer forced through the Inbox is seen by the node.
+    let bob = alloy_primitives::Address::repeat_byte(0xb0).to_string();
+    let (ok, out) = l1(&["force", "--to", &bob, "--amount", "7"], 0);
+    assert!(ok && out.contains("forced tx 0x"), "{out}");
+    let forced = out.split_whitespace().nth(2).unwrap().to_string();
+    let mut seen = false;
+    for _ in 0..200 {
+        let (ok, out) = wallet(&["status", &forced, "--rpc", rpc]);
+        if ok && out.contains("FORCED") {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(seen, "the forced transaction never showed up");
+}
+
+/// The wallet's L1 commands against `fuse-l2 node` on anvil.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wallet_l1_commands_against_a_node_on_anvil() {
+    use alloy::node_bindings::Anvil;
+    use alloy_primitives::hex;
+
+    let anvil = Anvil::at(crate::common::anvil_path())
+        .port(crate::common::free_port())
+        .try_spawn()
+        .expect("anvil starts (./scripts/test installs it)");
+    let l1_url = anvil.endpoint();
+    let key = |i: usize| format!("0x{}", hex::encode(anvil.keys()[i].to_bytes()));
+    let dir = tempfile::tempdir().unwrap();
+    let addr = format!("127.0.0.1:{}", crate::common::free_port());
+    let rpc = format!("http://{addr}");
+    let mut child = Command::new(BIN)
+        .args(["node", "--deploy", "--l1-rpc", &l1_url, "--key", &key(0)])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--rpc-addr", &addr, "--challenge-period", "60"])
+        .args([
+            "--force-delay",
+            "60",
+            "--batch-interval-ms",
+            "200",
+            "--poll-ms",
+            "50",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _guard = Killed(child);
+    let mut lines = BufReader::new(stdout).lines();
+    assert!(
+        lines
+            .by_ref()
+            .any(|l| l.unwrap().starts_with("fuse-l2 node is running")),
+        "the node did not start"
+    );
+    std::thread::spawn(move || lines.for_each(drop));
+    wallet_l1_flow(&L1Setup {
+        rpc,
+        l1_url,
+        keys: [key(1), key(2)],
+    })
+    .await;
+}
+
+/// The same wallet L1 commands against `fuse-l2 devnet`: its embedded L1 served over
+/// Ethereum JSON-RPC, with the dev keys it prints.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wallet_l1_commands_against_the_devnet() {
+    let d = start_devnet();
+    assert!(d.l1_url.starts_with("http://127.0.0.1:"), "{}", d.banner);
+    wallet_l1_flow(&L1Setup {
+        rpc: d.rpc.clone(),
+        l1_url: d.l1_url.clone(),
+        keys: [d.keys[0].1.clone(), d.keys[1].1.clone()],
+    })
+    .await;
+}

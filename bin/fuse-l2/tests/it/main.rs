@@ -1,0 +1,9 @@
+//! The `fuse-l2` binary's integration tests, one binary: the processes from the outside —
+//! the devnet and its wallet commands, `fuse-l2 node` on anvil, crashes and restarts of the
+//! node and of a validator, the devnet's story.
+
+mod cli;
+mod common;
+mod crash;
+mod story;
+mod validator_crash;

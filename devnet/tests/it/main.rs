@@ -1,0 +1,9 @@
+//! fuse-devnet's integration tests, one binary: whole flows on the devnet and in the arena —
+//! the L2 API, finality, disputes between real validators, stuck blocks, the committed
+//! dispute vectors replayed.
+
+mod dispute_vectors;
+mod disputes;
+mod finality;
+mod rpc;
+mod stuck;

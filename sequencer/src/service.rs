@@ -1,0 +1,307 @@
+//! The loops that drive the [`Sequencer`] (docs/node.md): the committer (group commit: one
+//! flush for everything accepted since the last, then waiters are told), the L1 follower
+//! (messages up to `head − confirmations` executed in inbox order), the batch poster
+//! (every `batch_interval`, or sooner once `batch_bytes` of transactions wait) and finality
+//! (transactions `FINALIZED` once an assertion covering them is confirmed; the validator that
+//! asserts and confirms runs beside these, `fuse-validator`). Each loop holds
+//! the sequencer's lock only for synchronous work, never across an L1 call.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::{Sequencer, StoreFail};
+use fuse_l1::L1;
+use fuse_l1::rollup::RollupL1;
+
+/// Roughly what one transfer adds to a batch on L1 (docs/benchmarks.md, `bench stf`).
+const BYTES_PER_TX: usize = 90;
+
+/// How the loops pace themselves.
+#[derive(Clone, Debug)]
+pub struct ServiceConfig {
+    /// L1 blocks a message waits before the follower executes it.
+    pub confirmations: u64,
+    /// How often the follower asks L1 for its head.
+    pub poll_interval: Duration,
+    /// Longest a transaction waits for a batch.
+    pub batch_interval: Duration,
+    /// Post sooner once about this many batch bytes wait.
+    pub batch_bytes: usize,
+    /// Longest the committer sleeps with nothing to write (ingress wakes it sooner).
+    pub commit_interval: Duration,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            confirmations: 0,
+            poll_interval: Duration::from_millis(500),
+            batch_interval: Duration::from_secs(2),
+            batch_bytes: 64 * 1024,
+            commit_interval: Duration::from_millis(2),
+        }
+    }
+}
+
+/// The sequencer shared between the loops and the RPC server.
+pub type Shared = Arc<Mutex<Sequencer>>;
+
+/// Locks the sequencer. A panic while it was held is a bug that may have left it half
+/// updated, so every other user stops too rather than serve a state nobody checked.
+pub fn lock(s: &Shared) -> MutexGuard<'_, Sequencer> {
+    s.lock()
+        .expect("the sequencer was poisoned by an earlier panic")
+}
+
+/// The running loops; dropping it stops them.
+pub struct Service<L> {
+    /// The sequencer the loops drive, shared with the RPC server.
+    pub sequencer: Shared,
+    /// The rollup's L1 contracts the loops follow and post batches to.
+    pub rollup: RollupL1<L>,
+    /// Every commit group up to this number is on disk (see sequencer/commit.rs), for
+    /// waiters on durability.
+    pub durable: watch::Receiver<u64>,
+    /// Wakes the committer (ingress calls it after an acceptance).
+    pub wake: Arc<Notify>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl<L> Drop for Service<L> {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl<L: L1 + Clone + 'static> Service<L> {
+    /// Starts the loops over `sequencer` and the rollup on `rollup`.
+    pub fn start(sequencer: Sequencer, rollup: RollupL1<L>, config: ServiceConfig) -> Service<L> {
+        let sequencer = Arc::new(Mutex::new(sequencer));
+        let (tx, durable) = watch::channel(0);
+        let wake = Arc::new(Notify::new());
+        let tasks = vec![
+            tokio::spawn(committer(
+                sequencer.clone(),
+                tx,
+                config.commit_interval,
+                wake.clone(),
+            )),
+            tokio::spawn(follower(sequencer.clone(), rollup.clone(), config.clone())),
+            tokio::spawn(poster(sequencer.clone(), rollup.clone(), config.clone())),
+            tokio::spawn(finality(sequencer.clone(), rollup.clone(), config)),
+        ];
+        Service {
+            sequencer,
+            rollup,
+            durable,
+            wake,
+            tasks,
+        }
+    }
+}
+
+/// Group commit as soon as the previous write is done: what arrived during a write is the
+/// next group. With nothing to write it sleeps until ingress wakes it (or `every` passes,
+/// for changes that do not wake it).
+async fn committer(s: Shared, durable: watch::Sender<u64>, every: Duration, wake: Arc<Notify>) {
+    loop {
+        // The write blocks on an fsync: off the async workers, and outside the sequencer's
+        // lock so ingress goes on meanwhile.
+        let shared = s.clone();
+        let mut idle = true;
+        match tokio::task::spawn_blocking(move || commit_group(&shared)).await {
+            Ok(Ok(count)) if count > 0 => {
+                tracing::debug!(count, "accepted in L2 (durable)");
+                idle = false;
+            }
+            Ok(Ok(_)) => {}
+            // Nothing was acknowledged; the group waits on the line for the next tick.
+            Ok(Err(e)) => tracing::error!(error = %e, "group commit failed"),
+            Err(e) => tracing::error!(error = %e, "the committer's write panicked"),
+        }
+        // Also covers groups the sequencer's own flushes made durable.
+        let done = lock(&s).durable();
+        durable.send_if_modified(|d| std::mem::replace(d, done) != done);
+        if idle {
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(every) => {}
+            }
+        }
+    }
+}
+
+/// Takes the next group under the sequencer's lock and writes it outside, holding the commit
+/// line throughout (sequencer/commit.rs); returns how many acceptances became durable.
+fn commit_group(s: &Shared) -> Result<usize, StoreFail> {
+    let (line, store) = lock(s).commit_handles();
+    // The line is taken with the sequencer locked (the lock order), but never waited for
+    // under that lock here: a long write on the line (a batch's canonical state) must not
+    // stall ingress. Busy: let go and look again shortly.
+    let (group, mut held) = loop {
+        let mut seq = lock(s);
+        match line.try_lock() {
+            Ok(mut held) => match seq.take_group(&mut held) {
+                Some(group) => break (group, held),
+                None => return Ok(0),
+            },
+            Err(std::sync::TryLockError::WouldBlock) => {
+                drop(seq);
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            Err(std::sync::TryLockError::Poisoned(_)) => {
+                panic!("the commit line was poisoned by an earlier panic")
+            }
+        }
+    };
+    let group = Sequencer::write_group(&store, &mut held, group)?;
+    drop(held);
+    lock(s).group_landed(&group);
+    Ok(group.ids().len())
+}
+
+async fn follower<L: L1>(s: Shared, rollup: RollupL1<L>, config: ServiceConfig) {
+    // Where the last run stopped (a missing record, or a failed read, means from the start:
+    // executed messages are skipped, so rescanning is only slower).
+    let mut scanned: Option<u64> = lock(&s).l1_scanned().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "reading the followed L1 position; rescanning from 0");
+        None
+    });
+    loop {
+        match follow_once(&s, &rollup, &config, &mut scanned).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(messages = n, "executed L1 messages"),
+            Err(e) => tracing::warn!(error = %e, "following L1 (will retry)"),
+        }
+        tokio::time::sleep(config.poll_interval).await;
+    }
+}
+
+/// One round of the follower: reads the messages of the confirmed blocks not scanned yet.
+async fn follow_once<L: L1>(
+    s: &Shared,
+    rollup: &RollupL1<L>,
+    config: &ServiceConfig,
+    scanned: &mut Option<u64>,
+) -> anyhow::Result<usize> {
+    let head = rollup.l1.head().await?;
+    let target = head.number.saturating_sub(config.confirmations);
+    let from = scanned.map_or(0, |b| b + 1);
+    if from > target {
+        // Time alone can make a queued forced transaction count in the soft state.
+        lock(s).observe_l1_time(head.timestamp)?;
+        return Ok(0);
+    }
+    let messages = rollup.messages(from, target).await?;
+    let n = {
+        let mut seq = lock(s);
+        let n = seq.execute_messages(&messages)?;
+        seq.observe_l1_time(head.timestamp)?;
+        seq.record_scanned(target);
+        n
+    };
+    // What they did is written outside the lock, like an ingress group.
+    let shared = s.clone();
+    tokio::task::spawn_blocking(move || commit_group(&shared)).await??;
+    *scanned = Some(target);
+    Ok(n)
+}
+
+async fn poster<L: L1>(s: Shared, rollup: RollupL1<L>, config: ServiceConfig) {
+    let mut last = Instant::now();
+    let check = config.batch_interval.min(Duration::from_millis(50));
+    loop {
+        tokio::time::sleep(check).await;
+        let waiting = lock(&s).unbatched();
+        let due = last.elapsed() >= config.batch_interval;
+        if waiting == 0 && !due {
+            continue;
+        }
+        if !due && waiting * BYTES_PER_TX < config.batch_bytes {
+            continue;
+        }
+        last = Instant::now();
+        if let Err(e) = post_once(&s, &rollup).await {
+            tracing::warn!(error = %e, "posting a batch (will retry)");
+        }
+    }
+}
+
+/// Posts the next batch, if any. A batch refused because the Inbox already holds its number
+/// landed earlier (a post whose answer was lost): the follower will record it.
+async fn post_once<L: L1>(s: &Shared, rollup: &RollupL1<L>) -> anyhow::Result<()> {
+    // Transactions accepted after forced ones the soft state ran ahead land after those are
+    // due, so the chain runs them in the same order (sequencer/forced.rs).
+    let hold = lock(s).hold_posting_until();
+    if hold > 0 {
+        let now = rollup.l1.head().await?.timestamp;
+        if now < hold {
+            tracing::debug!(now, hold, "batch held until forced transactions are due");
+            return Ok(());
+        }
+    }
+    let Some((seq, rec)) = lock(s).batch_to_post()? else {
+        return Ok(());
+    };
+    match rollup.append_batch(rec.data.clone(), seq).await {
+        Ok(receipt) => {
+            lock(s).batch_posted(seq, receipt.tx_hash.0)?;
+            tracing::info!(seq, txs = rec.count, bytes = rec.data.len(), l1_tx = %receipt.tx_hash, "posted batch");
+            Ok(())
+        }
+        Err(e) if e.to_string().contains("WrongBatchSequence") => {
+            let next = rollup.next_batch_seq().await?;
+            if next > seq {
+                tracing::info!(seq, "batch already on L1; the follower records it");
+                Ok(())
+            } else {
+                anyhow::bail!("the Inbox expects batch {next}, this node has {seq} next")
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Marks transactions `FINALIZED` as assertions are confirmed on L1 — by this node's
+/// validator or anyone else's — once the follower has executed what they cover.
+async fn finality<L: L1>(s: Shared, rollup: RollupL1<L>, config: ServiceConfig) {
+    loop {
+        if let Err(e) = finalize_once(&s, &rollup).await {
+            tracing::warn!(error = %e, "following confirmations (will retry)");
+        }
+        tokio::time::sleep(config.poll_interval).await;
+    }
+}
+
+async fn finalize_once<L: L1>(s: &Shared, rollup: &RollupL1<L>) -> anyhow::Result<()> {
+    let latest = rollup.latest_confirmed().await?;
+    if latest == 0 {
+        return Ok(());
+    }
+    let a = rollup.assertion(latest).await?;
+    let position = a.afterInbox;
+    let mut seq = lock(s);
+    if seq.canonical().inbox_position < position {
+        // The follower has not executed it yet.
+        return Ok(());
+    }
+    // A confirmed state this node did not compute is never shown to users as final: either
+    // this node's STF or the chain's validators are wrong, and someone must look.
+    let ours = seq.state_at(position)?.map(|gs| gs.hash());
+    if ours != Some(a.afterStateHash) {
+        anyhow::bail!(
+            "assertion {latest} was confirmed with state {} after message {position}, but this              node computed {ours:?}: not finalizing",
+            a.afterStateHash
+        );
+    }
+    let n = seq.finalize(latest, position)?;
+    if n > 0 {
+        tracing::info!(assertion = latest, transactions = n, "finalized");
+    }
+    Ok(())
+}
