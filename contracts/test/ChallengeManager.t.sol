@@ -7,6 +7,7 @@ import {IChallengeResultReceiver} from "../src/rollup/IChallengeResultReceiver.s
 import {ChallengeResultRecorder} from "../src/testing/ChallengeResultRecorder.sol";
 import {IOneStepInbox} from "../src/osp/IOneStepInbox.sol";
 import {WrongPreState} from "../src/osp/Errors.sol";
+import {MAX_STEPS} from "../src/osp/Constants.sol";
 
 /// The checks of every move, the clocks, timeouts, forfeits and the split points
 /// (docs/spec/protocol.md, "Challenges"). Full disputes are in ChallengeManagerDispute.t.sol.

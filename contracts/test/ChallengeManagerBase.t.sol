@@ -13,6 +13,7 @@ import {ProverMemory} from "../src/osp/ProverMemory.sol";
 import {ProverHost} from "../src/osp/ProverHost.sol";
 import {IOneStepInbox} from "../src/osp/IOneStepInbox.sol";
 import {InboxDouble} from "../src/testing/InboxDouble.sol";
+import {MAX_STEPS} from "../src/osp/Constants.sol";
 
 /// Scripted parties for ChallengeManager tests. A game has an honest party and a liar that
 /// agree on the global state after every block up to `badBlock` and differ after it; inside
@@ -29,7 +30,6 @@ import {InboxDouble} from "../src/testing/InboxDouble.sol";
 abstract contract ChallengeManagerBase is Test {
     uint256 internal constant DEGREE = 4;
     uint256 internal constant CLOCK = 1 days;
-    uint256 internal constant MAX_STEPS = 2 ** 32;
     bytes32 internal constant MODULE_ROOT = keccak256("module root");
 
     OneStepProver internal osp;

@@ -5,6 +5,7 @@ import {console} from "forge-std/console.sol";
 import {Vm} from "forge-std/Vm.sol";
 import {ChallengeManagerBase} from "./ChallengeManagerBase.t.sol";
 import {ChallengeManager, Segment} from "../src/rollup/ChallengeManager.sol";
+import {MAX_STEPS} from "../src/osp/Constants.sol";
 
 /// Whole disputes: two levels played to a real one-step proof, many challenges at once, and
 /// the gas each party spends.
@@ -118,7 +119,7 @@ contract ChallengeManagerDisputeTest is ChallengeManagerBase {
             [makeAddr("b1"), makeAddr("b2"), makeAddr("b3"), makeAddr("b4"), makeAddr("b5")];
         // (challenger honest?, blocks, bad block) chosen so the honest side proves the step.
         (g[0], cur[0]) = _open(alice, others[0], true, 1500, 902, 5, "c0");
-        (g[1], cur[1]) = _open(others[1], alice, false, 1000, 617, 2 ** 32 - 2, "c1");
+        (g[1], cur[1]) = _open(others[1], alice, false, 1000, 617, MAX_STEPS - 2, "c1");
         (g[2], cur[2]) = _open(alice, others[2], false, 1500, 901, 1, "c2");
         (g[3], cur[3]) = _open(others[3], alice, true, 300, 102, 2 ** 20, "c3");
         (g[4], cur[4]) = _open(alice, others[4], true, 50, 7, 9, "c4");

@@ -5,6 +5,7 @@ import {ChallengeManagerBase} from "./ChallengeManagerBase.t.sol";
 import {Vm} from "forge-std/Vm.sol";
 import {ChallengeManager, Segment} from "../src/rollup/ChallengeManager.sol";
 import {Hashing} from "../src/osp/Hashing.sol";
+import {MAX_STEPS} from "../src/osp/Constants.sol";
 
 /// The game when a block cannot finish (docs/spec/protocol.md, "A block that cannot finish").
 /// Block `STUCK_BLOCK` of the range errors: the honest side claims the true states up to it

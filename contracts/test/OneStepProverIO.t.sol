@@ -7,7 +7,26 @@ import {InboxAccumulator} from "../src/osp/InboxAccumulator.sol";
 import {Machine} from "../src/osp/Types.sol";
 import {TAG_MEMORY, TAG_TABLE, TAG_DATA} from "../src/osp/Constants.sol";
 import "../src/osp/Errors.sol" as E;
+import {
+    CALL,
+    CALL_INDIRECT,
+    FINISH,
+    I64_LOAD,
+    I32_LOAD16_S,
+    I64_LOAD8_S,
+    I32_STORE,
+    MEMORY_GROW,
+    READ_INBOX,
+    READ_PREIMAGE,
+    KECCAK256,
+    ECRECOVER,
+    GET_U64,
+    SET_U64,
+    HALT
+} from "../src/osp/Opcodes.sol";
 
+// Opcodes are uint16 values in uint256 constants (Opcodes.sol): casting one is safe.
+// forge-lint: disable-next-item(unsafe-typecast)
 /// Steps that read witnesses: memory (leaf proofs, a store across a leaf boundary), host I/O
 /// (inbox, preimages, keccak, ecrecover, global state), calls through the table. Gas is
 /// measured by `fuse-l2 bench osp`, not asserted here.
@@ -18,7 +37,7 @@ contract OneStepProverIOTest is OspTestBase {
     function code1(bytes32 leaf) internal pure returns (bytes32[] memory c) {
         c = new bytes32[](2);
         c[0] = leaf;
-        c[1] = ins(0x0011);
+        c[1] = ins(uint16(FINISH));
     }
 
     function withMemory(Machine memory m, bytes32[] memory leaves) internal pure {
@@ -35,7 +54,7 @@ contract OneStepProverIOTest is OspTestBase {
         mem[0] = bytes32(type(uint256).max);
         mem[1] = keccak256("leaf 1");
         // addr 20 + offset 10 = 30: bytes 30, 31 of leaf 0 and bytes 0, 1 of leaf 1.
-        bytes32[] memory code = code1(ins(0x020c, MEM_DEPTH, 10, 0));
+        bytes32[] memory code = code1(ins(uint16(I32_STORE), MEM_DEPTH, 10, 0));
         Machine memory pre = machine(code, 1, 0, vals(20, 0x11223344));
         withMemory(pre, mem);
         bytes memory w = memProof(mem, 0);
@@ -49,7 +68,7 @@ contract OneStepProverIOTest is OspTestBase {
         // i32.load16_s at 31 reads 0x33 then 0x22 across the boundary and sign-extends
         // nothing (0x2233 is positive); i64.load8_s at 30 sign-extends 0x44 -> positive, and
         // at 28 reads 0xff -> -1.
-        code = code1(ins(0x0204, MEM_DEPTH, 0, 0));
+        code = code1(ins(uint16(I32_LOAD16_S), MEM_DEPTH, 0, 0));
         pre = machine(code, 1, 0, vals(31));
         withMemory(pre, mem);
         post = machine(code, 1, 1, vals(0x2233));
@@ -58,7 +77,7 @@ contract OneStepProverIOTest is OspTestBase {
             pre, proof(pre, code, abi.encodePacked(memProof(mem, 0), memProof(mem, 1))), post
         );
 
-        code = code1(ins(0x0206, MEM_DEPTH, 0, 0));
+        code = code1(ins(uint16(I64_LOAD8_S), MEM_DEPTH, 0, 0));
         pre = machine(code, 1, 0, vals(28));
         withMemory(pre, mem);
         post = machine(code, 1, 1, vals(type(uint64).max));
@@ -68,7 +87,7 @@ contract OneStepProverIOTest is OspTestBase {
 
     function test_loadOutOfBoundsTraps() public view {
         bytes32[] memory mem = new bytes32[](0);
-        bytes32[] memory code = code1(ins(0x0201, MEM_DEPTH, 65530, 0));
+        bytes32[] memory code = code1(ins(uint16(I64_LOAD), MEM_DEPTH, 65530, 0));
         Machine memory pre = machine(code, 1, 0, vals(0));
         withMemory(pre, mem);
         Machine memory errored = copy(pre);
@@ -77,7 +96,7 @@ contract OneStepProverIOTest is OspTestBase {
     }
 
     function test_memoryGrow() public view {
-        bytes32[] memory code = code1(ins(0x0214, MEM_DEPTH, 2, 0));
+        bytes32[] memory code = code1(ins(uint16(MEMORY_GROW), MEM_DEPTH, 2, 0));
         Machine memory pre = machine(code, 1, 0, vals(1));
         withMemory(pre, new bytes32[](0));
         Machine memory post = machine(code, 1, 1, vals(1));
@@ -91,11 +110,11 @@ contract OneStepProverIOTest is OspTestBase {
     }
 
     function test_getAndSetU64() public view {
-        bytes32[] memory code = code1(ins(0x0306));
+        bytes32[] memory code = code1(ins(uint16(GET_U64)));
         Machine memory pre = machine(code, 1, 0, vals(1));
         assertStep(pre, proof(pre, code, ""), machine(code, 1, 1, vals(7))); // block number
 
-        code = code1(ins(0x0307));
+        code = code1(ins(uint16(SET_U64)));
         pre = machine(code, 1, 0, vals(0, 99));
         Machine memory post = machine(code, 1, 1, new uint64[](0));
         post.gs.inboxPosition = 99;
@@ -108,7 +127,7 @@ contract OneStepProverIOTest is OspTestBase {
     }
 
     function test_haltIsFinished() public view {
-        bytes32[] memory code = code1(ins(0x0308));
+        bytes32[] memory code = code1(ins(uint16(HALT)));
         Machine memory pre = machine(code, 1, 0, vals(5));
         assertEq(
             osp.proveOneStep(ctx, hashOf(pre), proof(pre, code, "")),
@@ -120,7 +139,7 @@ contract OneStepProverIOTest is OspTestBase {
         bytes32[] memory mem = new bytes32[](3);
         mem[0] = keccak256("a");
         mem[1] = keccak256("b");
-        bytes32[] memory code = code1(ins(0x0302, MEM_DEPTH, 0, 0));
+        bytes32[] memory code = code1(ins(uint16(KECCAK256), MEM_DEPTH, 0, 0));
         Machine memory pre = machine(code, 1, 0, vals(0, 40, 64)); // src, len, dest
         withMemory(pre, mem);
         bytes memory w = abi.encodePacked(memProof(mem, 0), memProof(mem, 1), memProof(mem, 2));
@@ -131,7 +150,7 @@ contract OneStepProverIOTest is OspTestBase {
     }
 
     function test_keccak256MisalignedTraps() public view {
-        bytes32[] memory code = code1(ins(0x0302, MEM_DEPTH, 0, 0));
+        bytes32[] memory code = code1(ins(uint16(KECCAK256), MEM_DEPTH, 0, 0));
         Machine memory pre = machine(code, 1, 0, vals(4, 40, 64));
         withMemory(pre, new bytes32[](0));
         Machine memory errored = copy(pre);
@@ -148,7 +167,7 @@ contract OneStepProverIOTest is OspTestBase {
         mem[1] = bytes32(uint256(v));
         mem[2] = r;
         mem[3] = s;
-        bytes32[] memory code = code1(ins(0x0303, MEM_DEPTH, 0, 0));
+        bytes32[] memory code = code1(ins(uint16(ECRECOVER), MEM_DEPTH, 0, 0));
         Machine memory pre = machine(code, 1, 0, vals(0, 128));
         withMemory(pre, mem);
         bytes memory w = abi.encodePacked(memProof(mem, 0), memProof(mem, 1), memProof(mem, 2));
@@ -163,7 +182,7 @@ contract OneStepProverIOTest is OspTestBase {
         bytes memory preimage = abi.encodePacked(keccak256("x"), uint64(0x0102030405060708));
         bytes32[] memory mem = new bytes32[](2);
         mem[0] = keccak256(preimage);
-        bytes32[] memory code = code1(ins(0x0301, MEM_DEPTH, 0, 0));
+        bytes32[] memory code = code1(ins(uint16(READ_PREIMAGE), MEM_DEPTH, 0, 0));
         Machine memory pre = machine(code, 1, 0, vals(0, 32, 32)); // hashPtr, offset, dest
         withMemory(pre, mem);
         bytes memory w = abi.encodePacked(memProof(mem, 0), uint16(40), preimage, memProof(mem, 1));
@@ -176,7 +195,7 @@ contract OneStepProverIOTest is OspTestBase {
     function test_readPreimageRejectsWrongPreimage() public {
         bytes32[] memory mem = new bytes32[](1);
         mem[0] = keccak256("right");
-        bytes32[] memory code = code1(ins(0x0301, MEM_DEPTH, 0, 0));
+        bytes32[] memory code = code1(ins(uint16(READ_PREIMAGE), MEM_DEPTH, 0, 0));
         Machine memory pre = machine(code, 1, 0, vals(0, 0, 32));
         withMemory(pre, mem);
         bytes memory w = abi.encodePacked(memProof(mem, 0), uint16(5), "wrong", memProof(mem, 1));
@@ -210,7 +229,7 @@ contract OneStepProverIOTest is OspTestBase {
         inbox.push(prev);
         inbox.push(InboxAccumulator.accumulate(prev, 100, keccak256("header"), dataRoot));
         bytes32[] memory mem = new bytes32[](1);
-        bytes32[] memory code = code1(ins(0x0300, MEM_DEPTH, 0, 0));
+        bytes32[] memory code = code1(ins(uint16(READ_INBOX), MEM_DEPTH, 0, 0));
         Machine memory pre = machine(code, 1, 0, vals(offset, 32)); // offset, dest
         withMemory(pre, mem);
         bytes memory w = abi.encodePacked(prev, uint64(100), keccak256("header"), dataRoot);
@@ -241,7 +260,7 @@ contract OneStepProverIOTest is OspTestBase {
     }
 
     function test_readInboxMissingMessage() public {
-        bytes32[] memory code = code1(ins(0x0300, MEM_DEPTH, 0, 0));
+        bytes32[] memory code = code1(ins(uint16(READ_INBOX), MEM_DEPTH, 0, 0));
         Machine memory pre = machine(code, 1, 0, vals(0, 32));
         withMemory(pre, new bytes32[](0));
         bytes memory w = abi.encodePacked(bytes32(0), uint64(0), bytes32(0), bytes32(0));
@@ -261,7 +280,7 @@ contract OneStepProverIOTest is OspTestBase {
         bytes32[] memory table = new bytes32[](2);
         table[1] = bytes32(abi.encodePacked(uint8(1), uint32(7), uint32(3), uint32(2), uint32(5)));
         bytes32[] memory code = new bytes32[](4);
-        code[1] = ins(0x0009, 1, 7, 2);
+        code[1] = ins(uint16(CALL_INDIRECT), 1, 7, 2);
         Machine memory pre = machine(code, 2, 1, vals(10, 20, 1));
         pre.stack.rest = keccak256("caller below");
         pre.locals = keccak256("caller locals");
@@ -275,7 +294,7 @@ contract OneStepProverIOTest is OspTestBase {
         assertStep(pre, proof(pre, code, w), post);
 
         // The wrong type traps after the table proof, with the pre-state.
-        code[1] = ins(0x0009, 1, 8, 2);
+        code[1] = ins(uint16(CALL_INDIRECT), 1, 8, 2);
         pre = machine(code, 2, 1, vals(10, 20, 1));
         pre.tableRoot = root(TAG_TABLE, table, 1);
         Machine memory errored = copy(pre);
@@ -286,7 +305,7 @@ contract OneStepProverIOTest is OspTestBase {
     function test_callWithSavedFrameAndLocals() public {
         // call: entry 0, 3 params, 6 locals (depth 1); one frame already saved.
         bytes32[] memory code = new bytes32[](2);
-        code[1] = ins(0x0008, 1, 0, (uint64(3) << 32) | 6);
+        code[1] = ins(uint16(CALL), 1, 0, (uint64(3) << 32) | 6);
         Machine memory pre = machine(code, 1, 1, vals(1, 2, 3, 4));
         bytes32 frame = Hashing.framePush(keccak256("older"), 1, 9, keccak256("s"), keccak256("l"));
         pre.frames = frame;

@@ -6,7 +6,10 @@ import {Hashing} from "../src/osp/Hashing.sol";
 import {MerkleLib} from "../src/osp/MerkleLib.sol";
 import {Machine} from "../src/osp/Types.sol";
 import {TAG_MEMORY, TAG_CODE} from "../src/osp/Constants.sol";
+import {CALL, RETURN, GLOBAL_SET, CONST, FINISH, I32_ADD} from "../src/osp/Opcodes.sol";
 
+// Opcodes are uint16 values in uint256 constants (Opcodes.sol): casting one is safe.
+// forge-lint: disable-next-item(unsafe-typecast)
 /// Proves every step of the worked example of docs/spec/machine-hash.md and checks the hashes
 /// the document prints, so the OSP agrees with numbers computed outside it (by the Rust
 /// machine) and not only with its own hashing.
@@ -22,13 +25,13 @@ contract OneStepProverWorkedExampleTest is OspTestBase {
 
     function code() internal pure returns (bytes32[] memory c) {
         c = new bytes32[](7);
-        c[0] = ins(0x0008, 0, 2, 0); // call fuse_entry
-        c[1] = ins(0x0011); // finish
-        c[2] = ins(0x0010, 0, 0, 7);
-        c[3] = ins(0x0010, 0, 0, 35);
-        c[4] = ins(0x0119); // i32.add
-        c[5] = ins(0x000f, 0, 0, 0); // global.set 0
-        c[6] = ins(0x000a, 0, 0, 0); // return
+        c[0] = ins(uint16(CALL), 0, 2, 0); // call fuse_entry
+        c[1] = ins(uint16(FINISH)); // finish
+        c[2] = ins(uint16(CONST), 0, 0, 7);
+        c[3] = ins(uint16(CONST), 0, 0, 35);
+        c[4] = ins(uint16(I32_ADD)); // i32.add
+        c[5] = ins(uint16(GLOBAL_SET), 0, 0, 0); // global.set 0
+        c[6] = ins(uint16(RETURN), 0, 0, 0); // return
     }
 
     function at(uint32 pc, uint64[] memory values, bytes32 rest)

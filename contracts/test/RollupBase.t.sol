@@ -14,6 +14,7 @@ import {ProverMath} from "../src/osp/ProverMath.sol";
 import {ProverMemory} from "../src/osp/ProverMemory.sol";
 import {ProverHost} from "../src/osp/ProverHost.sol";
 import {IOneStepInbox} from "../src/osp/IOneStepInbox.sol";
+import {MAX_STEPS} from "../src/osp/Constants.sol";
 
 /// The real Inbox, OneStepProver and ChallengeManager wired to a Rollup, plus scripted
 /// parties that play a dispute over one block down to a real one-step proof vector
@@ -29,7 +30,6 @@ abstract contract RollupBase is Test {
     uint256 internal constant REFUND = 0.05 ether;
     uint256 internal constant FORCE_DELAY = 1 days;
     uint256 internal constant ROOT_DELAY = FORCE_DELAY + 2 * PERIOD;
-    uint256 internal constant MAX_STEPS = 2 ** 32;
     bytes32 internal constant MODULE_ROOT = keccak256("module root");
 
     Inbox internal inbox;

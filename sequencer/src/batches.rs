@@ -118,16 +118,10 @@ impl Sequencer {
         rec: &BatchRecord,
         status: TxStatus,
     ) -> Result<usize, SequencerError> {
-        // The latest unsaved write of each id wins over the stored record, as it will on disk.
-        let unsaved: HashMap<[u8; 32], &TxRecord> =
-            self.unsaved.txs.iter().map(|(k, t)| (*k, t)).collect();
+        let unsaved = self.unsaved_index();
         let mut marked = Vec::new();
         for (_, id) in self.store.accepted_range(rec.first, rec.count)? {
-            let latest = match unsaved.get(&id) {
-                Some(t) => Some((*t).clone()),
-                None => self.store.tx(&id)?,
-            };
-            if let Some(mut t) = latest
+            if let Some(mut t) = self.latest_in(&unsaved, &id)?
                 && !matches!(
                     t.status,
                     TxStatus::Rejected { .. }
@@ -146,12 +140,27 @@ impl Sequencer {
 }
 
 impl Sequencer {
-    /// A transaction's record as the next commit will leave it: the latest unsaved write,
-    /// else the stored one (a scan of the unsaved writes: for the rare skipped transaction).
-    pub(super) fn latest_record(&self, id: &[u8; 32]) -> Result<Option<TxRecord>, SequencerError> {
-        if let Some((_, t)) = self.unsaved.txs.iter().rev().find(|(k, _)| k == id) {
-            return Ok(Some(t.clone()));
+    /// The latest unsaved write of each id: it wins over the stored record, as it will on
+    /// disk (a later write of the same id replaces an earlier one in the map).
+    fn unsaved_index(&self) -> HashMap<[u8; 32], &TxRecord> {
+        self.unsaved.txs.iter().map(|(k, t)| (*k, t)).collect()
+    }
+
+    /// A transaction's record as the next commit will leave it: its write in `unsaved`
+    /// ([`Self::unsaved_index`]), else the stored one.
+    fn latest_in(
+        &self,
+        unsaved: &HashMap<[u8; 32], &TxRecord>,
+        id: &[u8; 32],
+    ) -> Result<Option<TxRecord>, SequencerError> {
+        match unsaved.get(id) {
+            Some(t) => Ok(Some((*t).clone())),
+            None => Ok(self.store.tx(id)?),
         }
-        Ok(self.store.tx(id)?)
+    }
+
+    /// One transaction's record as the next commit will leave it.
+    pub(super) fn latest_record(&self, id: &[u8; 32]) -> Result<Option<TxRecord>, SequencerError> {
+        self.latest_in(&self.unsaved_index(), id)
     }
 }

@@ -8,6 +8,7 @@ import {ChallengeManager, Segment} from "../../src/rollup/ChallengeManager.sol";
 import {OneStepProver} from "../../src/osp/OneStepProver.sol";
 import {Hashing} from "../../src/osp/Hashing.sol";
 import {Outbox} from "../../src/rollup/Outbox.sol";
+import {MAX_STEPS} from "../../src/osp/Constants.sol";
 
 /// Plays challenges for the protocol's stateful fuzzing, the way any party would: each side
 /// follows a script of claims and disputes the first point it disagrees with. The honest
@@ -16,7 +17,6 @@ import {Outbox} from "../../src/rollup/Outbox.sol";
 /// step at `BAD_STEP` is a real machine (the one-step proof vector `i32.eq/plain`), so whoever
 /// faces it at the bottom either proves the other side's claim wrong or cannot move.
 abstract contract Player is CommonBase {
-    uint256 internal constant MAX_STEPS = 2 ** 32;
     uint256 internal constant BAD_STEP = 1_000_003;
 
     Rollup internal rollup;

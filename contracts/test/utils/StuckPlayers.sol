@@ -7,6 +7,7 @@ import {AssertionTree} from "../../src/rollup/AssertionTree.sol";
 import {Assertion, AssertionStatus} from "../../src/rollup/RollupTypes.sol";
 import {ChallengeManager, Segment} from "../../src/rollup/ChallengeManager.sol";
 import {Hashing} from "../../src/osp/Hashing.sol";
+import {MAX_STEPS} from "../../src/osp/Constants.sol";
 
 /// The players of StuckAdversary.t.sol: games played in full through the Rollup over a range
 /// of `n` blocks from the family's start, level-1 claims for both sides (the honest side's
