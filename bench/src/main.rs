@@ -14,6 +14,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    fuse_l1::install_tls_provider();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),

@@ -6,7 +6,8 @@
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolError, SolEvent, SolInterface};
 use fuse_arbos::message::{Header, message};
-use fuse_contracts::deploy::{Deployment, RollupConfig};
+pub use fuse_contracts::deploy::Deployment;
+use fuse_contracts::deploy::RollupConfig;
 use fuse_contracts::rollup::rollup_contract::Hashing;
 use fuse_contracts::rollup::{ChallengeManager, Inbox, Outbox, Rollup};
 use fuse_primitives::GlobalState;
@@ -111,7 +112,7 @@ impl<L: L1> RollupL1<L> {
     pub async fn deploy(l1: L, config: RollupConfig) -> Result<RollupL1<L>, DeployError> {
         let deployer = l1.signer();
         let nonce = l1.nonce(deployer).await?;
-        let plan = Deployment::plan(deployer, nonce, config);
+        let mut plan = Deployment::plan(deployer, nonce, config);
         for (index, (planned, code)) in plan.creations.iter().enumerate() {
             let receipt = l1
                 .send(L1Tx {
@@ -126,6 +127,9 @@ impl<L: L1> RollupL1<L> {
                     planned: *planned,
                     got: receipt.contract_address,
                 });
+            }
+            if index == 0 {
+                plan.deployment.block = receipt.block_number;
             }
         }
         for (to, data) in plan.calls {
@@ -214,8 +218,13 @@ impl<L: L1> RollupL1<L> {
         self.view(self.contracts.inbox, call).await
     }
 
-    /// The messages appended in L1 blocks `from ..= to`, in inbox order.
+    /// The messages appended in L1 blocks `from ..= to` (none before the deployment block),
+    /// in inbox order.
     pub async fn messages(&self, from: u64, to: u64) -> Result<Vec<InboxMessage>, L1Error> {
+        let from = from.max(self.contracts.block);
+        if from > to {
+            return Ok(Vec::new());
+        }
         let logs = self.l1.logs(self.contracts.inbox, from, to).await?;
         let mut out = Vec::new();
         for l in logs {

@@ -2,15 +2,24 @@
 //! signing key (gas, nonce and chain id filled by alloy's recommended fillers), receipts awaited
 //! after each send. Reverts are told apart from transport failures so callers know what to
 //! retry: a revert found while estimating gas carries the revert data.
+//!
+//! Public endpoints limit what they serve, and an operator's node must live with it
+//! ([`RpcLimits`]): every request goes through alloy's retry layer with [`FaultPolicy`]
+//! (rate limits, 5xx answers, dropped connections and truncated answers are retried after a
+//! backoff), and logs are read in pages of a bounded block range that halves, and stays
+//! halved, when the provider refuses a range as too large.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use alloy::network::{EthereumWallet, TransactionBuilder};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::client::ClientBuilder;
 use alloy::rpc::types::{BlockNumberOrTag, Filter, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
-use alloy::transports::{RpcError, TransportErrorKind};
+use alloy::transports::layers::{RateLimitRetryPolicy, RetryBackoffLayer, RetryPolicy};
+use alloy::transports::{RpcError, TransportError, TransportErrorKind};
 use alloy_primitives::{Address, Bytes, U256};
 
 use super::{DevClock, L1, L1Error, L1Head, L1Log, L1Receipt, L1Tx};
@@ -19,11 +28,99 @@ use super::{DevClock, L1, L1Error, L1Head, L1Log, L1Receipt, L1Tx};
 /// transport error.
 const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// What an endpoint is assumed to bear, and how hard the client retries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RpcLimits {
+    /// Blocks per `eth_getLogs` request to start with. Providers cap the range (commonly at
+    /// 10,000 blocks, some at 2,000 or fewer); a refusal halves it.
+    pub log_blocks: u64,
+    /// Retries of one request that failed in a way worth retrying (rate limit, 5xx, dropped
+    /// connection, truncated answer) before the failure reaches the caller.
+    pub retries: u32,
+    /// How long to wait before each retry, unless the provider says how long (`Retry-After`).
+    pub backoff: Duration,
+}
+
+impl Default for RpcLimits {
+    fn default() -> RpcLimits {
+        RpcLimits {
+            log_blocks: 2_000,
+            retries: 8,
+            backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Which failed requests the retry layer sends again: alloy's rate-limit rules, plus the
+/// faults of a flaky network (a connection dropped or reset, a timeout, a 5xx answer, an
+/// answer cut short) — never a range refusal, which only a smaller range cures, and never a
+/// JSON-RPC error the endpoint meant (a revert, a bad nonce).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FaultPolicy;
+
+impl RetryPolicy for FaultPolicy {
+    fn should_retry(&self, error: &TransportError) -> bool {
+        if is_range_refusal(error) {
+            return false;
+        }
+        // The retry layer reports only "max retries exceeded" in the end; the cause of each
+        // failure is told here.
+        tracing::debug!(error = %with_causes(error), "L1 request failed");
+        match error {
+            RpcError::Transport(TransportErrorKind::HttpError(e)) => {
+                e.status >= 500 || e.status == 429
+            }
+            RpcError::Transport(TransportErrorKind::Custom(_)) => true,
+            RpcError::DeserError { .. } | RpcError::NullResp => true,
+            e => RateLimitRetryPolicy::default().should_retry(e),
+        }
+    }
+
+    fn backoff_hint(&self, error: &TransportError) -> Option<Duration> {
+        RateLimitRetryPolicy::default().backoff_hint(error)
+    }
+}
+
+/// Whether the endpoint refused an `eth_getLogs` because the range or the answer is too big.
+/// Providers word it differently (Infura: "query returned more than 10000 results"; Alchemy:
+/// "Log response size exceeded … up to a 2K block range"; others: "block range is too
+/// large", "exceed maximum block range"), so the message decides, not the code (Infura's
+/// -32005 also means a rate limit).
+pub fn is_range_refusal(error: &TransportError) -> bool {
+    let Some(resp) = error.as_error_resp() else {
+        return false;
+    };
+    let m = resp.message.to_ascii_lowercase();
+    !m.contains("rate")
+        && [
+            "range",
+            "more than",
+            "too many",
+            "response size",
+            "too large",
+            "limit exceeded",
+        ]
+        .iter()
+        .any(|needle| m.contains(needle))
+}
+
+/// Installs `ring` as the process's TLS crypto provider, which every HTTP client of alloy
+/// (reqwest with rustls and no provider of its own) needs before it is built: without it,
+/// building one panics. Idempotent; [`RpcL1::connect`] calls it, and so must code that builds
+/// an alloy HTTP provider by other means first.
+pub fn install_tls_provider() {
+    // A second install is refused harmlessly: the first provider stays.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// A JSON-RPC endpoint and the key that signs this handle's transactions.
 #[derive(Clone)]
 pub struct RpcL1 {
     provider: DynProvider,
     signer: Address,
+    /// Blocks per `eth_getLogs` request now: [`RpcLimits::log_blocks`], halved by each range
+    /// refusal and shared by every clone of the handle (a provider's cap does not change).
+    log_blocks: Arc<AtomicU64>,
     /// One send at a time per handle: each takes the account's pending nonce itself, so a
     /// transaction refused before sending (a revert found by gas estimation) never leaves a
     /// nonce gap that would hold every later one back.
@@ -31,21 +128,43 @@ pub struct RpcL1 {
 }
 
 impl RpcL1 {
-    /// Connects to `url` (http or https), signing with `key`.
+    /// Connects to `url` (http or https), signing with `key`, with the default limits.
     pub fn connect(url: &str, key: PrivateKeySigner) -> Result<RpcL1, L1Error> {
+        RpcL1::connect_with(url, key, RpcLimits::default())
+    }
+
+    /// Connects to `url`, signing with `key`, within `limits`.
+    pub fn connect_with(
+        url: &str,
+        key: PrivateKeySigner,
+        limits: RpcLimits,
+    ) -> Result<RpcL1, L1Error> {
         let url = url
             .parse()
             .map_err(|e| L1Error::Transport(format!("bad L1 URL {url:?}: {e}")))?;
         let signer = key.address();
+        install_tls_provider();
+        let backoff_ms = u64::try_from(limits.backoff.as_millis()).unwrap_or(u64::MAX);
+        // The compute-unit budget of alloy's layer is for metered providers; the backoff
+        // alone paces retries here.
+        let retry =
+            RetryBackoffLayer::new_with_policy(limits.retries, backoff_ms, u64::MAX, FaultPolicy);
+        let client = ClientBuilder::default().layer(retry).http(url);
         let provider = ProviderBuilder::new()
             .wallet(EthereumWallet::from(key))
-            .connect_http(url)
+            .connect_client(client)
             .erased();
         Ok(RpcL1 {
             provider,
             signer,
+            log_blocks: Arc::new(AtomicU64::new(limits.log_blocks.max(1))),
             sending: Arc::default(),
         })
+    }
+
+    /// Blocks per `eth_getLogs` request now (after any refusals).
+    pub fn log_blocks(&self) -> u64 {
+        self.log_blocks.load(Ordering::Relaxed)
     }
 }
 
@@ -56,7 +175,23 @@ fn map_err(e: RpcError<TransportErrorKind>) -> L1Error {
         }
         return L1Error::Rejected(resp.to_string());
     }
-    L1Error::Transport(e.to_string())
+    L1Error::Transport(with_causes(&e))
+}
+
+/// An error and the errors under it, `a: b: c`: "error sending request" alone does not tell
+/// an operator whether the connection was refused, timed out or failed its TLS handshake.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
 }
 
 fn to_log(l: alloy::rpc::types::Log) -> Result<L1Log, L1Error> {
@@ -138,9 +273,40 @@ impl L1 for RpcL1 {
     }
 
     async fn logs(&self, address: Address, from: u64, to: u64) -> Result<Vec<L1Log>, L1Error> {
-        let filter = Filter::new().address(address).from_block(from).to_block(to);
-        let logs = self.provider.get_logs(&filter).await.map_err(map_err)?;
-        logs.into_iter().map(to_log).collect()
+        let mut out = Vec::new();
+        let mut start = from;
+        while start <= to {
+            let page = self.log_blocks();
+            let end = to.min(start.saturating_add(page - 1));
+            let filter = Filter::new()
+                .address(address)
+                .from_block(start)
+                .to_block(end);
+            match self.provider.get_logs(&filter).await {
+                Ok(logs) => {
+                    for l in logs {
+                        out.push(to_log(l)?);
+                    }
+                    match end.checked_add(1) {
+                        Some(next) => start = next,
+                        None => break,
+                    }
+                }
+                Err(e) if is_range_refusal(&e) && page > 1 => {
+                    // Halve the page for this request and every later one; a provider's cap
+                    // does not change while the node runs.
+                    let smaller = (end - start).div_ceil(2).max(1);
+                    self.log_blocks.fetch_min(smaller, Ordering::Relaxed);
+                    tracing::info!(
+                        blocks = smaller,
+                        error = %e,
+                        "the L1 endpoint refused a log range; reading smaller pages"
+                    );
+                }
+                Err(e) => return Err(map_err(e)),
+            }
+        }
+        Ok(out)
     }
 
     async fn balance(&self, who: Address) -> Result<U256, L1Error> {

@@ -43,3 +43,8 @@ pub async fn account(
     l1.fund(who, U256::from(10u128.pow(20))).await.unwrap();
     RollupL1::at(l1.as_account(who), rollup.contracts)
 }
+
+pub use fault_proxy::{FaultProxy, Faults, ProxyStats};
+
+/// A JSON-RPC proxy on loopback that misbehaves as public endpoints do.
+mod fault_proxy;

@@ -80,6 +80,7 @@ impl<L: L1 + Clone + 'static> Node<L> {
             challenge_manager: c.challenges,
             one_step_prover: c.osp,
             module_root: rollup.module_root().await?,
+            deployed_at_block: c.block,
         };
         let store = Store::open(&config.data_dir)?;
         let sequencer = Sequencer::open(store, BatchCaps::default())?;

@@ -66,6 +66,24 @@ pub struct ChainInfo {
     pub one_step_prover: Address,
     /// The module root new assertions' children run, as read when the node started.
     pub module_root: B256,
+    /// The L1 block the Inbox was created in: where a follower starts reading the rollup's
+    /// events (0 from a node that does not know it).
+    #[serde(default)]
+    pub deployed_at_block: u64,
+}
+
+impl ChainInfo {
+    /// The contracts' addresses and deployment block, as the L1 handles take them.
+    pub fn deployment(&self) -> fuse_l1::rollup::Deployment {
+        fuse_l1::rollup::Deployment {
+            inbox: self.inbox,
+            outbox: self.outbox,
+            rollup: self.rollup,
+            challenges: self.challenge_manager,
+            osp: self.one_step_prover,
+            block: self.deployed_at_block,
+        }
+    }
 }
 
 /// What the handlers share.

@@ -9,5 +9,7 @@ mod cli;
 mod commands;
 
 fn main() -> std::process::ExitCode {
+    // Before any HTTP client is built (https L1 endpoints).
+    fuse_l1::install_tls_provider();
     cli::main()
 }

@@ -140,6 +140,9 @@ pub struct Deployment {
     pub challenges: Address,
     /// The one-step prover's entry.
     pub osp: Address,
+    /// The L1 block the Inbox was created in: the rollup's events are read from here on,
+    /// never from block 0 (a provider would refuse, or take minutes). 0 where unknown.
+    pub block: u64,
 }
 
 /// A deployment as data: the creation transactions in order, each with the address it must
@@ -274,6 +277,7 @@ impl Deployment {
                 rollup,
                 challenges,
                 osp,
+                block: 0,
             },
             creations,
             calls,

@@ -138,6 +138,7 @@ impl ChallengeSet {
                 rollup: Address::ZERO,
                 challenges: self.manager,
                 osp: self.osp,
+                block: 0,
             },
         )
     }

@@ -319,10 +319,14 @@ pub fn move_calldata(id: U256, old: &Segment, m: &Move) -> Vec<u8> {
 }
 
 impl<L: L1> RollupL1<L> {
-    /// The Rollup's and the ChallengeManager's events in L1 blocks `from ..= to`: each
-    /// contract's in the order emitted, the Rollup's first.
+    /// The Rollup's and the ChallengeManager's events in L1 blocks `from ..= to` (none before
+    /// the deployment block): each contract's in the order emitted, the Rollup's first.
     pub async fn rollup_events(&self, from: u64, to: u64) -> Result<Vec<RollupEvent>, L1Error> {
+        let from = from.max(self.contracts.block);
         let mut out = Vec::new();
+        if from > to {
+            return Ok(out);
+        }
         for address in [self.contracts.rollup, self.contracts.challenges] {
             let logs = self.l1.logs(address, from, to).await?;
             out.extend(logs.iter().filter_map(decode));

@@ -45,6 +45,7 @@ async fn bad_transactions_and_queries_are_refused_and_the_server_keeps_serving()
     let (addr, _server) = fuse_l1::eth_rpc::serve(chain.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
+    fuse_l1::install_tls_provider();
     let p = ProviderBuilder::new()
         .disable_recommended_fillers()
         .connect_http(format!("http://{addr}").parse().unwrap());

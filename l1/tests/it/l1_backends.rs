@@ -4,14 +4,17 @@
 //! wallets in other processes) through the JSON-RPC back end, the whole contract set deploys from
 //! one plan; deposits, batches, forced txs and ticks land; the messages rebuilt from the Inbox's
 //! events give, in Rust, the accumulators the Inbox stores; a retried batch is refused with a
-//! decoded reason; the clock moves.
+//! decoded reason; the clock moves. The same script runs again through a proxy that drops
+//! connections, answers 429 and 503, delays, cuts answers short and refuses log ranges wider
+//! than a few blocks: the client retries and reads smaller pages, and the script's checks hold.
 
 use alloy::node_bindings::Anvil;
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, U256};
 use fuse_arbos::message::{KIND_BATCH, KIND_CONFIG, KIND_DEPOSIT, KIND_FORCED_TX, KIND_TICK};
 use fuse_l1::rollup::RollupL1;
-use fuse_l1::{DevClock, EmbeddedClock, EmbeddedL1, L1, RpcL1};
+use fuse_l1::testing::{FaultProxy, Faults};
+use fuse_l1::{DevClock, EmbeddedClock, EmbeddedL1, L1, RpcL1, RpcLimits};
 
 /// The same script on any back end; `label` names it in failures.
 async fn exercise<L: L1 + DevClock + Clone>(l1: L, label: &str) {
@@ -117,4 +120,90 @@ async fn the_rollup_runs_on_the_embedded_l1_over_json_rpc() {
         .unwrap();
     let l1 = RpcL1::connect(&format!("http://{addr}"), key).unwrap();
     exercise(l1, "embedded over JSON-RPC").await;
+}
+
+#[tokio::test]
+async fn the_rollup_runs_through_a_faulty_endpoint() {
+    let chain = EmbeddedL1::new(EmbeddedClock::Manual(1_700_000_000));
+    let key = PrivateKeySigner::random();
+    chain
+        .fund(key.address(), U256::from(10u128.pow(24)))
+        .await
+        .unwrap();
+    let (addr, _server) = fuse_l1::eth_rpc::serve(chain, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let faults = Faults {
+        drop_every: 7,
+        rate_limit_every: 5,
+        unavailable_every: 11,
+        truncate_every: 13,
+        delay_every: 3,
+        delay: std::time::Duration::from_millis(50),
+        max_log_blocks: Some(4),
+    };
+    let proxy = FaultProxy::start(addr, faults).await;
+    let limits = RpcLimits {
+        log_blocks: 1_000,
+        retries: 20,
+        backoff: std::time::Duration::from_millis(5),
+    };
+    let l1 = RpcL1::connect_with(&proxy.url(), key, limits).unwrap();
+    exercise(l1.clone(), "through the fault proxy").await;
+    // Every fault was met, and the log pages shrank to what the proxy allows.
+    let s = &proxy.stats;
+    let seen = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+    for (what, n) in [
+        ("dropped", seen(&s.dropped)),
+        ("rate limited", seen(&s.rate_limited)),
+        ("unavailable", seen(&s.unavailable)),
+        ("truncated", seen(&s.truncated)),
+        ("delayed", seen(&s.delayed)),
+        ("refused ranges", seen(&s.refused_ranges)),
+    ] {
+        assert!(n > 0, "the proxy never {what}: {s:?}");
+    }
+    assert!(l1.log_blocks() <= 4, "pages of {} blocks", l1.log_blocks());
+    // Logs are read from the deployment block on, never from block 0.
+    assert!(seen(&s.lowest_log_block) > 0, "{s:?}");
+    println!(
+        "through the fault proxy: {} requests, {s:?}; pages of {} blocks",
+        seen(&s.requests),
+        l1.log_blocks()
+    );
+}
+
+/// An https endpoint is spoken to over TLS: the client's first bytes to it are a TLS handshake
+/// record (0x16), where a client without TLS would refuse the URL and send nothing.
+#[tokio::test]
+async fn https_endpoints_are_spoken_to_over_tls() {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let first_byte = tokio::spawn(async move {
+        let (mut conn, _) = listener.accept().await.unwrap();
+        let mut b = [0u8; 1];
+        conn.read_exact(&mut b).await.map(|_| b[0]).ok()
+    });
+    let limits = RpcLimits {
+        retries: 0,
+        backoff: std::time::Duration::from_millis(1),
+        ..RpcLimits::default()
+    };
+    let l1 = RpcL1::connect_with(
+        &format!("https://{addr}"),
+        PrivateKeySigner::random(),
+        limits,
+    )
+    .unwrap();
+    let head = tokio::time::timeout(std::time::Duration::from_secs(5), l1.head()).await;
+    assert!(
+        !matches!(head, Ok(Ok(_))),
+        "a server that never answers gave a head"
+    );
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(5), first_byte)
+        .await
+        .expect("the client connected")
+        .unwrap();
+    assert_eq!(seen, Some(0x16), "the first byte is a TLS handshake record");
 }

@@ -15,7 +15,7 @@ use fuse_contracts::deploy::{Deployment, RollupConfig};
 use serde::{Deserialize, Serialize};
 
 use fuse_l1::rollup::RollupL1;
-use fuse_l1::{L1, RpcL1};
+use fuse_l1::{L1, RpcL1, RpcLimits};
 use fuse_node::node::{Node, NodeConfig};
 use fuse_sequencer::service::ServiceConfig;
 
@@ -50,6 +50,10 @@ pub(crate) struct Args {
     /// L1 blocks a message waits before it is executed.
     #[arg(long, default_value_t = 0)]
     pub(crate) confirmations: u64,
+    /// L1 blocks per `eth_getLogs` request to start with; halved whenever the endpoint
+    /// refuses a range (public providers cap it, commonly at 10,000 or 2,000 blocks).
+    #[arg(long, env = "FUSE_L1_LOG_BLOCKS", default_value_t = 2_000)]
+    pub(crate) l1_log_blocks: u64,
     /// Milliseconds between batches.
     #[arg(long, default_value_t = 2_000)]
     pub(crate) batch_interval_ms: u64,
@@ -67,6 +71,9 @@ pub(crate) struct Recorded {
     rollup: Address,
     challenge_manager: Address,
     one_step_prover: Address,
+    /// The L1 block the Inbox was created in (records written before it was kept say 0).
+    #[serde(default)]
+    deployed_at_block: u64,
 }
 
 impl Recorded {
@@ -78,17 +85,23 @@ impl Recorded {
             rollup: self.rollup,
             challenges: self.challenge_manager,
             osp: self.one_step_prover,
+            block: self.deployed_at_block,
         }
     }
 }
 
-/// A JSON-RPC L1 signing with `key` (hex), checked to answer.
-pub(crate) async fn connect(url: &str, key: &str) -> anyhow::Result<RpcL1> {
+/// A JSON-RPC L1 signing with `key` (hex), reading logs `log_blocks` blocks at a time at
+/// most, checked to answer.
+pub(crate) async fn connect(url: &str, key: &str, log_blocks: u64) -> anyhow::Result<RpcL1> {
     let key: PrivateKeySigner = key
         .trim_start_matches("0x")
         .parse()
         .context("--key is not a private key (64 hex digits)")?;
-    let l1 = RpcL1::connect(url, key)?;
+    let limits = RpcLimits {
+        log_blocks,
+        ..RpcLimits::default()
+    };
+    let l1 = RpcL1::connect_with(url, key, limits)?;
     l1.head()
         .await
         .with_context(|| format!("cannot reach the L1 at {url}"))?;
@@ -101,7 +114,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
-    let l1 = connect(&args.l1_rpc, &args.key).await?;
+    let l1 = connect(&args.l1_rpc, &args.key, args.l1_log_blocks).await?;
     let owner = l1.signer();
     std::fs::create_dir_all(&args.data_dir)?;
     let record = args.data_dir.join("deployment.json");
@@ -133,6 +146,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             rollup: c.rollup,
             challenge_manager: c.challenges,
             one_step_prover: c.osp,
+            deployed_at_block: c.block,
         };
         // Written whole or not at all: a crash must not leave half a record.
         let tmp = record.with_extension("json.tmp");

@@ -96,6 +96,10 @@ pub(crate) struct Args {
     /// L1 blocks a message waits before it is executed.
     #[arg(long, default_value_t = 0)]
     pub(crate) confirmations: u64,
+    /// L1 blocks per `eth_getLogs` request to start with; halved whenever the endpoint
+    /// refuses a range (public providers cap it, commonly at 10,000 or 2,000 blocks).
+    #[arg(long, env = "FUSE_L1_LOG_BLOCKS", default_value_t = 2_000)]
+    pub(crate) l1_log_blocks: u64,
     /// Milliseconds between looks at L1.
     #[arg(long, default_value_t = 500)]
     pub(crate) poll_ms: u64,
@@ -134,18 +138,12 @@ async fn contracts(args: &Args) -> anyhow::Result<Deployment> {
         .request("fuse_chainInfo", rpc_params![])
         .await
         .with_context(|| format!("asking {url} for fuse_chainInfo"))?;
-    Ok(Deployment {
-        inbox: i.inbox,
-        outbox: i.outbox,
-        rollup: i.rollup,
-        challenges: i.challenge_manager,
-        osp: i.one_step_prover,
-    })
+    Ok(i.deployment())
 }
 
 async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     let lie = args.lie.spec()?;
-    let l1 = crate::commands::node::connect(&args.l1_rpc, &args.key).await?;
+    let l1 = crate::commands::node::connect(&args.l1_rpc, &args.key, args.l1_log_blocks).await?;
     let rollup = RollupL1::at(l1, contracts(&args).await?);
     let mut next = Vec::new();
     for path in &args.next_guests {

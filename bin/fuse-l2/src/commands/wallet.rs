@@ -15,7 +15,6 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, hex};
 use anyhow::Context as _;
 use fuse_arbos::tx::{Domain, KIND_TRANSFER, KIND_WITHDRAW};
-use fuse_contracts::deploy::Deployment;
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
@@ -175,14 +174,7 @@ async fn l1_rollup(rpc: &Rpc, l1: &L1Args) -> anyhow::Result<(PrivateKeySigner, 
     let c = client(rpc)?;
     let info = chain_info(&c, &rpc.rpc).await?;
     let handle = RpcL1::connect(&l1.l1_rpc, key.clone())?;
-    let contracts = Deployment {
-        inbox: info.inbox,
-        outbox: info.outbox,
-        rollup: info.rollup,
-        challenges: info.challenge_manager,
-        osp: info.one_step_prover,
-    };
-    Ok((key, RollupL1::at(handle, contracts)))
+    Ok((key, RollupL1::at(handle, info.deployment())))
 }
 
 fn parse_key(s: &str) -> anyhow::Result<PrivateKeySigner> {

@@ -113,6 +113,9 @@ async fn acknowledged_transactions_survive_kill_9_and_land_once() {
         rollup: addr("rollup"),
         challenges: addr("challengeManager"),
         osp: addr("oneStepProver"),
+        block: record["deployedAtBlock"]
+            .as_u64()
+            .expect("the record keeps the deployment block"),
     };
     let funder = PrivateKeySigner::from(anvil.keys()[1].clone());
     let user_l1 = RollupL1::at(RpcL1::connect(&l1_url, funder).unwrap(), contracts);

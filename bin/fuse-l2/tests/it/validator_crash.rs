@@ -64,6 +64,9 @@ fn deployment(dir: &Path) -> Deployment {
         rollup: a("rollup"),
         challenges: a("challengeManager"),
         osp: a("oneStepProver"),
+        block: v["deployedAtBlock"]
+            .as_u64()
+            .expect("the record keeps the deployment block"),
     }
 }
 
