@@ -25,7 +25,7 @@ pub(crate) enum Command {
     /// A validator alone against an Ethereum JSON-RPC L1: follows the Inbox, asserts, confirms,
     /// challenges wrong assertions and defends its own; `--lie-…` makes it the lying validator
     /// of demos and tests.
-    Validator(commands::validator::Args),
+    Validator(Box<commands::validator::Args>),
     /// Replay dispute vectors (test-vectors/disputes/) against freshly deployed contracts and
     /// print every move; `--record SCENARIO` writes a new vector, `--list` names them.
     Replay(commands::replay::Args),
@@ -62,7 +62,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Devnet(args) => commands::devnet::run(args),
         Command::Wallet(w) => commands::wallet::run(w),
         Command::Node(args) => commands::node::run(args),
-        Command::Validator(args) => commands::validator::run(args),
+        Command::Validator(args) => commands::validator::run(*args),
         Command::Replay(args) => commands::replay::run(args),
         Command::Hashes(args) => commands::hashes::run(args),
         Command::Wast(args) => commands::wast::run(args),

@@ -4,6 +4,7 @@ pub(crate) mod bench;
 pub(crate) mod devnet;
 pub(crate) mod guest;
 pub(crate) mod hashes;
+pub(crate) mod keys;
 pub(crate) mod node;
 pub(crate) mod replay;
 pub(crate) mod validator;

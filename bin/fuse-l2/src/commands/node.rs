@@ -25,9 +25,12 @@ pub(crate) struct Args {
     /// The L1's JSON-RPC URL.
     #[arg(long, env = "FUSE_L1_RPC")]
     pub l1_rpc: String,
-    /// The node's L1 key (hex): it posts batches and assertions and pays their gas.
-    #[arg(long, env = "FUSE_L1_KEY")]
-    pub(crate) key: String,
+    /// The node's L1 key (hex): it posts batches and assertions and pays their gas. Give it in
+    /// the environment or as --keystore: a command-line argument is visible in `ps`.
+    #[arg(long, env = "FUSE_L1_KEY", hide_env_values = true)]
+    pub(crate) key: Option<String>,
+    #[command(flatten)]
+    pub(crate) keystore: crate::commands::keys::KeystoreArgs,
     /// The node's data directory.
     #[arg(long, env = "FUSE_DATA_DIR")]
     pub(crate) data_dir: PathBuf,
@@ -90,13 +93,13 @@ impl Recorded {
     }
 }
 
-/// A JSON-RPC L1 signing with `key` (hex), reading logs `log_blocks` blocks at a time at
-/// most, checked to answer.
-pub(crate) async fn connect(url: &str, key: &str, log_blocks: u64) -> anyhow::Result<RpcL1> {
-    let key: PrivateKeySigner = key
-        .trim_start_matches("0x")
-        .parse()
-        .context("--key is not a private key (64 hex digits)")?;
+/// A JSON-RPC L1 signing with `key`, reading logs `log_blocks` blocks at a time at most,
+/// checked to answer.
+pub(crate) async fn connect(
+    url: &str,
+    key: PrivateKeySigner,
+    log_blocks: u64,
+) -> anyhow::Result<RpcL1> {
     let limits = RpcLimits {
         log_blocks,
         ..RpcLimits::default()
@@ -114,7 +117,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
-    let l1 = connect(&args.l1_rpc, &args.key, args.l1_log_blocks).await?;
+    let key = crate::commands::keys::load(args.key.as_deref(), &args.keystore)?;
+    let l1 = connect(&args.l1_rpc, key, args.l1_log_blocks).await?;
     let owner = l1.signer();
     std::fs::create_dir_all(&args.data_dir)?;
     let record = args.data_dir.join("deployment.json");

@@ -45,9 +45,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn key(k: &str) -> anyhow::Result<PrivateKeySigner> {
-    k.trim_start_matches("0x")
-        .parse()
-        .context("not a private key (64 hex digits)")
+    crate::commands::keys::parse_hex(k, "the key")
 }
 
 async fn run_async(args: Args) -> anyhow::Result<ExitCode> {

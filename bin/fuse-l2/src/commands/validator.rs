@@ -1,7 +1,10 @@
 //! `fuse-l2 validator`: a validator alone (no sequencer) against an Ethereum JSON-RPC L1 with
 //! the rollup deployed — it follows the Inbox, asserts, confirms and fights challenges. With a
 //! `--lie-…` flag it is the lying validator of demos and tests: it posts and defends a wrong
-//! claim from a chosen block on.
+//! claim from a chosen block on. `validator status` and `validator withdraw` are the
+//! operator's view of its account (`validator/account.rs`).
+
+mod account;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -74,18 +77,36 @@ impl LieArgs {
     }
 }
 
+/// What to do with a validator's account instead of running one.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum Action {
+    /// Balance, stake and its assertion, credits, and every open challenge with both clocks
+    /// and whose turn it is.
+    Status(account::AccountArgs),
+    /// Take out what is free: the stake once its assertion is confirmed and no challenge
+    /// holds it, and the credits (refunds, winnings).
+    Withdraw(account::AccountArgs),
+}
+
 /// Arguments of `fuse-l2 validator`.
 #[derive(Debug, clap::Args)]
+#[command(subcommand_negates_reqs = true)]
 pub(crate) struct Args {
+    /// Instead of running the validator: look at or withdraw from its account.
+    #[command(subcommand)]
+    pub(crate) action: Option<Action>,
     /// The L1's JSON-RPC URL.
-    #[arg(long, env = "FUSE_L1_RPC")]
-    pub l1_rpc: String,
-    /// The validator's L1 key (hex): it stakes the bond and pays for its moves.
-    #[arg(long, env = "FUSE_VALIDATOR_KEY")]
-    pub(crate) key: String,
+    #[arg(long, env = "FUSE_L1_RPC", required = true)]
+    pub(crate) l1_rpc: Option<String>,
+    /// The validator's L1 key (hex): it stakes the bond and pays for its moves. Give it in the
+    /// environment or as --keystore: a command-line argument is visible in `ps`.
+    #[arg(long, env = "FUSE_VALIDATOR_KEY", hide_env_values = true)]
+    pub(crate) key: Option<String>,
+    #[command(flatten)]
+    pub(crate) keystore: crate::commands::keys::KeystoreArgs,
     /// Where its dispute records live.
-    #[arg(long, env = "FUSE_DATA_DIR")]
-    pub(crate) data_dir: PathBuf,
+    #[arg(long, env = "FUSE_DATA_DIR", required = true)]
+    pub(crate) data_dir: Option<PathBuf>,
     /// The rollup's addresses from a node's deployment record (`<node data dir>/
     /// deployment.json`)…
     #[arg(long, conflicts_with = "rpc")]
@@ -118,18 +139,46 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     tokio::runtime::Runtime::new()?.block_on(run_async(args))
 }
 
-async fn contracts(args: &Args) -> anyhow::Result<Deployment> {
-    if let Some(path) = &args.deployment {
+/// Refuses to start a validator whose account cannot pay its bond (unless it is staked
+/// already) and one worst-case honest dispute at the protocol's stated maximum gas price: it
+/// would stake, meet a challenge, and lose it for want of gas (docs/guides/operator.md).
+async fn can_afford_a_dispute(rollup: &RollupL1<fuse_l1::RpcL1>) -> anyhow::Result<()> {
+    use alloy_primitives::U256;
+    use fuse_contracts::deploy::{MAX_GAS_PRICE_WEI, WORST_HONEST_DISPUTE_GAS};
+    use fuse_l1::L1;
+    let me = rollup.l1.signer();
+    let staked = rollup.staker_info(me).await?.staked;
+    let bond = if staked {
+        U256::ZERO
+    } else {
+        rollup.bond().await?
+    };
+    let dispute = U256::from(u128::from(WORST_HONEST_DISPUTE_GAS) * MAX_GAS_PRICE_WEI);
+    let needed = bond + dispute;
+    let balance = rollup.l1.balance(me).await?;
+    anyhow::ensure!(
+        balance >= needed,
+        "the validator's account {me} holds {balance} wei and needs {needed}: the bond ({bond}          wei{}) plus one worst-case dispute ({WORST_HONEST_DISPUTE_GAS} gas at {} gwei, the          protocol's gas budget). Fund the account first",
+        if staked { ", already staked" } else { "" },
+        MAX_GAS_PRICE_WEI / 1_000_000_000
+    );
+    Ok(())
+}
+
+/// The rollup's contracts, from a deployment record or a node's `fuse_chainInfo`.
+async fn contracts(
+    deployment: Option<&std::path::Path>,
+    rpc: Option<&str>,
+) -> anyhow::Result<Deployment> {
+    if let Some(path) = deployment {
         let r: crate::commands::node::Recorded = serde_json::from_slice(
             &std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
         )
         .with_context(|| format!("{} does not parse", path.display()))?;
         return Ok(r.deployment());
     }
-    let url = args
-        .rpc
-        .as_ref()
-        .context("name the rollup: --deployment FILE or --rpc URL (a node's L2 JSON-RPC)")?;
+    let url =
+        rpc.context("name the rollup: --deployment FILE or --rpc URL (a node's L2 JSON-RPC)")?;
     let c = HttpClientBuilder::default()
         .request_timeout(Duration::from_secs(30))
         .build(url)
@@ -141,10 +190,23 @@ async fn contracts(args: &Args) -> anyhow::Result<Deployment> {
     Ok(i.deployment())
 }
 
-async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
+async fn run_async(mut args: Args) -> anyhow::Result<ExitCode> {
+    match args.action.take() {
+        Some(Action::Status(a)) => return account::status(a).await,
+        Some(Action::Withdraw(a)) => return account::withdraw(a).await,
+        None => {}
+    }
+    // Required by clap when no subcommand is given.
+    let l1_rpc = args.l1_rpc.clone().context("--l1-rpc")?;
+    let data_dir = args.data_dir.clone().context("--data-dir")?;
     let lie = args.lie.spec()?;
-    let l1 = crate::commands::node::connect(&args.l1_rpc, &args.key, args.l1_log_blocks).await?;
-    let rollup = RollupL1::at(l1, contracts(&args).await?);
+    let key = crate::commands::keys::load(args.key.as_deref(), &args.keystore)?;
+    let l1 = crate::commands::node::connect(&l1_rpc, key, args.l1_log_blocks).await?;
+    let rollup = RollupL1::at(
+        l1,
+        contracts(args.deployment.as_deref(), args.rpc.as_deref()).await?,
+    );
+    can_afford_a_dispute(&rollup).await?;
     let mut next = Vec::new();
     for path in &args.next_guests {
         let wasm = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
@@ -161,7 +223,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     );
     let waits_for_next = !next.is_empty();
     let name = if lie.is_some() { "liar" } else { "validator" };
-    let mut config = ValidatorConfig::honest(name, args.data_dir.clone());
+    let mut config = ValidatorConfig::honest(name, data_dir.clone());
     config.poll_interval = Duration::from_millis(args.poll_ms.max(10));
     config.confirmations = args.confirmations;
     config.lie = lie;
@@ -174,7 +236,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         "fuse-l2 validator {} ({}) on {}{}",
         v.address(),
         name,
-        args.l1_rpc,
+        l1_rpc,
         lie.map(|l| format!(", lying: {l:?}")).unwrap_or_default()
     );
     let task = tokio::spawn(v.run());

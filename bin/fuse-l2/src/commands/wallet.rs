@@ -178,9 +178,7 @@ async fn l1_rollup(rpc: &Rpc, l1: &L1Args) -> anyhow::Result<(PrivateKeySigner, 
 }
 
 fn parse_key(s: &str) -> anyhow::Result<PrivateKeySigner> {
-    s.trim_start_matches("0x")
-        .parse()
-        .context("--key is not a private key (64 hex digits)")
+    crate::commands::keys::parse_hex(s, "--key")
 }
 
 async fn soft_nonce(c: &HttpClient, url: &str, who: Address) -> anyhow::Result<u64> {

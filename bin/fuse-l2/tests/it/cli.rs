@@ -128,6 +128,9 @@ fn every_command_answers_help() {
         &["wallet", "claim"],
         &["wallet", "force"],
         &["node"],
+        &["validator"],
+        &["validator", "status"],
+        &["validator", "withdraw"],
         &["wast"],
         &["hashes"],
         &["guest"],
@@ -141,6 +144,69 @@ fn every_command_answers_help() {
         assert!(out.status.success(), "{c:?} --help failed");
         assert!(text.contains("Usage:"), "{c:?}: {text}");
     }
+}
+
+/// `validator status` reads an account's standing from L1 (text and JSON) and `validator
+/// withdraw` takes nothing from an account that has nothing, saying so; a bad address or a
+/// missing rollup is a clear error.
+#[test]
+fn validator_status_and_withdraw_on_the_devnet() {
+    let d = start_devnet();
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .arg("validator")
+            .args(args)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let who = &d.keys[0].0;
+    let base = ["--l1-rpc", &d.l1_url, "--rpc", &d.rpc];
+    let (ok, out) = run(&[&["status"][..], &base, &["--address", who, "--json"]].concat());
+    assert!(ok, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["validator"].as_str().unwrap().to_lowercase(),
+        who.to_lowercase()
+    );
+    assert!(v["l1Block"].as_u64().unwrap() > 0, "{v}");
+    assert!(
+        v["balance"].as_str().unwrap().parse::<u128>().is_ok(),
+        "{v}"
+    );
+    assert!(v["stake"].is_null(), "a wallet account has no stake: {v}");
+    assert_eq!(v["credits"], "0", "{v}");
+    assert_eq!(v["challenges"], serde_json::json!([]), "{v}");
+
+    let (ok, out) = run(&[&["status"][..], &base, &["--address", who]].concat());
+    assert!(
+        ok && out.contains("stake    none") && out.contains("open challenges: 0"),
+        "{out}"
+    );
+
+    let (ok, out) = run(&[&["withdraw"][..], &base].concat());
+    assert!(!ok && out.contains("no L1 key"), "{out}");
+    let (ok, out) = run(&[&["withdraw"][..], &base, &["--key", &d.keys[0].1]].concat());
+    assert!(ok && out.contains("nothing to withdraw"), "{out}");
+
+    let (ok, out) = run(&["status", "--l1-rpc", &d.l1_url, "--address", who]);
+    assert!(!ok && out.contains("name the rollup"), "{out}");
+
+    // An account that cannot pay the bond and a dispute is refused before it stakes.
+    let dir = tempfile::tempdir().unwrap();
+    let poor = "0x0101010101010101010101010101010101010101010101010101010101010101";
+    let mut args: Vec<&str> = base.to_vec();
+    args.extend(["--key", poor, "--data-dir", dir.path().to_str().unwrap()]);
+    let (ok, out) = run(&args);
+    assert!(
+        !ok && out.contains("needs") && out.contains("Fund the account"),
+        "{out}"
+    );
 }
 
 /// `fuse-l2 bench` runs the `fuse-bench` beside it; where there is none it fails with how to

@@ -40,7 +40,9 @@ pub(crate) fn start_node(
 ) -> Killed {
     std::fs::create_dir_all(dir).unwrap();
     let mut cmd = Command::new(BIN);
-    cmd.args(["node", "--l1-rpc", l1, "--key", key, "--rpc-addr", rpc])
+    // The key in the environment, as an operator gives it (an argument shows in `ps`).
+    cmd.args(["node", "--l1-rpc", l1, "--rpc-addr", rpc])
+        .env("FUSE_L1_KEY", key)
         .arg("--data-dir")
         .arg(dir)
         .args(flags)

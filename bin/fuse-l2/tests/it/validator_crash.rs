@@ -85,9 +85,22 @@ async fn a_validator_killed_mid_dispute_restarts_and_wins() {
     let mut honest_node = Some(node(&url, &hex_key(0), &node_dir, &rpc, true));
     let honest = key(0).address();
     let liar_address = key(1).address();
+    std::fs::create_dir_all(&liar_dir).unwrap();
+    PrivateKeySigner::encrypt_keystore(
+        &liar_dir,
+        &mut rand::thread_rng(),
+        key(1).to_bytes(),
+        "liar's password",
+        Some("key.json"),
+    )
+    .unwrap();
+    let liar_keystore = liar_dir.join("key.json");
     let _liar = Killed(
         Command::new(BIN)
-            .args(["validator", "--l1-rpc", &url, "--key", &hex_key(1)])
+            // The liar's key from an encrypted keystore, its password in the environment.
+            .args(["validator", "--l1-rpc", &url, "--keystore"])
+            .arg(&liar_keystore)
+            .env("FUSE_KEYSTORE_PASSWORD", "liar's password")
             .arg("--deployment")
             .arg(node_dir.join("deployment.json"))
             .arg("--data-dir")
