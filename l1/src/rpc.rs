@@ -162,6 +162,11 @@ impl RpcL1 {
         })
     }
 
+    /// The chain's id (`eth_chainId`).
+    pub async fn chain_id(&self) -> Result<u64, L1Error> {
+        self.provider.get_chain_id().await.map_err(map_err)
+    }
+
     /// Blocks per `eth_getLogs` request now (after any refusals).
     pub fn log_blocks(&self) -> u64 {
         self.log_blocks.load(Ordering::Relaxed)

@@ -50,9 +50,11 @@ pub(crate) struct Args {
     /// With --deploy: seconds a forced transaction waits.
     #[arg(long, default_value_t = 3_600)]
     pub(crate) force_delay: u64,
-    /// L1 blocks a message waits before it is executed.
-    #[arg(long, default_value_t = 0)]
-    pub(crate) confirmations: u64,
+    /// L1 blocks a message waits before it is executed. Default: 64 (two epochs, Ethereum's
+    /// finalized depth: a reorg is not recovered from yet), or 0 on a development chain
+    /// (chain id 31337 or 1337: anvil, hardhat, the devnet's L1).
+    #[arg(long)]
+    pub(crate) confirmations: Option<u64>,
     /// L1 blocks per `eth_getLogs` request to start with; halved whenever the endpoint
     /// refuses a range (public providers cap it, commonly at 10,000 or 2,000 blocks).
     #[arg(long, env = "FUSE_L1_LOG_BLOCKS", default_value_t = 2_000)]
@@ -93,6 +95,28 @@ impl Recorded {
     }
 }
 
+/// Confirmations on a public chain when none are given: Ethereum's finalized depth.
+const PUBLIC_CHAIN_CONFIRMATIONS: u64 = 64;
+
+/// Chain ids of development chains (anvil and hardhat, geth's dev mode), where blocks are
+/// mined on demand and never reorganised: waiting for confirmations there would wait forever.
+const DEV_CHAIN_IDS: [u64; 2] = [31_337, 1_337];
+
+/// `given`, or the default for `l1`'s chain.
+pub(crate) async fn confirmations(l1: &RpcL1, given: Option<u64>) -> anyhow::Result<u64> {
+    if let Some(n) = given {
+        return Ok(n);
+    }
+    let id = l1.chain_id().await?;
+    let n = if DEV_CHAIN_IDS.contains(&id) {
+        0
+    } else {
+        PUBLIC_CHAIN_CONFIRMATIONS
+    };
+    eprintln!("fuse-l2: L1 chain {id}: executing messages {n} blocks deep (--confirmations)");
+    Ok(n)
+}
+
 /// A JSON-RPC L1 signing with `key`, reading logs `log_blocks` blocks at a time at most,
 /// checked to answer.
 pub(crate) async fn connect(
@@ -119,6 +143,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     let key = crate::commands::keys::load(args.key.as_deref(), &args.keystore)?;
     let l1 = connect(&args.l1_rpc, key, args.l1_log_blocks).await?;
+    let confirmations = confirmations(&l1, args.confirmations).await?;
     let owner = l1.signer();
     std::fs::create_dir_all(&args.data_dir)?;
     let record = args.data_dir.join("deployment.json");
@@ -173,7 +198,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             args.data_dir.clone(),
             args.rpc_addr,
             ServiceConfig {
-                confirmations: args.confirmations,
+                confirmations,
                 poll_interval: Duration::from_millis(args.poll_ms.max(10)),
                 batch_interval: Duration::from_millis(args.batch_interval_ms.max(10)),
                 ..ServiceConfig::default()

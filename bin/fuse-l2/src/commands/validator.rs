@@ -114,9 +114,11 @@ pub(crate) struct Args {
     /// …or from a node's L2 JSON-RPC (`fuse_chainInfo`), e.g. the devnet's.
     #[arg(long, env = "FUSE_RPC")]
     pub(crate) rpc: Option<String>,
-    /// L1 blocks a message waits before it is executed.
-    #[arg(long, default_value_t = 0)]
-    pub(crate) confirmations: u64,
+    /// L1 blocks a message waits before it is executed. Default: 64 (two epochs, Ethereum's
+    /// finalized depth: a reorg is not recovered from yet), or 0 on a development chain
+    /// (chain id 31337 or 1337: anvil, hardhat, the devnet's L1).
+    #[arg(long)]
+    pub(crate) confirmations: Option<u64>,
     /// L1 blocks per `eth_getLogs` request to start with; halved whenever the endpoint
     /// refuses a range (public providers cap it, commonly at 10,000 or 2,000 blocks).
     #[arg(long, env = "FUSE_L1_LOG_BLOCKS", default_value_t = 2_000)]
@@ -202,6 +204,7 @@ async fn run_async(mut args: Args) -> anyhow::Result<ExitCode> {
     let lie = args.lie.spec()?;
     let key = crate::commands::keys::load(args.key.as_deref(), &args.keystore)?;
     let l1 = crate::commands::node::connect(&l1_rpc, key, args.l1_log_blocks).await?;
+    let confirmations = crate::commands::node::confirmations(&l1, args.confirmations).await?;
     let rollup = RollupL1::at(
         l1,
         contracts(args.deployment.as_deref(), args.rpc.as_deref()).await?,
@@ -225,7 +228,7 @@ async fn run_async(mut args: Args) -> anyhow::Result<ExitCode> {
     let name = if lie.is_some() { "liar" } else { "validator" };
     let mut config = ValidatorConfig::honest(name, data_dir.clone());
     config.poll_interval = Duration::from_millis(args.poll_ms.max(10));
-    config.confirmations = args.confirmations;
+    config.confirmations = confirmations;
     config.lie = lie;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     config.narrate = Some(tx);

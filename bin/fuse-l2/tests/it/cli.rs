@@ -392,3 +392,27 @@ async fn wallet_l1_commands_against_the_devnet() {
     })
     .await;
 }
+
+/// With no `--confirmations`, the node waits for Ethereum's finalized depth on a public chain
+/// and for nothing on a development chain (anvil's 31337), and says which it chose.
+#[test]
+fn confirmations_default_to_the_finalized_depth_off_development_chains() {
+    use alloy::node_bindings::Anvil;
+    use alloy_primitives::hex;
+
+    for (chain, want) in [(1u64, 64u64), (31_337, 0)] {
+        let anvil = Anvil::at(crate::common::anvil_path())
+            .port(crate::common::free_port())
+            .chain_id(chain)
+            .try_spawn()
+            .expect("anvil starts (./scripts/test installs it)");
+        let key = format!("0x{}", hex::encode(anvil.keys()[0].to_bytes()));
+        let dir = tempfile::tempdir().unwrap();
+        let rpc = format!("127.0.0.1:{}", crate::common::free_port());
+        let node = crate::common::start_node(&anvil.endpoint(), &key, dir.path(), &rpc, true, &[]);
+        drop(node);
+        let log = std::fs::read_to_string(dir.path().join("node.log")).unwrap();
+        let line = format!("L1 chain {chain}: executing messages {want} blocks deep");
+        assert!(log.contains(&line), "chain {chain}: {log}");
+    }
+}
