@@ -107,32 +107,34 @@ async fn the_rollup_runs_on_anvil() {
     exercise(l1, "anvil").await;
 }
 
-#[tokio::test]
-async fn the_rollup_runs_on_the_embedded_l1_over_json_rpc() {
+/// The embedded L1 served over Ethereum JSON-RPC on loopback, with a funded key.
+async fn embedded_over_json_rpc() -> (
+    std::net::SocketAddr,
+    PrivateKeySigner,
+    jsonrpsee::server::ServerHandle,
+) {
     let chain = EmbeddedL1::new(EmbeddedClock::Manual(1_700_000_000));
     let key = PrivateKeySigner::random();
     chain
         .fund(key.address(), U256::from(10u128.pow(24)))
         .await
         .unwrap();
-    let (addr, _server) = fuse_l1::eth_rpc::serve(chain, "127.0.0.1:0".parse().unwrap())
+    let (addr, server) = fuse_l1::eth_rpc::serve(chain, "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
+    (addr, key, server)
+}
+
+#[tokio::test]
+async fn the_rollup_runs_on_the_embedded_l1_over_json_rpc() {
+    let (addr, key, _server) = embedded_over_json_rpc().await;
     let l1 = RpcL1::connect(&format!("http://{addr}"), key).unwrap();
     exercise(l1, "embedded over JSON-RPC").await;
 }
 
 #[tokio::test]
 async fn the_rollup_runs_through_a_faulty_endpoint() {
-    let chain = EmbeddedL1::new(EmbeddedClock::Manual(1_700_000_000));
-    let key = PrivateKeySigner::random();
-    chain
-        .fund(key.address(), U256::from(10u128.pow(24)))
-        .await
-        .unwrap();
-    let (addr, _server) = fuse_l1::eth_rpc::serve(chain, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let (addr, key, _server) = embedded_over_json_rpc().await;
     let faults = Faults {
         drop_every: 7,
         rate_limit_every: 5,
