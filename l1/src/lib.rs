@@ -30,7 +30,7 @@ use std::future::Future;
 use alloy_primitives::{Address, B256, Bytes, U256};
 
 pub use embedded::{BlockSel, EmbeddedBlock, EmbeddedClock, EmbeddedL1, Mined, RawTxError};
-pub use rpc::{FaultPolicy, RpcL1, RpcLimits, install_tls_provider, is_range_refusal};
+pub use rpc::{FaultPolicy, RpcL1, RpcLimits, install_tls_provider, is_range_refusal, redact_url};
 
 /// The latest L1 block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

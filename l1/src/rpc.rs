@@ -84,24 +84,45 @@ impl RetryPolicy for FaultPolicy {
 /// Whether the endpoint refused an `eth_getLogs` because the range or the answer is too big.
 /// Providers word it differently (Infura: "query returned more than 10000 results"; Alchemy:
 /// "Log response size exceeded … up to a 2K block range"; others: "block range is too
-/// large", "exceed maximum block range"), so the message decides, not the code (Infura's
-/// -32005 also means a rate limit).
+/// large", "exceed maximum block range", "ranges over 10000 blocks are not supported"), so the
+/// message decides, not the code (Infura's -32005 also means a rate limit). A rate or quota
+/// limit ("too many requests", "daily request limit exceeded") is not a range refusal: it is
+/// retried as is; nor is a range past the head of the backend that served the request
+/// ("block range extends beyond current head block"), which the next poll reads again.
 pub fn is_range_refusal(error: &TransportError) -> bool {
     let Some(resp) = error.as_error_resp() else {
         return false;
     };
+    if resp.code == 429 {
+        return false;
+    }
     let m = resp.message.to_ascii_lowercase();
-    !m.contains("rate")
-        && [
-            "range",
-            "more than",
-            "too many",
-            "response size",
-            "too large",
-            "limit exceeded",
-        ]
-        .iter()
-        .any(|needle| m.contains(needle))
+    let limited = [
+        "rate limit",
+        "too many requests",
+        "too many concurrent",
+        "too many connections",
+        "request limit",
+        "capacity",
+        "credits",
+        "quota",
+        "beyond",
+        "head block",
+        "invalid block range",
+    ];
+    if limited.iter().any(|n| m.contains(n)) {
+        return false;
+    }
+    [
+        "range",
+        "more than",
+        "response size",
+        "too large",
+        "too many results",
+        "max results",
+    ]
+    .iter()
+    .any(|n| m.contains(n))
 }
 
 /// Installs `ring` as the process's TLS crypto provider, which every HTTP client of alloy
@@ -141,7 +162,7 @@ impl RpcL1 {
     ) -> Result<RpcL1, L1Error> {
         let url = url
             .parse()
-            .map_err(|e| L1Error::Transport(format!("bad L1 URL {url:?}: {e}")))?;
+            .map_err(|e| L1Error::Transport(format!("bad L1 URL {}: {e}", redact_url(url))))?;
         let signer = key.address();
         install_tls_provider();
         let backoff_ms = u64::try_from(limits.backoff.as_millis()).unwrap_or(u64::MAX);
@@ -180,7 +201,43 @@ fn map_err(e: RpcError<TransportErrorKind>) -> L1Error {
         }
         return L1Error::Rejected(resp.to_string());
     }
-    L1Error::Transport(with_causes(&e))
+    L1Error::Transport(redact_urls(&with_causes(&e)))
+}
+
+/// `url` with its path and query replaced by `…`: providers put the API key there
+/// (`https://mainnet.infura.io/v3/<key>`), and logs must not carry it.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return "<url>".into();
+    };
+    let rest = &url[scheme_end + 3..];
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    // Credentials before the host (`user:pass@host`) go too.
+    let host = rest[..host_end].rsplit('@').next().unwrap_or("");
+    let hidden = if host_end < rest.len() { "/…" } else { "" };
+    format!("{}://{host}{hidden}", &url[..scheme_end])
+}
+
+/// `text` with every URL in it redacted ([`redact_url`]): reqwest names the URL in its errors.
+fn redact_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("http") {
+        let (before, from) = rest.split_at(i);
+        out.push_str(before);
+        let end = from
+            .find(|c: char| c.is_whitespace() || c == ')' || c == '"')
+            .unwrap_or(from.len());
+        let token = &from[..end];
+        if token.starts_with("http://") || token.starts_with("https://") {
+            out.push_str(&redact_url(token));
+        } else {
+            out.push_str(token);
+        }
+        rest = &from[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// An error and the errors under it, `a: b: c`: "error sending request" alone does not tell
@@ -280,8 +337,9 @@ impl L1 for RpcL1 {
     async fn logs(&self, address: Address, from: u64, to: u64) -> Result<Vec<L1Log>, L1Error> {
         let mut out = Vec::new();
         let mut start = from;
+        // This call's page: the shared size, halved for this call by each refusal.
+        let mut page = self.log_blocks();
         while start <= to {
-            let page = self.log_blocks();
             let end = to.min(start.saturating_add(page - 1));
             let filter = Filter::new()
                 .address(address)
@@ -297,13 +355,16 @@ impl L1 for RpcL1 {
                         None => break,
                     }
                 }
-                Err(e) if is_range_refusal(&e) && page > 1 => {
-                    // Halve the page for this request and every later one; a provider's cap
-                    // does not change while the node runs.
-                    let smaller = (end - start).div_ceil(2).max(1);
-                    self.log_blocks.fetch_min(smaller, Ordering::Relaxed);
+                Err(e) if is_range_refusal(&e) && end > start => {
+                    let refused = end - start + 1;
+                    page = (refused / 2).max(1);
+                    // A provider that refused `refused` blocks refuses every larger range too,
+                    // and its cap does not change while the node runs: later requests start
+                    // no larger. (Only a real range refusal gets here: rate limits and ranges
+                    // past a lagging backend's head are told apart by `is_range_refusal`.)
+                    self.log_blocks.fetch_min(page, Ordering::Relaxed);
                     tracing::info!(
-                        blocks = smaller,
+                        blocks = page,
                         error = %e,
                         "the L1 endpoint refused a log range; reading smaller pages"
                     );
@@ -340,5 +401,72 @@ impl DevClock for RpcL1 {
             .await
             .map_err(map_err)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(code: i64, message: &'static str) -> TransportError {
+        // The payload type is alloy's; built from its JSON form, as an endpoint sends it.
+        RpcError::ErrorResp(
+            serde_json::from_value(serde_json::json!({ "code": code, "message": message }))
+                .unwrap(),
+        )
+    }
+
+    #[test]
+    fn range_refusals_are_told_from_rate_limits_and_lagging_heads() {
+        let refusals = [
+            (-32005, "query returned more than 10000 results"),
+            (
+                -32602,
+                "Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range",
+            ),
+            (-32000, "block range is too large"),
+            (-32600, "exceed maximum block range: 5000"),
+            (-32000, "ranges over 10000 blocks are not supported"),
+            (
+                -32602,
+                "query exceeds max results 20000, retry with the range 1-2000",
+            ),
+        ];
+        for (code, m) in refusals {
+            assert!(is_range_refusal(&error(code, m)), "{m}");
+        }
+        let others = [
+            (429, "Too Many Requests"),
+            (-32005, "daily request limit exceeded"),
+            (-32000, "too many concurrent requests"),
+            (-32016, "rate limit exceeded"),
+            (-32000, "Monthly capacity limit exceeded"),
+            (-32602, "block range extends beyond current head block"),
+            (-32602, "invalid block range params"),
+            (3, "execution reverted"),
+        ];
+        for (code, m) in others {
+            assert!(!is_range_refusal(&error(code, m)), "{m}");
+        }
+    }
+
+    #[test]
+    fn urls_lose_their_keys_in_errors() {
+        assert_eq!(
+            redact_url("https://mainnet.infura.io/v3/0123456789abcdef"),
+            "https://mainnet.infura.io/…"
+        );
+        assert_eq!(redact_url("http://127.0.0.1:8545"), "http://127.0.0.1:8545");
+        assert_eq!(
+            redact_url("https://user:secret@host.example/x?k=1"),
+            "https://host.example/…"
+        );
+        let e = "error sending request for url (https://eth.example/v2/SECRET): connection refused";
+        let r = redact_urls(e);
+        assert!(!r.contains("SECRET"), "{r}");
+        assert_eq!(
+            r,
+            "error sending request for url (https://eth.example/…): connection refused"
+        );
     }
 }

@@ -23,7 +23,7 @@ use fuse_sequencer::service::ServiceConfig;
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The L1's JSON-RPC URL.
-    #[arg(long, env = "FUSE_L1_RPC")]
+    #[arg(long, env = "FUSE_L1_RPC", hide_env_values = true)]
     pub l1_rpc: String,
     /// The node's L1 key (hex): it posts batches and assertions and pays their gas. Give it in
     /// the environment or as --keystore: a command-line argument is visible in `ps`.
@@ -95,6 +95,34 @@ impl Recorded {
     }
 }
 
+/// Refuses to start a validator (alone, or the node's) whose account cannot pay its bond (unless it is staked
+/// already) and one worst-case honest dispute at the protocol's stated maximum gas price: it
+/// would stake, meet a challenge, and lose it for want of gas (docs/guides/operator.md).
+pub(crate) async fn can_afford_a_dispute(rollup: &RollupL1<fuse_l1::RpcL1>) -> anyhow::Result<()> {
+    use alloy_primitives::U256;
+    use fuse_contracts::deploy::{MAX_GAS_PRICE_WEI, WORST_HONEST_DISPUTE_GAS};
+    use fuse_l1::L1;
+    let me = rollup.l1.signer();
+    let staked = rollup.staker_info(me).await?.staked;
+    let bond = if staked {
+        U256::ZERO
+    } else {
+        rollup.bond().await?
+    };
+    let dispute = U256::from(u128::from(WORST_HONEST_DISPUTE_GAS) * MAX_GAS_PRICE_WEI);
+    let needed = bond.saturating_add(dispute);
+    let balance = rollup.l1.balance(me).await?;
+    anyhow::ensure!(
+        balance >= needed,
+        "the account {me} holds {balance} wei and needs {needed}: the bond ({bond} wei{}) \
+         plus one worst-case dispute ({WORST_HONEST_DISPUTE_GAS} gas at {} gwei, the \
+         protocol's gas budget). Fund the account first",
+        if staked { ", already staked" } else { "" },
+        MAX_GAS_PRICE_WEI / 1_000_000_000
+    );
+    Ok(())
+}
+
 /// Confirmations on a public chain when none are given: Ethereum's finalized depth.
 const PUBLIC_CHAIN_CONFIRMATIONS: u64 = 64;
 
@@ -131,7 +159,7 @@ pub(crate) async fn connect(
     let l1 = RpcL1::connect_with(url, key, limits)?;
     l1.head()
         .await
-        .with_context(|| format!("cannot reach the L1 at {url}"))?;
+        .with_context(|| format!("cannot reach the L1 at {}", fuse_l1::redact_url(url)))?;
     Ok(l1)
 }
 
@@ -153,7 +181,10 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             "{} exists: this data directory belongs to a deployed rollup (drop --deploy)",
             record.display()
         );
-        eprintln!("fuse-l2 node: deploying the rollup on {}…", args.l1_rpc);
+        eprintln!(
+            "fuse-l2 node: deploying the rollup on {}…",
+            fuse_l1::redact_url(&args.l1_rpc)
+        );
         let rollup = RollupL1::deploy(
             l1,
             RollupConfig {
@@ -192,6 +223,8 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("{} does not parse", record.display()))?;
         RollupL1::at(l1, r.deployment())
     };
+    // The node runs an honest validator with its key.
+    can_afford_a_dispute(&rollup).await?;
     let node = Node::start(
         rollup,
         NodeConfig::new(
@@ -213,7 +246,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         "fuse-l2 node is running\n  L2 JSON-RPC  http://{}\n  L1           {}\n  chain id     {}\n  \
          Inbox        {}\n  Rollup       {}\n  Outbox       {}\n  data         {}\n",
         node.rpc_addr,
-        args.l1_rpc,
+        fuse_l1::redact_url(&args.l1_rpc),
         i.chain_id,
         i.inbox,
         i.rollup,

@@ -96,7 +96,7 @@ pub(crate) struct Args {
     #[command(subcommand)]
     pub(crate) action: Option<Action>,
     /// The L1's JSON-RPC URL.
-    #[arg(long, env = "FUSE_L1_RPC", required = true)]
+    #[arg(long, env = "FUSE_L1_RPC", required = true, hide_env_values = true)]
     pub(crate) l1_rpc: Option<String>,
     /// The validator's L1 key (hex): it stakes the bond and pays for its moves. Give it in the
     /// environment or as --keystore: a command-line argument is visible in `ps`.
@@ -141,32 +141,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     tokio::runtime::Runtime::new()?.block_on(run_async(args))
 }
 
-/// Refuses to start a validator whose account cannot pay its bond (unless it is staked
-/// already) and one worst-case honest dispute at the protocol's stated maximum gas price: it
-/// would stake, meet a challenge, and lose it for want of gas (docs/guides/operator.md).
-async fn can_afford_a_dispute(rollup: &RollupL1<fuse_l1::RpcL1>) -> anyhow::Result<()> {
-    use alloy_primitives::U256;
-    use fuse_contracts::deploy::{MAX_GAS_PRICE_WEI, WORST_HONEST_DISPUTE_GAS};
-    use fuse_l1::L1;
-    let me = rollup.l1.signer();
-    let staked = rollup.staker_info(me).await?.staked;
-    let bond = if staked {
-        U256::ZERO
-    } else {
-        rollup.bond().await?
-    };
-    let dispute = U256::from(u128::from(WORST_HONEST_DISPUTE_GAS) * MAX_GAS_PRICE_WEI);
-    let needed = bond + dispute;
-    let balance = rollup.l1.balance(me).await?;
-    anyhow::ensure!(
-        balance >= needed,
-        "the validator's account {me} holds {balance} wei and needs {needed}: the bond ({bond}          wei{}) plus one worst-case dispute ({WORST_HONEST_DISPUTE_GAS} gas at {} gwei, the          protocol's gas budget). Fund the account first",
-        if staked { ", already staked" } else { "" },
-        MAX_GAS_PRICE_WEI / 1_000_000_000
-    );
-    Ok(())
-}
-
 /// The rollup's contracts, from a deployment record or a node's `fuse_chainInfo`.
 async fn contracts(
     deployment: Option<&std::path::Path>,
@@ -209,7 +183,7 @@ async fn run_async(mut args: Args) -> anyhow::Result<ExitCode> {
         l1,
         contracts(args.deployment.as_deref(), args.rpc.as_deref()).await?,
     );
-    can_afford_a_dispute(&rollup).await?;
+    crate::commands::node::can_afford_a_dispute(&rollup).await?;
     let mut next = Vec::new();
     for path in &args.next_guests {
         let wasm = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
@@ -239,7 +213,7 @@ async fn run_async(mut args: Args) -> anyhow::Result<ExitCode> {
         "fuse-l2 validator {} ({}) on {}{}",
         v.address(),
         name,
-        l1_rpc,
+        fuse_l1::redact_url(&l1_rpc),
         lie.map(|l| format!(", lying: {l:?}")).unwrap_or_default()
     );
     let task = tokio::spawn(v.run());

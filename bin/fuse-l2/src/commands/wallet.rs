@@ -52,10 +52,10 @@ pub(crate) enum Wallet {
 #[derive(Debug, clap::Args)]
 pub(crate) struct L1Args {
     /// The L1's JSON-RPC URL.
-    #[arg(long, env = "FUSE_L1_RPC")]
+    #[arg(long, env = "FUSE_L1_RPC", hide_env_values = true)]
     pub l1_rpc: String,
     /// The L1 key (hex).
-    #[arg(long, env = "FUSE_KEY")]
+    #[arg(long, env = "FUSE_KEY", hide_env_values = true)]
     pub(crate) key: String,
 }
 
@@ -120,7 +120,7 @@ pub(crate) struct TxArgs {
     #[command(flatten)]
     pub(crate) rpc: Rpc,
     /// The sender's private key (hex).
-    #[arg(long, env = "FUSE_KEY")]
+    #[arg(long, env = "FUSE_KEY", hide_env_values = true)]
     pub(crate) key: String,
     /// The recipient (an L2 address for a transfer, an L1 address for a withdrawal).
     #[arg(long)]

@@ -21,7 +21,7 @@ use crate::commands::keys::{self, KeystoreArgs};
 #[derive(Debug, clap::Args)]
 pub(crate) struct AccountArgs {
     /// The L1's JSON-RPC URL.
-    #[arg(long, env = "FUSE_L1_RPC")]
+    #[arg(long, env = "FUSE_L1_RPC", hide_env_values = true)]
     pub(crate) l1_rpc: String,
     /// The validator's L1 key (hex; `withdraw` signs with it, `status` reads its address).
     #[arg(long, env = "FUSE_VALIDATOR_KEY", hide_env_values = true)]
@@ -67,13 +67,15 @@ async fn report(rollup: &RollupL1<RpcL1>, who: Address) -> anyhow::Result<Value>
         .context("reading the rollup's events")?;
     let s = rollup.staker_info(who).await?;
     let stake = if s.staked {
-        let a = view.assertions.get(&s.current);
+        // From the Rollup's storage, not the event index: the same conditions
+        // `withdrawStake` checks.
+        let status = rollup.assertion(s.current).await?.status;
         json!({
             "assertion": s.current,
-            "status": a.map(|a| status_name(a.status)),
+            "status": status_name(status),
             "bond": rollup.bond().await?.to_string(),
             "openChallenges": s.open_challenges,
-            "withdrawable": a.is_some_and(|a| a.status == CONFIRMED) && s.open_challenges == 0,
+            "withdrawable": status == CONFIRMED && s.open_challenges == 0,
         })
     } else {
         Value::Null
