@@ -62,9 +62,11 @@ pub(crate) struct Args {
     /// Milliseconds between batches.
     #[arg(long, default_value_t = 2_000)]
     pub(crate) batch_interval_ms: u64,
-    /// Milliseconds between looks at L1.
-    #[arg(long, default_value_t = 500)]
-    pub(crate) poll_ms: u64,
+    /// Milliseconds between looks at L1. Default: 4,000 on a public chain (about three
+    /// requests a look: a faster pace exhausts a provider's free tier in hours), 500 on a
+    /// development chain.
+    #[arg(long)]
+    pub(crate) poll_ms: Option<u64>,
 }
 
 /// `<data-dir>/deployment.json`.
@@ -130,19 +132,25 @@ const PUBLIC_CHAIN_CONFIRMATIONS: u64 = 64;
 /// mined on demand and never reorganised: waiting for confirmations there would wait forever.
 const DEV_CHAIN_IDS: [u64; 2] = [31_337, 1_337];
 
-/// `given`, or the default for `l1`'s chain.
-pub(crate) async fn confirmations(l1: &RpcL1, given: Option<u64>) -> anyhow::Result<u64> {
-    if let Some(n) = given {
-        return Ok(n);
-    }
+/// The pace of a look at L1 on a public chain when none is given, in milliseconds.
+const PUBLIC_CHAIN_POLL_MS: u64 = 4_000;
+
+/// How deep a message must be, and how often L1 is looked at: each as given, or the default
+/// for `l1`'s chain (a development chain: 0 blocks, 500 ms; any other: 64 blocks, 4 s).
+pub(crate) async fn chain_defaults(
+    l1: &RpcL1,
+    confirmations: Option<u64>,
+    poll_ms: Option<u64>,
+) -> anyhow::Result<(u64, Duration)> {
     let id = l1.chain_id().await?;
-    let n = if DEV_CHAIN_IDS.contains(&id) {
-        0
-    } else {
-        PUBLIC_CHAIN_CONFIRMATIONS
-    };
-    eprintln!("fuse-l2: L1 chain {id}: executing messages {n} blocks deep (--confirmations)");
-    Ok(n)
+    let dev = DEV_CHAIN_IDS.contains(&id);
+    let depth = confirmations.unwrap_or(if dev { 0 } else { PUBLIC_CHAIN_CONFIRMATIONS });
+    let poll = poll_ms.unwrap_or(if dev { 500 } else { PUBLIC_CHAIN_POLL_MS });
+    eprintln!(
+        "fuse-l2: L1 chain {id}: executing messages {depth} blocks deep (--confirmations), \
+         looking every {poll} ms (--poll-ms)"
+    );
+    Ok((depth, Duration::from_millis(poll.max(10))))
 }
 
 /// A JSON-RPC L1 signing with `key`, reading logs `log_blocks` blocks at a time at most,
@@ -171,7 +179,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     let key = crate::commands::keys::load(args.key.as_deref(), &args.keystore)?;
     let l1 = connect(&args.l1_rpc, key, args.l1_log_blocks).await?;
-    let confirmations = confirmations(&l1, args.confirmations).await?;
+    let (confirmations, poll_interval) =
+        chain_defaults(&l1, args.confirmations, args.poll_ms).await?;
     let owner = l1.signer();
     std::fs::create_dir_all(&args.data_dir)?;
     let record = args.data_dir.join("deployment.json");
@@ -232,7 +241,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             args.rpc_addr,
             ServiceConfig {
                 confirmations,
-                poll_interval: Duration::from_millis(args.poll_ms.max(10)),
+                poll_interval,
                 batch_interval: Duration::from_millis(args.batch_interval_ms.max(10)),
                 ..ServiceConfig::default()
             },

@@ -123,9 +123,11 @@ pub(crate) struct Args {
     /// refuses a range (public providers cap it, commonly at 10,000 or 2,000 blocks).
     #[arg(long, env = "FUSE_L1_LOG_BLOCKS", default_value_t = 2_000)]
     pub(crate) l1_log_blocks: u64,
-    /// Milliseconds between looks at L1.
-    #[arg(long, default_value_t = 500)]
-    pub(crate) poll_ms: u64,
+    /// Milliseconds between looks at L1. Default: 4,000 on a public chain (about three
+    /// requests a look: a faster pace exhausts a provider's free tier in hours), 500 on a
+    /// development chain.
+    #[arg(long)]
+    pub(crate) poll_ms: Option<u64>,
     /// The wasm of a guest the chain may move to after a block that cannot finish
     /// (repeatable): once a STUCK claim is confirmed and the family under it runs this
     /// guest's module root, the validator re-runs the stuck range in it and goes on, instead
@@ -178,7 +180,8 @@ async fn run_async(mut args: Args) -> anyhow::Result<ExitCode> {
     let lie = args.lie.spec()?;
     let key = crate::commands::keys::load(args.key.as_deref(), &args.keystore)?;
     let l1 = crate::commands::node::connect(&l1_rpc, key, args.l1_log_blocks).await?;
-    let confirmations = crate::commands::node::confirmations(&l1, args.confirmations).await?;
+    let (confirmations, poll_interval) =
+        crate::commands::node::chain_defaults(&l1, args.confirmations, args.poll_ms).await?;
     let rollup = RollupL1::at(
         l1,
         contracts(args.deployment.as_deref(), args.rpc.as_deref()).await?,
@@ -201,7 +204,7 @@ async fn run_async(mut args: Args) -> anyhow::Result<ExitCode> {
     let waits_for_next = !next.is_empty();
     let name = if lie.is_some() { "liar" } else { "validator" };
     let mut config = ValidatorConfig::honest(name, data_dir.clone());
-    config.poll_interval = Duration::from_millis(args.poll_ms.max(10));
+    config.poll_interval = poll_interval;
     config.confirmations = confirmations;
     config.lie = lie;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

@@ -393,14 +393,15 @@ async fn wallet_l1_commands_against_the_devnet() {
     .await;
 }
 
-/// With no `--confirmations`, the node waits for Ethereum's finalized depth on a public chain
-/// and for nothing on a development chain (anvil's 31337), and says which it chose.
+/// With no `--confirmations` and `--poll-ms`, the node waits for Ethereum's finalized depth and
+/// looks every 4 s on a public chain, and waits for nothing and looks every 500 ms on a
+/// development chain (anvil's 31337), and says which it chose.
 #[test]
 fn confirmations_default_to_the_finalized_depth_off_development_chains() {
     use alloy::node_bindings::Anvil;
     use alloy_primitives::hex;
 
-    for (chain, want) in [(1u64, 64u64), (31_337, 0)] {
+    for (chain, want, poll) in [(1u64, 64u64, 4_000u64), (31_337, 0, 500)] {
         let anvil = Anvil::at(crate::common::anvil_path())
             .port(crate::common::free_port())
             .chain_id(chain)
@@ -412,7 +413,10 @@ fn confirmations_default_to_the_finalized_depth_off_development_chains() {
         let node = crate::common::start_node(&anvil.endpoint(), &key, dir.path(), &rpc, true, &[]);
         drop(node);
         let log = std::fs::read_to_string(dir.path().join("node.log")).unwrap();
-        let line = format!("L1 chain {chain}: executing messages {want} blocks deep");
+        let line = format!(
+            "L1 chain {chain}: executing messages {want} blocks deep (--confirmations), looking \
+             every {poll} ms"
+        );
         assert!(log.contains(&line), "chain {chain}: {log}");
     }
 }
