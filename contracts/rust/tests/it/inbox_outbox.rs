@@ -4,15 +4,14 @@
 //! step of it is proven against the real Inbox; and the Outbox pays withdrawals exactly as the
 //! native STF appended them (leaf, proof, root), once.
 
-use crate::common::{CHAIN_ID, recover, signed};
+use crate::common::{CHAIN_ID, T0, config_and_deposit, header, recover, signed};
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolInterface};
 use fuse_arbos::append_tree::AppendTree;
 use fuse_arbos::batch::{self, BatchHeader};
 use fuse_arbos::message::{
-    Config, Deposit, Header, KIND_BATCH, KIND_CONFIG, KIND_DEPOSIT, KIND_FORCED_TX, KIND_TICK,
-    message,
+    Config, Deposit, KIND_BATCH, KIND_CONFIG, KIND_DEPOSIT, KIND_FORCED_TX, KIND_TICK, message,
 };
 use fuse_arbos::stf::{self, execute_block};
 use fuse_arbos::testing::MemoryEnv;
@@ -26,7 +25,6 @@ use fuse_vm::testing::steps::prove_step;
 use fuse_vm::{GlobalState, Status, inbox};
 
 const FORCE_DELAY: u64 = 3_600;
-const T0: u64 = 1_700_000_000;
 
 fn bridge(evm: &mut Evm) -> Bridge {
     let owner = evm.sender;
@@ -56,14 +54,6 @@ fn accumulator(evm: &mut Evm, inbox_addr: Address, i: u64) -> B256 {
     Inbox::accumulatorCall::abi_decode_returns(&out.output).unwrap()
 }
 
-fn header(kind: u8, block: u64, time: u64) -> Header {
-    Header {
-        kind,
-        l1_block_number: block,
-        l1_timestamp: time,
-    }
-}
-
 #[test]
 fn inbox_accumulators_equal_the_rust_chain_and_the_guest_reads_them() {
     let mut evm = Evm::new();
@@ -72,26 +62,8 @@ fn inbox_accumulators_equal_the_rust_chain_and_the_guest_reads_them() {
     let me = evm.sender;
     let alice = PrivateKeySigner::from_bytes(&B256::repeat_byte(7)).unwrap();
     let a: [u8; 20] = alice.address().into();
-    let config = Config {
-        chain_id: CHAIN_ID,
-        inbox: b.inbox.into(),
-        force_delay: FORCE_DELAY,
-    };
-    let mut messages = vec![message(&header(KIND_CONFIG, 100, T0), &config.encode())];
-
     // A deposit, a batch, a forced tx and a tick, each in its own L1 block.
-    evm.set_block(101, T0 + 12);
-    let call = Inbox::depositCall { to: a.into() }.abi_encode();
-    evm.send(me, b.inbox, &call, U256::from(5_000)).unwrap();
-    let deposit = Deposit {
-        l1_sender: me.into(),
-        to: a,
-        amount: 5_000,
-    };
-    messages.push(message(
-        &header(KIND_DEPOSIT, 101, T0 + 12),
-        &deposit.encode(),
-    ));
+    let mut messages = config_and_deposit(&mut evm, b.inbox, me, a, 5_000, FORCE_DELAY);
 
     evm.set_block(102, T0 + 24);
     let txs = vec![signed(

@@ -7,15 +7,13 @@
 //! and a withdrawal from the disputed batch paid on L1 against the confirmed root, once.
 
 use crate::common::game::{End, Party, play, range};
-use crate::common::{CHAIN_ID, recover, signed};
+use crate::common::{CHAIN_ID, T0, config_and_deposit, header, recover, signed};
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::{SolCall, SolInterface};
 use fuse_arbos::append_tree::AppendTree;
 use fuse_arbos::batch::{self, BatchHeader};
-use fuse_arbos::message::{
-    Config, Deposit, Header, KIND_BATCH, KIND_CONFIG, KIND_DEPOSIT, message,
-};
+use fuse_arbos::message::{KIND_BATCH, message};
 use fuse_arbos::stf::{self, execute_block};
 use fuse_arbos::testing::MemoryEnv;
 use fuse_arbos::tx::{KIND_TRANSFER, KIND_WITHDRAW};
@@ -30,7 +28,6 @@ use fuse_prover::dispute::liar::falsify;
 use fuse_prover::dispute::{Game, History, Lie};
 use fuse_vm::GlobalState;
 
-const T0: u64 = 1_700_000_000;
 const PERIOD: u64 = 3_600;
 const CLOCK: u64 = 1_800;
 const FORCE_DELAY: u64 = 600;
@@ -99,29 +96,7 @@ fn scenario(lie: Lie, honest_challenges: bool) -> Outcome {
     let a: [u8; 20] = alice.address().into();
     let recipient = Address::repeat_byte(0xd1);
     let inbox: [u8; 20] = d.inbox.into();
-    let header = |kind, block, time| Header {
-        kind,
-        l1_block_number: block,
-        l1_timestamp: time,
-    };
-    let config = Config {
-        chain_id: CHAIN_ID,
-        inbox,
-        force_delay: FORCE_DELAY,
-    };
-    let mut messages = vec![message(&header(KIND_CONFIG, 100, T0), &config.encode())];
-    evm.set_block(101, T0 + 12);
-    let call = Inbox::depositCall { to: a.into() }.abi_encode();
-    evm.send(owner, d.inbox, &call, U256::from(50_000)).unwrap();
-    let deposit = Deposit {
-        l1_sender: owner.into(),
-        to: a,
-        amount: 50_000,
-    };
-    messages.push(message(
-        &header(KIND_DEPOSIT, 101, T0 + 12),
-        &deposit.encode(),
-    ));
+    let mut messages = config_and_deposit(&mut evm, d.inbox, owner, a, 50_000, FORCE_DELAY);
     evm.set_block(102, T0 + 24);
     let txs = vec![
         signed(&alice, inbox, KIND_TRANSFER, [0xb0; 20], 300, 0),
