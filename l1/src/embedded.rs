@@ -311,6 +311,19 @@ impl L1 for EmbeddedL1 {
         self.with(|c| c.head).await
     }
 
+    async fn block_hash(&self, number: u64) -> Result<Option<B256>, L1Error> {
+        // A block's hash is final once its job returns: every transaction gets a block of
+        // its own, hashed before the job ends.
+        self.with(move |c| {
+            let i = usize::try_from(number).ok()?;
+            c.blocks
+                .get(i)
+                .filter(|b| b.header.number == number)
+                .map(|b| b.hash)
+        })
+        .await
+    }
+
     async fn send(&self, tx: L1Tx) -> Result<L1Receipt, L1Error> {
         let from = self.from;
         self.with(move |chain| {

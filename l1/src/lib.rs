@@ -10,6 +10,7 @@
 //!
 //! - [`eth_rpc`]: the embedded chain served over Ethereum JSON-RPC (the devnet's L1), behind
 //!   `fuse-serve`'s front.
+//! - [`reorg`]: noticing that the L1 replaced blocks a follower read, and where it forked.
 //! - [`rollup`]: the rollup's contracts over the trait; [`rollup::move_calldata`] is the one
 //!   encoder of every ChallengeManager move.
 //!
@@ -20,6 +21,7 @@
 
 mod embedded;
 pub mod eth_rpc;
+pub mod reorg;
 pub mod rollup;
 mod rpc;
 #[cfg(feature = "test-utils")]
@@ -125,6 +127,12 @@ pub trait L1: Send + Sync {
 
     /// The latest block.
     fn head(&self) -> impl Future<Output = Result<L1Head, L1Error>> + Send;
+
+    /// The hash of block `number` on the chain the endpoint follows now, or `None` if its
+    /// chain is not that long (yet, or any more). Compared with a hash read earlier, it tells
+    /// whether a reorg replaced the block.
+    fn block_hash(&self, number: u64)
+    -> impl Future<Output = Result<Option<B256>, L1Error>> + Send;
 
     /// Sends a transaction from [`L1::signer`] and waits until it is mined.
     fn send(&self, tx: L1Tx) -> impl Future<Output = Result<L1Receipt, L1Error>> + Send;

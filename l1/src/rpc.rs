@@ -20,7 +20,7 @@ use alloy::rpc::types::{BlockNumberOrTag, Filter, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::transports::layers::{RateLimitRetryPolicy, RetryBackoffLayer, RetryPolicy};
 use alloy::transports::{RpcError, TransportError, TransportErrorKind};
-use alloy_primitives::{Address, Bytes, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 
 use super::{DevClock, L1, L1Error, L1Head, L1Log, L1Receipt, L1Tx};
 
@@ -265,6 +265,55 @@ fn to_log(l: alloy::rpc::types::Log) -> Result<L1Log, L1Error> {
     })
 }
 
+impl RpcL1 {
+    /// Waits for `hash`'s receipt, polling more slowly as time passes. A transaction the
+    /// endpoint no longer knows at all was dropped (a reorg removed its block, or the pool
+    /// evicted it): that is reported at once as a transport error, so the caller sends
+    /// again instead of waiting out [`RECEIPT_TIMEOUT`] while holding the send lock.
+    async fn receipt(&self, hash: B256) -> Result<alloy::rpc::types::TransactionReceipt, L1Error> {
+        let deadline = tokio::time::Instant::now() + RECEIPT_TIMEOUT;
+        let mut wait = Duration::from_millis(50);
+        // Asked several times before believed: behind a load balancer, one node may not have
+        // seen a transaction another just took.
+        let mut unknown = 0;
+        loop {
+            if let Some(r) = self
+                .provider
+                .get_transaction_receipt(hash)
+                .await
+                .map_err(map_err)?
+            {
+                return Ok(r);
+            }
+            if self
+                .provider
+                .get_transaction_by_hash(hash)
+                .await
+                .map_err(map_err)?
+                .is_none()
+            {
+                unknown += 1;
+            } else {
+                unknown = 0;
+            }
+            if unknown >= 3 {
+                return Err(L1Error::Transport(format!(
+                    "transaction {hash} was dropped before it was mined (an L1 reorg, or the \
+                     pool evicted it)"
+                )));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(L1Error::Transport(format!(
+                    "transaction {hash} not mined within {} s",
+                    RECEIPT_TIMEOUT.as_secs()
+                )));
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(2));
+        }
+    }
+}
+
 impl L1 for RpcL1 {
     fn signer(&self) -> Address {
         self.signer
@@ -281,6 +330,15 @@ impl L1 for RpcL1 {
             number: block.header.number,
             timestamp: block.header.timestamp,
         })
+    }
+
+    async fn block_hash(&self, number: u64) -> Result<Option<B256>, L1Error> {
+        let block = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Number(number))
+            .await
+            .map_err(map_err)?;
+        Ok(block.map(|b| b.header.hash))
     }
 
     async fn send(&self, tx: L1Tx) -> Result<L1Receipt, L1Error> {
@@ -300,11 +358,7 @@ impl L1 for RpcL1 {
             None => req.with_deploy_code(tx.data),
         };
         let pending = self.provider.send_transaction(req).await.map_err(map_err)?;
-        let receipt = pending
-            .with_timeout(Some(RECEIPT_TIMEOUT))
-            .get_receipt()
-            .await
-            .map_err(|e| L1Error::Transport(format!("waiting for the receipt: {e}")))?;
+        let receipt = self.receipt(*pending.tx_hash()).await?;
         if !receipt.status() {
             // Gas estimation runs the call first, so a revert here means the state changed
             // between estimating and mining; the data is not in the receipt.

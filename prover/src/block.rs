@@ -30,6 +30,14 @@ impl ChainStore {
         self.messages.len() as u64 - 1
     }
 
+    /// Drops the messages from position `count` on (an L1 reorg took them back); the
+    /// preimages stay, as they are found by hash.
+    pub fn truncate_messages(&mut self, count: u64) {
+        let count = usize::try_from(count).unwrap_or(usize::MAX);
+        self.messages.truncate(count);
+        self.accumulators.truncate(count);
+    }
+
     /// Adds a preimage (a state the node built or received, e.g. a genesis state).
     pub fn insert_preimage(&mut self, hash: B256, preimage: &[u8]) {
         self.preimages

@@ -95,6 +95,34 @@ impl Sequencer {
         Ok(Some((seq, rec)))
     }
 
+    /// The oldest batch known to be posted whose inbox message the follower has not seen
+    /// yet: if the Inbox does not hold it either, its transaction was reorged out.
+    pub fn posted_unseen(&mut self) -> Result<Option<u64>, SequencerError> {
+        self.flush()?;
+        Ok(self
+            .store
+            .batches_from(0)?
+            .into_iter()
+            .find(|(_, b)| b.l1_tx.is_some() && b.message.is_none())
+            .map(|(seq, _)| seq))
+    }
+
+    /// Batch `seq`'s L1 transaction is gone (a reorg): it is to be posted again, with the
+    /// same bytes and number. Nothing changes if the follower has seen it meanwhile.
+    pub fn batch_vanished(&mut self, seq: u64) -> Result<(), SequencerError> {
+        self.flush()?;
+        let Some(mut rec) = self.store.batch(seq)? else {
+            return Err(SequencerError::Corrupt);
+        };
+        if rec.message.is_some() {
+            return Ok(());
+        }
+        rec.l1_tx = None;
+        self.unsaved.batches.push((seq, rec));
+        self.flush()?;
+        Ok(())
+    }
+
     /// Batch `seq` was appended to L1 by transaction `l1_tx`: its transactions are `POSTED`.
     pub fn batch_posted(&mut self, seq: u64, l1_tx: [u8; 32]) -> Result<(), SequencerError> {
         // The follower may have recorded this batch's inbox index in a group not yet written:

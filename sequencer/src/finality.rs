@@ -108,6 +108,8 @@ impl Sequencer {
         self.unsaved
             .meta
             .push((META_FINALIZED_BATCH, next.to_be_bytes().to_vec()));
+        // Final messages are never taken back (reorg.rs): their undo records can go.
+        self.unsaved.forget_undo_below = Some(position);
         self.flush()?;
         Ok(count)
     }

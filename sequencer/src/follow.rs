@@ -12,9 +12,7 @@ use fuse_arbos::message::{KIND_BATCH, KIND_FORCED_TX};
 use fuse_arbos::stf::{Skip, execute_block};
 use fuse_arbos::tx::{KIND_WITHDRAW, SignedTx};
 
-use super::{META_INCLUDED, Sequencer, SequencerError, gs_bytes};
-
-const META_SCANNED: &str = "l1_scanned";
+use super::{META_INCLUDED, META_SCANNED, Sequencer, SequencerError, gs_bytes};
 use crate::store::{StoredMessage, TxRecord, TxStatus, WithdrawalRecord};
 use fuse_l1::rollup::InboxMessage;
 
@@ -52,6 +50,15 @@ impl Sequencer {
     /// (the follower commits it outside the sequencer's lock, sequencer/commit.rs).
     pub fn execute_messages(&mut self, messages: &[InboxMessage]) -> Result<usize, SequencerError> {
         let mut executed = 0;
+        // Each message's undo record is read against the store (store/undo.rs): what
+        // earlier groups wrote lands first.
+        if messages
+            .last()
+            .is_some_and(|m| m.index >= self.canonical.inbox_position)
+        {
+            self.flush()?;
+        }
+        let mut written = crate::reorg::Written::default();
         for m in messages {
             let expected = self.canonical.inbox_position;
             if m.index < expected {
@@ -63,7 +70,10 @@ impl Sequencer {
                     got: m.index,
                 });
             }
+            let mark = self.undo_mark();
             self.execute_message(m)?;
+            let undo = self.undo_since(&mark, &mut written)?;
+            self.unsaved.undo.push((m.index, undo));
             executed += 1;
         }
         if executed > 0 {

@@ -41,6 +41,7 @@ mod finality;
 mod follow;
 mod forced;
 mod rejections;
+mod reorg;
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
@@ -58,6 +59,7 @@ pub use batches::BatchCaps;
 pub use commit::{Group, Line, StoreFail, hold};
 pub use finality::ClaimError;
 pub use forced::DEFAULT_FORCE_HORIZON;
+pub use reorg::ReorgError;
 
 /// Why the sequencer could not go on.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +70,9 @@ pub enum SequencerError {
     /// A state-tree node the STF needed is missing or malformed: the store is damaged.
     #[error("the L2 state is corrupt (a missing or malformed tree node)")]
     Corrupt,
+    /// An L1 reorg could not be undone.
+    #[error(transparent)]
+    Reorg(#[from] ReorgError),
     /// An L1 message arrived out of inbox order.
     #[error("inbox message {got} arrived, expected {expected}")]
     InboxGap {
@@ -227,6 +232,8 @@ fn gs_from(b: &[u8; 80]) -> GlobalState {
 }
 
 const META_INCLUDED: &str = "included_upto";
+/// The last L1 block whose messages are executed (follow.rs).
+const META_SCANNED: &str = "l1_scanned";
 const META_NEXT_ACCEPTED: &str = "next_accepted";
 
 impl Sequencer {
@@ -249,7 +256,6 @@ impl Sequencer {
                 .and_then(|v| v.try_into().ok())
                 .map_or(0, u64::from_be_bytes))
         };
-        let included = read_u64(META_INCLUDED)?;
         let next_accepted = read_u64(META_NEXT_ACCEPTED)?;
         let batches = store.batches_from(0)?;
         let (next_batch, batched_upto) = batches
@@ -279,10 +285,32 @@ impl Sequencer {
             force_horizon: DEFAULT_FORCE_HORIZON,
             ahead: forced::ForcedAhead::default(),
         };
-        for (accepted, id) in s.store.accepted_from(included)? {
-            let rec = s.store.tx(&id)?.ok_or(SequencerError::Corrupt)?;
+        s.load_pending()?;
+        s.rebuild()?;
+        Ok(s)
+    }
+
+    /// Reads the accepted transactions not yet in the canonical chain from the store, in
+    /// acceptance order, as the pending list (the soft state is rebuilt from it). One that
+    /// is `REJECTED` (dropped after acceptance) or whose forced copy ran stays out: it must
+    /// never run again.
+    fn load_pending(&mut self) -> Result<(), SequencerError> {
+        let included = self
+            .store
+            .meta(META_INCLUDED)?
+            .and_then(|v| v.try_into().ok())
+            .map_or(0, u64::from_be_bytes);
+        self.pending.clear();
+        for (accepted, id) in self.store.accepted_from(included)? {
+            let rec = self.store.tx(&id)?.ok_or(SequencerError::Corrupt)?;
+            if matches!(
+                rec.status,
+                TxStatus::Rejected { .. } | TxStatus::ForcedRan { .. }
+            ) {
+                continue;
+            }
             let (tx, _) = SignedTx::decode(&rec.encoding).map_err(|_| SequencerError::Corrupt)?;
-            s.pending.push(Pending {
+            self.pending.push(Pending {
                 accepted,
                 id,
                 tx,
@@ -291,8 +319,7 @@ impl Sequencer {
                 not_before: 0,
             });
         }
-        s.rebuild()?;
-        Ok(s)
+        Ok(())
     }
 
     /// The soft global state (canonical plus accepted).
@@ -578,5 +605,7 @@ impl Sequencer {
 
 #[cfg(test)]
 mod forced_tests;
+#[cfg(test)]
+mod reorg_tests;
 #[cfg(test)]
 mod tests;

@@ -12,9 +12,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+use alloy_primitives::B256;
+
 use crate::{Sequencer, StoreFail};
-use fuse_l1::L1;
 use fuse_l1::rollup::RollupL1;
+use fuse_l1::{L1, reorg};
 
 /// Roughly what one transfer adds to a batch on L1 (docs/benchmarks.md, `bench stf`).
 const BYTES_PER_TX: usize = 90;
@@ -176,19 +178,31 @@ async fn follower<L: L1>(s: Shared, rollup: RollupL1<L>, config: ServiceConfig) 
         match follow_once(&s, &rollup, &config, &mut scanned).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(messages = n, "executed L1 messages"),
-            Err(e) => tracing::warn!(error = %e, "following L1 (will retry)"),
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "following L1 (will retry)"),
         }
         tokio::time::sleep(config.poll_interval).await;
     }
 }
 
-/// One round of the follower: reads the messages of the confirmed blocks not scanned yet.
+/// One round of the follower: first makes sure no reorg replaced what it read (and undoes
+/// what it did if one did), then reads the messages of the confirmed blocks not scanned yet.
 async fn follow_once<L: L1>(
     s: &Shared,
     rollup: &RollupL1<L>,
     config: &ServiceConfig,
     scanned: &mut Option<u64>,
 ) -> anyhow::Result<usize> {
+    if let Some(fork) = reorged(s, rollup).await? {
+        let depth = scanned.map_or(0, |b| (b + 1).saturating_sub(fork));
+        let taken_back = lock(s).roll_back_to_block(fork)?;
+        tracing::warn!(
+            fork_block = fork,
+            depth,
+            messages = taken_back,
+            "an L1 reorg replaced followed blocks; took back their messages and re-reading from the fork"
+        );
+        *scanned = fork.checked_sub(1);
+    }
     let head = rollup.l1.head().await?;
     let target = head.number.saturating_sub(config.confirmations);
     let from = scanned.map_or(0, |b| b + 1);
@@ -197,12 +211,19 @@ async fn follow_once<L: L1>(
         lock(s).observe_l1_time(head.timestamp)?;
         return Ok(0);
     }
+    // The target's hash is read before and after its messages: equal, they came from the
+    // chain that hash names (a reorg in between shows as a change, and the round is retried).
+    let before = rollup.l1.block_hash(target).await?;
     let messages = rollup.messages(from, target).await?;
+    let after = rollup.l1.block_hash(target).await?;
+    let (Some(hash), true) = (after, before == after) else {
+        anyhow::bail!("L1 block {target} changed while its messages were read; reading again");
+    };
     let n = {
         let mut seq = lock(s);
         let n = seq.execute_messages(&messages)?;
         seq.observe_l1_time(head.timestamp)?;
-        seq.record_scanned(target);
+        seq.record_followed(target, hash.0);
         n
     };
     // What they did is written outside the lock, like an ingress group.
@@ -210,6 +231,28 @@ async fn follow_once<L: L1>(
     tokio::task::spawn_blocking(move || commit_group(&shared)).await??;
     *scanned = Some(target);
     Ok(n)
+}
+
+/// Whether a reorg replaced the last block the follower read; if so, the first block to
+/// read again (the fork point, found among the recently followed blocks).
+async fn reorged<L: L1>(s: &Shared, rollup: &RollupL1<L>) -> anyhow::Result<Option<u64>> {
+    let followed: Vec<(u64, B256)> = lock(s)
+        .followed_blocks()?
+        .into_iter()
+        .map(|(n, h)| (n, B256::from(h)))
+        .collect();
+    let Some(&(number, hash)) = followed.last() else {
+        return Ok(None);
+    };
+    if reorg::check(&rollup.l1, number, hash).await? != reorg::Tip::Replaced {
+        return Ok(None);
+    }
+    // None of them kept: from the start (the messages read are clamped to the deployment).
+    Ok(Some(
+        reorg::last_kept(&rollup.l1, &followed)
+            .await?
+            .map_or(0, |b| b + 1),
+    ))
 }
 
 async fn poster<L: L1>(s: Shared, rollup: RollupL1<L>, config: ServiceConfig) {
@@ -243,6 +286,20 @@ async fn post_once<L: L1>(s: &Shared, rollup: &RollupL1<L>) -> anyhow::Result<()
         if now < hold {
             tracing::debug!(now, hold, "batch held until forced transactions are due");
             return Ok(());
+        }
+    }
+    // A batch whose L1 transaction a reorg removed is posted again: the Inbox (at the latest
+    // block) no longer holds its number. Sent again under the same number, it can land only
+    // once: if the first transaction comes back, the second is refused.
+    let unseen = lock(s).posted_unseen()?;
+    if let Some(seq) = unseen {
+        let next = rollup.next_batch_seq().await?;
+        if next <= seq {
+            tracing::warn!(
+                seq,
+                "a posted batch is no longer on L1 (a reorg); posting it again"
+            );
+            lock(s).batch_vanished(seq)?;
         }
     }
     let Some((seq, rec)) = lock(s).batch_to_post()? else {

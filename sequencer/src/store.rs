@@ -33,6 +33,15 @@ const PREIMAGE_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("preimage
 const WITHDRAWALS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("withdrawals");
 /// name → value: small singletons (the deployment, scan positions).
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// inbox index → [`Undo`]: the records executing that message overwrote, as they were
+/// before it, until the message is finalized (store/undo.rs).
+const UNDO: TableDefinition<u64, &[u8]> = TableDefinition::new("undo");
+/// L1 block number → its hash when the follower read up to it: the last
+/// [`FOLLOWED_KEPT`] rounds, to find where a reorg forked (store/undo.rs).
+const FOLLOWED: TableDefinition<u64, [u8; 32]> = TableDefinition::new("followed");
+
+mod undo;
+pub use undo::{FOLLOWED_KEPT, NoUndo, Undo};
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -191,6 +200,12 @@ pub struct Changes {
     pub withdrawals: Vec<([u8; 32], WithdrawalRecord)>,
     /// Singletons to set, by name.
     pub meta: Vec<(&'static str, Vec<u8>)>,
+    /// What each executed message overwrote, by its inbox index.
+    pub undo: Vec<(u64, Undo)>,
+    /// L1 blocks followed, with their hashes.
+    pub followed: Vec<(u64, [u8; 32])>,
+    /// Undo records below this inbox index are no longer needed (the messages are final).
+    pub forget_undo_below: Option<u64>,
 }
 
 impl Changes {
@@ -205,6 +220,9 @@ impl Changes {
         self.preimages.append(&mut later.preimages);
         self.withdrawals.append(&mut later.withdrawals);
         self.meta.append(&mut later.meta);
+        self.undo.append(&mut later.undo);
+        self.followed.append(&mut later.followed);
+        self.forget_undo_below = self.forget_undo_below.max(later.forget_undo_below);
     }
 
     /// Whether there is nothing to write.
@@ -217,6 +235,9 @@ impl Changes {
             && self.preimages.is_empty()
             && self.withdrawals.is_empty()
             && self.meta.is_empty()
+            && self.undo.is_empty()
+            && self.followed.is_empty()
+            && self.forget_undo_below.is_none()
     }
 }
 
@@ -245,6 +266,8 @@ impl Store {
         w.open_table(PREIMAGE_LOG)?;
         w.open_table(WITHDRAWALS)?;
         w.open_table(META)?;
+        w.open_table(UNDO)?;
+        w.open_table(FOLLOWED)?;
         w.commit()?;
         Ok(Store { db })
     }
@@ -255,41 +278,7 @@ impl Store {
             return Ok(());
         }
         let w = self.db.begin_write()?;
-        {
-            let mut t = w.open_table(TXS)?;
-            for (k, v) in &c.txs {
-                t.insert(k, enc(v).as_slice())?;
-            }
-            let mut t = w.open_table(ACCEPTED)?;
-            for (k, v) in &c.accepted {
-                t.insert(k, v)?;
-            }
-            let mut t = w.open_table(BATCHES)?;
-            for (k, v) in &c.batches {
-                t.insert(k, enc(v).as_slice())?;
-            }
-            let mut t = w.open_table(MESSAGES)?;
-            for (k, v) in &c.messages {
-                t.insert(k, enc(v).as_slice())?;
-            }
-            let mut t = w.open_table(STATES)?;
-            for (k, v) in &c.states {
-                t.insert(k, v.as_slice())?;
-            }
-            if !c.preimages.is_empty() {
-                let mut t = w.open_table(PREIMAGE_LOG)?;
-                let next = t.last()?.map_or(0, |(k, _)| k.value() + 1);
-                t.insert(next, enc(&c.preimages).as_slice())?;
-            }
-            let mut t = w.open_table(WITHDRAWALS)?;
-            for (k, v) in &c.withdrawals {
-                t.insert(k, enc(v).as_slice())?;
-            }
-            let mut t = w.open_table(META)?;
-            for (k, v) in &c.meta {
-                t.insert(*k, v.as_slice())?;
-            }
-        }
+        write(&w, c)?;
         w.commit()?;
         Ok(())
     }
@@ -401,4 +390,43 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Writes `c` in the open write transaction `w`.
+fn write(w: &redb::WriteTransaction, c: &Changes) -> Result<(), StoreError> {
+    let mut t = w.open_table(TXS)?;
+    for (k, v) in &c.txs {
+        t.insert(k, enc(v).as_slice())?;
+    }
+    let mut t = w.open_table(ACCEPTED)?;
+    for (k, v) in &c.accepted {
+        t.insert(k, v)?;
+    }
+    let mut t = w.open_table(BATCHES)?;
+    for (k, v) in &c.batches {
+        t.insert(k, enc(v).as_slice())?;
+    }
+    let mut t = w.open_table(MESSAGES)?;
+    for (k, v) in &c.messages {
+        t.insert(k, enc(v).as_slice())?;
+    }
+    let mut t = w.open_table(STATES)?;
+    for (k, v) in &c.states {
+        t.insert(k, v.as_slice())?;
+    }
+    if !c.preimages.is_empty() {
+        let mut t = w.open_table(PREIMAGE_LOG)?;
+        let next = t.last()?.map_or(0, |(k, _)| k.value() + 1);
+        t.insert(next, enc(&c.preimages).as_slice())?;
+    }
+    let mut t = w.open_table(WITHDRAWALS)?;
+    for (k, v) in &c.withdrawals {
+        t.insert(k, enc(v).as_slice())?;
+    }
+    let mut t = w.open_table(META)?;
+    for (k, v) in &c.meta {
+        t.insert(*k, v.as_slice())?;
+    }
+    undo::write(w, c)?;
+    Ok(())
 }

@@ -130,6 +130,13 @@ impl<L: L1 + Clone + 'static> Validator<L> {
     async fn play_one(&mut self, id: u64) -> anyhow::Result<()> {
         let c = self.view.challenges[&id].clone();
         let mut record = match self.store.get(id)? {
+            // The same id over other assertions: a reorg replaced the challenge the record
+            // was about, and ids are handed out in order, so the new one took its number.
+            Some(r) if (r.x, r.y) != (c.x, c.y) => {
+                tracing::warn!(validator = %self.config.name, challenge = id, "an L1 reorg replaced this challenge; starting its record again");
+                self.histories.remove(&id);
+                self.new_record(id, &c)?
+            }
             Some(r) => r,
             None => self.new_record(id, &c)?,
         };

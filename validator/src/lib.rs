@@ -383,7 +383,12 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         if self.degree.is_none() {
             self.degree = Some(self.rollup.degree().await?);
         }
+        let reorgs = self.view.reorgs;
         self.view.update(&self.rollup).await?;
+        if self.view.reorgs != reorgs {
+            // Traces are per challenge id, and a reorg may give an id to another challenge.
+            self.histories.clear();
+        }
         self.findings = Findings::default();
         // Challenges over ranges already executed are played even when following or
         // executing failed this time: their clocks do not wait.

@@ -18,6 +18,7 @@ use fuse_twin::TwinExit;
 use fuse_vm::{GlobalState, Status};
 
 use fuse_l1::L1;
+use fuse_l1::reorg::Followed;
 use fuse_l1::rollup::{InboxMessage, RollupL1};
 
 /// How a block was computed.
@@ -27,6 +28,8 @@ pub struct ReplicaStats {
     pub twin: u64,
     /// Blocks re-run in the stepping machine after the twin trapped or ran out of fuel.
     pub machine: u64,
+    /// Messages taken back because an L1 reorg replaced the blocks they came from.
+    pub reorged: u64,
 }
 
 /// The chain as this validator computed it.
@@ -37,6 +40,10 @@ pub struct Replica {
     states: Vec<GlobalState>,
     /// The kind of each message read (its first byte).
     kinds: Vec<u8>,
+    /// The L1 block each message read was appended in.
+    blocks: Vec<u64>,
+    /// The last block of recent reads, to notice a reorg.
+    followed: Followed,
     /// The first L1 block whose Inbox events are not read yet.
     next_block: u64,
     /// Why execution stopped, if a block did not finish: the replica stops there and the range
@@ -56,6 +63,8 @@ impl Replica {
             host: ChainHost::new(),
             states: vec![GlobalState::default()],
             kinds: Vec::new(),
+            blocks: Vec::new(),
+            followed: Followed::default(),
             next_block: 0,
             stuck: None,
             fuel: BLOCK_FUEL,
@@ -124,19 +133,52 @@ impl Replica {
         rollup: &RollupL1<L>,
         confirmations: u64,
     ) -> anyhow::Result<u64> {
+        if let Some(fork) = self.followed.reorged(&rollup.l1).await? {
+            let taken = self.rewind(fork);
+            tracing::warn!(
+                fork_block = fork,
+                messages = taken,
+                "an L1 reorg replaced blocks the replica read; took their messages back"
+            );
+        }
         let Some(to) = rollup.l1.head().await?.number.checked_sub(confirmations) else {
             return Ok(0);
         };
         if to < self.next_block {
             return Ok(0);
         }
+        // The target's hash before and after its messages: equal, they came from that chain.
+        let before = rollup.l1.block_hash(to).await?;
         let messages = rollup.messages(self.next_block, to).await?;
+        let after = rollup.l1.block_hash(to).await?;
+        let (Some(hash), true) = (after, before == after) else {
+            bail!("L1 block {to} changed while the Inbox's messages were read");
+        };
         let n = messages.len() as u64;
         for m in &messages {
             self.push(m)?;
         }
+        self.followed.push(to, hash);
         self.next_block = to + 1;
         Ok(n)
+    }
+
+    /// Takes back the messages read from L1 block `fork` on, with the states computed from
+    /// them; the next follow reads from `fork`. Returns how many were taken back.
+    fn rewind(&mut self, fork: u64) -> u64 {
+        let keep = self.blocks.partition_point(|&b| b < fork);
+        let taken = self.blocks.len() - keep;
+        self.kinds.truncate(keep);
+        self.blocks.truncate(keep);
+        self.host.store().truncate_messages(keep as u64);
+        if self.states.len() > keep + 1 {
+            self.states.truncate(keep + 1);
+            // The block that could not finish may be one taken back.
+            self.stuck = None;
+        }
+        self.next_block = self.next_block.min(fork);
+        self.stats.reorged += taken as u64;
+        taken as u64
     }
 
     fn push(&mut self, m: &InboxMessage) -> anyhow::Result<()> {
@@ -163,6 +205,7 @@ impl Replica {
         drop(store);
         // An empty message has no kind byte; the STF skips it like an unknown kind.
         self.kinds.push(bytes.first().copied().unwrap_or(u8::MAX));
+        self.blocks.push(m.l1_block);
         Ok(())
     }
 

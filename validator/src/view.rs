@@ -11,6 +11,7 @@ use fuse_prover::dispute::Segment;
 use fuse_vm::GlobalState;
 
 use fuse_l1::L1;
+use fuse_l1::reorg::Followed;
 use fuse_l1::rollup::{CONFIRMED, PENDING, REJECTED, RollupEvent, RollupL1};
 
 /// One assertion as created.
@@ -66,6 +67,13 @@ pub struct ChallengeInfo {
 pub struct RollupView {
     /// The first L1 block not read yet.
     next_block: u64,
+    /// Each read that found events: its block range and the events, kept so a reorg can be
+    /// undone by replaying the reads before it.
+    reads: Vec<(u64, u64, Vec<RollupEvent>)>,
+    /// The last block of recent reads, to notice a reorg.
+    followed: Followed,
+    /// Reorgs that replaced blocks it had read, so far.
+    pub reorgs: u64,
     /// Every assertion seen, genesis included, by id.
     pub assertions: BTreeMap<u64, AssertionInfo>,
     /// Every account ever seen staking (creating an assertion or staking on one).
@@ -98,16 +106,57 @@ impl RollupView {
                 },
             );
         }
+        if let Some(fork) = self.followed.reorged(&rollup.l1).await? {
+            tracing::warn!(
+                fork_block = fork,
+                "an L1 reorg replaced blocks the rollup's events were read from; reading again"
+            );
+            self.rewind(fork);
+        }
         let head = rollup.l1.head().await?.number;
         if head < self.next_block {
             return Ok(Vec::new());
         }
+        // As the sequencer's follower does: the head's hash before and after its events.
+        let before = rollup.l1.block_hash(head).await?;
         let events = rollup.rollup_events(self.next_block, head).await?;
+        let after = rollup.l1.block_hash(head).await?;
+        let (Some(hash), true) = (after, before == after) else {
+            anyhow::bail!("L1 block {head} changed while the rollup's events were read");
+        };
         for e in &events {
             self.apply(e);
         }
+        if !events.is_empty() {
+            self.reads.push((self.next_block, head, events.clone()));
+        }
+        self.followed.push(head, hash);
         self.next_block = head + 1;
         Ok(events)
+    }
+
+    /// Forgets what was read from L1 block `fork` on (a reorg replaced those blocks): the
+    /// index is rebuilt from the reads before, and the next update reads from there.
+    fn rewind(&mut self, fork: u64) {
+        self.reorgs += 1;
+        let keep = self.reads.iter().take_while(|r| r.1 < fork).count();
+        // A read that spans the fork is read again whole: its events carry no block.
+        let from = self.reads.get(keep).map_or(fork, |r| r.0.min(fork));
+        self.reads.truncate(keep);
+        self.next_block = self.next_block.min(from);
+        self.stakers.clear();
+        self.challenges.clear();
+        self.assertions.retain(|&id, _| id == 0);
+        if let Some(genesis) = self.assertions.get_mut(&0) {
+            genesis.children.clear();
+        }
+        let reads = std::mem::take(&mut self.reads);
+        for (_, _, events) in &reads {
+            for e in events {
+                self.apply(e);
+            }
+        }
+        self.reads = reads;
     }
 
     fn apply(&mut self, e: &RollupEvent) {

@@ -5,5 +5,6 @@
 mod dispute_vectors;
 mod disputes;
 mod finality;
+mod reorgs;
 mod rpc;
 mod stuck;
