@@ -1,10 +1,13 @@
-//! The `fuse-l2` command line: one subcommand per module of [`commands`].
+//! The `fuse-l2` command line: one subcommand per module of [`commands`]; `node` and
+//! `validator` also read a config file ([`config`]).
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 use crate::commands;
+use crate::config;
 
 /// fuse-l2: an optimistic rollup with an interactive bisection fraud-proof engine.
 #[derive(Debug, Parser)]
@@ -57,7 +60,27 @@ pub(crate) fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let mut loaded = match config::load(
+        config::command(Cli::command()),
+        std::env::args_os().collect(),
+    ) {
+        Ok(loaded) => loaded,
+        Err(config::Failure::Usage(e)) => e.exit(),
+        Err(config::Failure::Config(e)) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(text) = config::print_config(&loaded) {
+        // A closed stdout (`| head`) is not worth a panic.
+        let mut out = std::io::stdout();
+        let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+        return ExitCode::SUCCESS;
+    }
+    let cli = match Cli::from_arg_matches(&loaded.matches) {
+        Ok(cli) => cli,
+        Err(e) => e.format(&mut loaded.cmd).exit(),
+    };
     let result = match cli.command {
         Command::Devnet(args) => commands::devnet::run(args),
         Command::Wallet(w) => commands::wallet::run(w),

@@ -7,6 +7,7 @@
 
 mod cli;
 mod commands;
+mod config;
 
 fn main() -> std::process::ExitCode {
     // Before any HTTP client is built (https L1 endpoints).

@@ -2,7 +2,8 @@
 //! wallet commands it prints work against it from another process — a transfer is accepted
 //! and posted to L1, the recipient's balance shows it, a bad transaction fails with the
 //! sequencer's reason and a non-zero exit; `fuse-l2 node` on anvil with the wallet's L1
-//! commands (deposit, withdraw, proof, claim, force). Every command answers `--help`.
+//! commands (deposit, withdraw, proof, claim, force); the node from a config file, and
+//! `--print-config`. Every command answers `--help`.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -419,4 +420,147 @@ fn confirmations_default_to_the_finalized_depth_off_development_chains() {
         );
         assert!(log.contains(&line), "chain {chain}: {log}");
     }
+}
+
+/// `fuse-l2 args` without the FUSE_* variables of the test's own environment: what it reads
+/// from there is what the test gives it.
+fn clean(args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("FUSE_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.args(args);
+    cmd
+}
+
+/// `fuse-l2 args` with `env` (and no other FUSE_* variable): (success, stdout, stderr).
+fn fuse_l2(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let out = clean(args).envs(env.iter().copied()).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `fuse-l2 node --config FILE`: `--print-config` shows the file's values under the
+/// environment's and the command line's, each with its source, the provider's API key and the
+/// private key hidden, without connecting (the L1 named does not exist); what it prints reads
+/// back (through FUSE_CONFIG) as the same configuration; a key in the file is refused; and a
+/// node started from a file alone runs with the file's values.
+#[test]
+fn node_from_a_config_file_and_print_config() {
+    use alloy::node_bindings::Anvil;
+    use alloy_primitives::hex;
+
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+    let file = write(
+        "node.toml",
+        "l1-rpc = \"https://user:pw@provider.invalid/v3/APIKEY\"\ndata-dir = \"/var/lib/fuse\"\n\
+         confirmations = 64\nchain-id = 5\n",
+    );
+    let (ok, first, err) = fuse_l2(
+        &[
+            "node",
+            "--config",
+            &file,
+            "--chain-id",
+            "9",
+            "--print-config",
+        ],
+        &[("FUSE_RPC_ADDR", "0.0.0.0:9999"), ("FUSE_L1_KEY", key)],
+    );
+    assert!(ok, "{err}");
+    for want in [
+        "l1-rpc = \"https://provider.invalid/…\"  # file",
+        "data-dir = \"/var/lib/fuse\"  # file",
+        "confirmations = 64  # file",
+        "chain-id = 9  # command line",
+        "rpc-addr = \"0.0.0.0:9999\"  # env FUSE_RPC_ADDR",
+        "challenge-period = 3600  # default",
+        "# key (set, never printed)  # env FUSE_L1_KEY",
+        "# poll-ms (not set)  # default",
+    ] {
+        assert!(first.lines().any(|l| l == want), "{want}:\n{first}");
+    }
+    for secret in ["APIKEY", "pw@", &key[2..]] {
+        assert!(!first.contains(secret), "{secret}:\n{first}");
+    }
+
+    let again = write("again.toml", &first);
+    let (ok, second, err) = fuse_l2(&["node", "--print-config"], &[("FUSE_CONFIG", &again)]);
+    assert!(ok, "{err}");
+    let table = |s: &str| s.parse::<toml::Table>().unwrap();
+    assert_eq!(table(&first), table(&second), "{second}");
+    assert!(
+        second.contains(&format!("# config file: {again} (env FUSE_CONFIG)")),
+        "{second}"
+    );
+
+    let with_key = write(
+        "key.toml",
+        &format!("l1-rpc = \"http://127.0.0.1:1\"\ndata-dir = \"/d\"\nkey = \"{key}\"\n"),
+    );
+    let (ok, out, err) = fuse_l2(&["node", "--config", &with_key, "--print-config"], &[]);
+    assert!(!ok && out.is_empty(), "{out}");
+    assert!(
+        err.contains("sets `key`") && err.contains("keystore") && err.contains("FUSE_L1_KEY"),
+        "{err}"
+    );
+    let (ok, _, err) = fuse_l2(
+        &["node", "--config", &write("typo.toml", "poll_ms = 5\n")],
+        &[],
+    );
+    assert!(
+        !ok && err.contains("`poll_ms`") && err.contains("poll-ms"),
+        "{err}"
+    );
+
+    // A node from the file alone (its key in the environment, where keys belong).
+    let anvil = Anvil::at(crate::common::anvil_path())
+        .port(crate::common::free_port())
+        .try_spawn()
+        .expect("anvil starts (./scripts/test installs it)");
+    let data = dir.path().join("data");
+    let addr = format!("127.0.0.1:{}", crate::common::free_port());
+    let run = write(
+        "run.toml",
+        &format!(
+            "l1-rpc = \"{}\"\ndata-dir = \"{}\"\nrpc-addr = \"{addr}\"\ndeploy = true\n\
+             poll-ms = 50\nbatch-interval-ms = 200\n",
+            anvil.endpoint(),
+            data.display()
+        ),
+    );
+    std::fs::create_dir_all(&data).unwrap();
+    let mut child = clean(&["node", "--config", &run])
+        .env("FUSE_L1_KEY", hex::encode(anvil.keys()[0].to_bytes()))
+        .stdout(Stdio::piped())
+        .stderr(crate::common::log_file(&data, "node.log"))
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _node = Killed(child);
+    let mut banner = String::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.trim_start().starts_with("data") {
+            break;
+        }
+    }
+    assert!(banner.starts_with("fuse-l2 node is running"), "{banner}");
+    assert!(banner.contains(&format!("http://{addr}")), "{banner}");
+    assert!(banner.contains(&data.display().to_string()), "{banner}");
+    let log = std::fs::read_to_string(data.join("node.log")).unwrap();
+    assert!(log.contains("looking every 50 ms"), "{log}");
 }
