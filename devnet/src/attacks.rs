@@ -290,7 +290,7 @@ impl Attacker {
     /// One round of the strategy.
     async fn act(&mut self, rollup: &RollupL1<EmbeddedL1>, target: u64) -> anyhow::Result<()> {
         self.view.update(rollup).await?;
-        self.replica.follow(rollup, 0).await?;
+        self.replica.follow(rollup, 0, false).await?;
         self.replica.execute()?;
         for v in &mut self.liars {
             v.poll().await?;
@@ -454,7 +454,7 @@ impl Attacker {
         }
         if a.message_count().await? < tip.next_inbox {
             self.send(a.tick()).await;
-            self.replica.follow(&a, 0).await?;
+            self.replica.follow(&a, 0, false).await?;
             self.replica.execute()?;
         }
         let Some(gs) = self.lie(i, tip.next_inbox) else {
@@ -481,7 +481,7 @@ impl Attacker {
             let next = self.view.assertions[&tip].next_inbox;
             if a.message_count().await? < next {
                 self.send(a.tick()).await;
-                self.replica.follow(&a, 0).await?;
+                self.replica.follow(&a, 0, false).await?;
                 self.replica.execute()?;
             }
             let Some(gs) = self.lie(i, next) else {
@@ -545,7 +545,7 @@ impl Attacker {
             let next = self.view.assertions[&x].next_inbox;
             if a.message_count().await? < next {
                 self.send(a.tick()).await;
-                self.replica.follow(&a, 0).await?;
+                self.replica.follow(&a, 0, false).await?;
                 self.replica.execute()?;
             }
             let Some(gs) = self.replica.state(next) else {

@@ -10,6 +10,7 @@
 //!
 //! - [`eth_rpc`]: the embedded chain served over Ethereum JSON-RPC (the devnet's L1), behind
 //!   `fuse-serve`'s front.
+//! - [`metrics`]: the L1 figures an operator scrapes (RPC faults by kind, the head).
 //! - [`reorg`]: noticing that the L1 replaced blocks a follower read, and where it forked.
 //! - [`rollup`]: the rollup's contracts over the trait; [`rollup::move_calldata`] is the one
 //!   encoder of every ChallengeManager move.
@@ -21,6 +22,7 @@
 
 mod embedded;
 pub mod eth_rpc;
+pub mod metrics;
 pub mod reorg;
 pub mod rollup;
 mod rpc;
@@ -32,7 +34,10 @@ use std::future::Future;
 use alloy_primitives::{Address, B256, Bytes, U256};
 
 pub use embedded::{BlockSel, EmbeddedBlock, EmbeddedClock, EmbeddedL1, Mined, RawTxError};
-pub use rpc::{FaultPolicy, RpcL1, RpcLimits, install_tls_provider, is_range_refusal, redact_url};
+pub use rpc::{
+    FaultPolicy, FeePolicy, RpcL1, RpcLimits, SendStats, install_tls_provider, is_range_refusal,
+    redact_url,
+};
 
 /// The latest L1 block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,6 +123,9 @@ pub struct L1Tx {
     pub data: Bytes,
     /// Wei sent with the transaction.
     pub value: U256,
+    /// Whether it must be mined soon (a challenge move whose clock runs low): a back end
+    /// with a fee market tips more and replaces it sooner.
+    pub urgent: bool,
 }
 
 /// An L1 chain and an account on it that signs the node's transactions.
@@ -148,6 +156,19 @@ pub trait L1: Send + Sync {
         from: u64,
         to: u64,
     ) -> impl Future<Output = Result<Vec<L1Log>, L1Error>> + Send;
+
+    /// The endpoint's `finalized` block (Ethereum's consensus will not revert it), or `None`
+    /// where the chain has no such tag (a development chain, an old client).
+    fn finalized_block(&self) -> impl Future<Output = Result<Option<u64>, L1Error>> + Send {
+        async { Ok(None) }
+    }
+
+    /// `Some((base_fee, ceiling))` when the operator's fee ceiling per gas is below the L1's
+    /// base fee now: a transaction sent now waits until the base fee falls. `None` when
+    /// there is no ceiling, or it is above the base fee.
+    fn fee_blocked(&self) -> impl Future<Output = Result<Option<(u128, u128)>, L1Error>> + Send {
+        async { Ok(None) }
+    }
 
     /// The balance of `who` at the latest block.
     fn balance(&self, who: Address) -> impl Future<Output = Result<U256, L1Error>> + Send;

@@ -17,6 +17,21 @@ use alloy_primitives::B256;
 
 use super::{L1, L1Error};
 
+/// The last block a follower may read now: the endpoint's `finalized` block when `finalized`
+/// and the endpoint has one (never past `head`), else `head − confirmations`; `None` while
+/// the chain is shorter than that.
+pub async fn safe_block<L: L1>(
+    l1: &L,
+    head: u64,
+    confirmations: u64,
+    finalized: bool,
+) -> Result<Option<u64>, L1Error> {
+    if finalized && let Some(f) = l1.finalized_block().await? {
+        return Ok(Some(f.min(head)));
+    }
+    Ok(head.checked_sub(confirmations))
+}
+
 /// Rounds whose last block a [`Followed`] keeps. A reorg deeper than this many rounds is
 /// still recovered, from the follower's start instead of from the fork.
 pub const KEPT: usize = 256;
@@ -93,19 +108,49 @@ impl Followed {
         self.blocks.iter().copied().collect()
     }
 
-    /// Asks the L1 whether the last block read is still there. `Ok(None)`: it is (or the
-    /// endpoint lags; wait). `Ok(Some(fork))`: a reorg replaced it, and every block from
-    /// `fork` on must be read again (blocks before it are the ones the follower read); the
-    /// blocks from `fork` on are forgotten here.
-    pub async fn reorged<L: L1>(&mut self, l1: &L) -> Result<Option<u64>, L1Error> {
+    /// Asks the L1 whether the last block read is still there: [`Check::Fork`] if a reorg
+    /// replaced it (the blocks from the fork on are forgotten here and must be read again),
+    /// [`Check::Wait`] if the endpoint's chain is not that long.
+    pub async fn check<L: L1>(&mut self, l1: &L) -> Result<Check, L1Error> {
         let Some((number, hash)) = self.last() else {
-            return Ok(None);
+            return Ok(Check::Same);
         };
-        if check(l1, number, hash).await? != Tip::Replaced {
-            return Ok(None);
+        match check(l1, number, hash).await? {
+            Tip::Same => return Ok(Check::Same),
+            Tip::Missing => return Ok(Check::Wait),
+            Tip::Replaced => {}
         }
-        let fork = last_kept(l1, &self.entries()).await?.map_or(0, |b| b + 1);
+        let kept = last_kept(l1, &self.entries()).await?;
+        if kept == Some(number) {
+            return Err(L1Error::Transport(format!(
+                "the endpoint answers block {number} with two hashes (backends on different \
+                 chains?)"
+            )));
+        }
+        let fork = kept.map_or(0, |b| b + 1);
         self.forget_from(fork);
-        Ok(Some(fork))
+        Ok(Check::Fork(fork))
     }
+
+    /// Whether the last block read is still the one read: after reading the next range,
+    /// this says the range continues it (a reorg between [`Followed::check`] and the read
+    /// would otherwise go unnoticed).
+    pub async fn still_there<L: L1>(&self, l1: &L) -> Result<bool, L1Error> {
+        match self.last() {
+            None => Ok(true),
+            Some((number, hash)) => Ok(check(l1, number, hash).await? == Tip::Same),
+        }
+    }
+}
+
+/// What [`Followed::check`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// Nothing read was replaced: read on.
+    Same,
+    /// The endpoint's chain is shorter than what was read (it lags, or a reorg shortened
+    /// it): read nothing this time.
+    Wait,
+    /// A reorg replaced blocks read: take back what came from this block on and read again.
+    Fork(u64),
 }

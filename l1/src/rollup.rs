@@ -119,6 +119,7 @@ impl<L: L1> RollupL1<L> {
                     to: None,
                     data: code.clone().into(),
                     value: U256::ZERO,
+                    urgent: false,
                 })
                 .await?;
             if receipt.contract_address != Some(*planned) {
@@ -137,6 +138,7 @@ impl<L: L1> RollupL1<L> {
                 to: Some(to),
                 data: data.into(),
                 value: U256::ZERO,
+                urgent: false,
             })
             .await?;
         }
@@ -157,6 +159,7 @@ impl<L: L1> RollupL1<L> {
                 to: Some(to),
                 data: call.abi_encode().into(),
                 value,
+                urgent: false,
             })
             .await
     }

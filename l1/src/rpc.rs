@@ -24,6 +24,9 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 
 use super::{DevClock, L1, L1Error, L1Head, L1Log, L1Receipt, L1Tx};
 
+mod send;
+pub use send::FeePolicy;
+
 /// How long a sent transaction may take to be mined before the send reports a (retryable)
 /// transport error.
 const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -60,6 +63,10 @@ pub struct FaultPolicy;
 
 impl RetryPolicy for FaultPolicy {
     fn should_retry(&self, error: &TransportError) -> bool {
+        // Every failed attempt passes here once, retried or not: the one place to count them.
+        if let Some(kind) = fault_kind(error) {
+            metrics::counter!(crate::metrics::RPC_ERRORS, "kind" => kind).increment(1);
+        }
         if is_range_refusal(error) {
             return false;
         }
@@ -78,6 +85,31 @@ impl RetryPolicy for FaultPolicy {
 
     fn backoff_hint(&self, error: &TransportError) -> Option<Duration> {
         RateLimitRetryPolicy::default().backoff_hint(error)
+    }
+}
+
+/// The kind of fault a failed request is, as [`crate::metrics::RPC_ERRORS`] counts it; `None`
+/// for an answer the endpoint meant (a revert, a bad nonce), which is no fault of the
+/// endpoint or the connection.
+pub(crate) fn fault_kind(error: &TransportError) -> Option<&'static str> {
+    use crate::metrics::kind;
+    if is_range_refusal(error) {
+        return Some(kind::RANGE_REFUSED);
+    }
+    match error {
+        RpcError::Transport(TransportErrorKind::HttpError(e)) if e.status == 429 => {
+            Some(kind::RATE_LIMITED)
+        }
+        RpcError::Transport(TransportErrorKind::HttpError(e)) if e.status >= 500 => {
+            Some(kind::SERVER_ERROR)
+        }
+        RpcError::Transport(_) | RpcError::DeserError { .. } | RpcError::NullResp => {
+            Some(kind::TRANSPORT)
+        }
+        // A JSON-RPC error alloy's rules retry is a provider limiting the rate (-32005 and
+        // its like); any other is the endpoint's answer.
+        e if RateLimitRetryPolicy::default().should_retry(e) => Some(kind::RATE_LIMITED),
+        _ => None,
     }
 }
 
@@ -146,6 +178,27 @@ pub struct RpcL1 {
     /// transaction refused before sending (a revert found by gas estimation) never leaves a
     /// nonce gap that would hold every later one back.
     sending: Arc<tokio::sync::Mutex<()>>,
+    /// Signs this handle's transactions (rpc/send.rs signs before sending).
+    wallet: EthereumWallet,
+    /// How its transactions are priced and chased.
+    fees: FeePolicy,
+    /// A transaction still pending when its send gave up, whose nonce the next send takes.
+    stuck: Arc<std::sync::Mutex<Option<send::Stuck>>>,
+    /// What sending did so far, shared by clones.
+    stats: Arc<SendStats>,
+    /// The chain id, read once.
+    chain: Arc<tokio::sync::OnceCell<u64>>,
+}
+
+/// What a handle's sends did so far (shared by its clones).
+#[derive(Debug, Default)]
+pub struct SendStats {
+    /// Transactions sent (replacements not counted).
+    pub sent: AtomicU64,
+    /// Replacements sent: the same nonce at higher fees, after one waited too long.
+    pub replaced: AtomicU64,
+    /// Times a transaction was priced at the ceiling below the base fee, and so waited.
+    pub capped: AtomicU64,
 }
 
 impl RpcL1 {
@@ -171,8 +224,9 @@ impl RpcL1 {
         let retry =
             RetryBackoffLayer::new_with_policy(limits.retries, backoff_ms, u64::MAX, FaultPolicy);
         let client = ClientBuilder::default().layer(retry).http(url);
+        let wallet = EthereumWallet::from(key);
         let provider = ProviderBuilder::new()
-            .wallet(EthereumWallet::from(key))
+            .wallet(wallet.clone())
             .connect_client(client)
             .erased();
         Ok(RpcL1 {
@@ -180,12 +234,31 @@ impl RpcL1 {
             signer,
             log_blocks: Arc::new(AtomicU64::new(limits.log_blocks.max(1))),
             sending: Arc::default(),
+            wallet,
+            fees: FeePolicy::default(),
+            stuck: Arc::default(),
+            stats: Arc::default(),
+            chain: Arc::default(),
         })
     }
 
-    /// The chain's id (`eth_chainId`).
+    /// The same endpoint and key, pricing transactions by `fees`.
+    pub fn with_fees(mut self, fees: FeePolicy) -> RpcL1 {
+        self.fees = fees;
+        self
+    }
+
+    /// What this handle's sends (and its clones') did so far.
+    pub fn send_stats(&self) -> &SendStats {
+        &self.stats
+    }
+
+    /// The chain's id (`eth_chainId`, read once).
     pub async fn chain_id(&self) -> Result<u64, L1Error> {
-        self.provider.get_chain_id().await.map_err(map_err)
+        self.chain
+            .get_or_try_init(|| async { self.provider.get_chain_id().await.map_err(map_err) })
+            .await
+            .copied()
     }
 
     /// Blocks per `eth_getLogs` request now (after any refusals).
@@ -265,55 +338,6 @@ fn to_log(l: alloy::rpc::types::Log) -> Result<L1Log, L1Error> {
     })
 }
 
-impl RpcL1 {
-    /// Waits for `hash`'s receipt, polling more slowly as time passes. A transaction the
-    /// endpoint no longer knows at all was dropped (a reorg removed its block, or the pool
-    /// evicted it): that is reported at once as a transport error, so the caller sends
-    /// again instead of waiting out [`RECEIPT_TIMEOUT`] while holding the send lock.
-    async fn receipt(&self, hash: B256) -> Result<alloy::rpc::types::TransactionReceipt, L1Error> {
-        let deadline = tokio::time::Instant::now() + RECEIPT_TIMEOUT;
-        let mut wait = Duration::from_millis(50);
-        // Asked several times before believed: behind a load balancer, one node may not have
-        // seen a transaction another just took.
-        let mut unknown = 0;
-        loop {
-            if let Some(r) = self
-                .provider
-                .get_transaction_receipt(hash)
-                .await
-                .map_err(map_err)?
-            {
-                return Ok(r);
-            }
-            if self
-                .provider
-                .get_transaction_by_hash(hash)
-                .await
-                .map_err(map_err)?
-                .is_none()
-            {
-                unknown += 1;
-            } else {
-                unknown = 0;
-            }
-            if unknown >= 3 {
-                return Err(L1Error::Transport(format!(
-                    "transaction {hash} was dropped before it was mined (an L1 reorg, or the \
-                     pool evicted it)"
-                )));
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(L1Error::Transport(format!(
-                    "transaction {hash} not mined within {} s",
-                    RECEIPT_TIMEOUT.as_secs()
-                )));
-            }
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(Duration::from_secs(2));
-        }
-    }
-}
-
 impl L1 for RpcL1 {
     fn signer(&self) -> Address {
         self.signer
@@ -342,23 +366,7 @@ impl L1 for RpcL1 {
     }
 
     async fn send(&self, tx: L1Tx) -> Result<L1Receipt, L1Error> {
-        let _one_at_a_time = self.sending.lock().await;
-        let nonce = self
-            .provider
-            .get_transaction_count(self.signer)
-            .pending()
-            .await
-            .map_err(map_err)?;
-        let mut req = TransactionRequest::default()
-            .with_from(self.signer)
-            .with_nonce(nonce)
-            .with_value(tx.value);
-        req = match tx.to {
-            Some(to) => req.with_to(to).with_input(tx.data),
-            None => req.with_deploy_code(tx.data),
-        };
-        let pending = self.provider.send_transaction(req).await.map_err(map_err)?;
-        let receipt = self.receipt(*pending.tx_hash()).await?;
+        let receipt = self.send_priced(tx).await?;
         if !receipt.status() {
             // Gas estimation runs the call first, so a revert here means the state changed
             // between estimating and mining; the data is not in the receipt.
@@ -378,6 +386,30 @@ impl L1 for RpcL1 {
             contract_address: receipt.contract_address,
             logs,
         })
+    }
+
+    async fn finalized_block(&self) -> Result<Option<u64>, L1Error> {
+        match self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Finalized)
+            .await
+        {
+            Ok(b) => Ok(b.map(|b| b.header.number)),
+            // An endpoint that does not know the tag says so as an error the node meant.
+            Err(e) if e.as_error_resp().is_some() => Ok(None),
+            Err(e) => Err(map_err(e)),
+        }
+    }
+
+    async fn fee_blocked(&self) -> Result<Option<(u128, u128)>, L1Error> {
+        let Some(ceiling) = self.fees.max_fee_per_gas else {
+            return Ok(None);
+        };
+        Ok(self
+            .base_fee()
+            .await?
+            .filter(|&base| base > ceiling)
+            .map(|base| (base, ceiling)))
     }
 
     async fn call(&self, to: Address, data: Bytes) -> Result<Bytes, L1Error> {
@@ -502,6 +534,35 @@ mod tests {
         for (code, m) in others {
             assert!(!is_range_refusal(&error(code, m)), "{m}");
         }
+    }
+
+    #[test]
+    fn faults_are_counted_by_kind_and_meant_answers_not_at_all() {
+        use crate::metrics::kind;
+        let http = |status| {
+            RpcError::Transport(TransportErrorKind::HttpError(
+                alloy::transports::HttpError {
+                    status,
+                    body: String::new(),
+                },
+            ))
+        };
+        assert_eq!(fault_kind(&http(429)), Some(kind::RATE_LIMITED));
+        assert_eq!(fault_kind(&http(503)), Some(kind::SERVER_ERROR));
+        assert_eq!(fault_kind(&http(401)), Some(kind::TRANSPORT));
+        let reset = TransportErrorKind::custom_str("connection reset");
+        assert_eq!(fault_kind(&reset), Some(kind::TRANSPORT));
+        assert_eq!(fault_kind(&RpcError::NullResp), Some(kind::TRANSPORT));
+        assert_eq!(
+            fault_kind(&error(-32005, "query returned more than 10000 results")),
+            Some(kind::RANGE_REFUSED)
+        );
+        assert_eq!(
+            fault_kind(&error(429, "Too Many Requests")),
+            Some(kind::RATE_LIMITED)
+        );
+        assert_eq!(fault_kind(&error(3, "execution reverted")), None);
+        assert_eq!(fault_kind(&error(-32000, "nonce too low")), None);
     }
 
     #[test]

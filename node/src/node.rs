@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use jsonrpsee::server::ServerHandle;
 use tokio::task::JoinHandle;
 
+use crate::ops::{Watched, stall_limit};
 use crate::rpc::{ChainInfo, RpcContext, serve};
 use fuse_l1::L1;
 use fuse_l1::rollup::RollupL1;
@@ -27,6 +28,8 @@ pub struct NodeConfig {
     pub service: ServiceConfig,
     /// The validator beside the sequencer (`None`: none, another process validates).
     pub validator: Option<ValidatorConfig>,
+    /// Where to serve `/metrics` and `/health` (`None`: nowhere; crate::ops).
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl NodeConfig {
@@ -36,11 +39,13 @@ impl NodeConfig {
         let mut v = ValidatorConfig::honest("validator", data_dir.clone());
         v.poll_interval = service.poll_interval;
         v.confirmations = service.confirmations;
+        v.finalized = service.finalized;
         NodeConfig {
             data_dir,
             rpc_addr,
             service,
             validator: Some(v),
+            metrics_addr: None,
         }
     }
 }
@@ -55,8 +60,11 @@ pub struct Node<L> {
     pub rpc_addr: SocketAddr,
     /// What `fuse_chainInfo` answers.
     pub info: ChainInfo,
+    /// Where `/metrics` and `/health` are served (the port it bound), if they are.
+    pub metrics_addr: Option<SocketAddr>,
     rpc: ServerHandle,
     validator: Option<JoinHandle<()>>,
+    metrics: Option<JoinHandle<()>>,
 }
 
 impl<L> Drop for Node<L> {
@@ -64,6 +72,9 @@ impl<L> Drop for Node<L> {
         let _ = self.rpc.stop();
         if let Some(v) = &self.validator {
             v.abort();
+        }
+        if let Some(m) = &self.metrics {
+            m.abort();
         }
     }
 }
@@ -84,13 +95,29 @@ impl<L: L1 + Clone + 'static> Node<L> {
         };
         let store = Store::open(&config.data_dir)?;
         let sequencer = Sequencer::open(store, BatchCaps::default())?;
+        let poll = config.service.poll_interval;
         let service = Service::start(sequencer, rollup.clone(), config.service);
-        let (validator, health) = match config.validator {
+        let (validator, health, watched_validator) = match config.validator {
             Some(mut v) => {
                 let (tx, rx) = tokio::sync::watch::channel(Default::default());
                 v.health = Some(tx);
-                let task = tokio::spawn(Validator::new(rollup.clone(), v)?.run());
-                (Some(task), Some(rx))
+                let v = Validator::new(rollup.clone(), v)?;
+                let beats = v.beats();
+                let task = tokio::spawn(v.run());
+                (Some(task), Some(rx.clone()), Some((beats.polls, rx)))
+            }
+            None => (None, None, None),
+        };
+        let (metrics_addr, metrics) = match config.metrics_addr {
+            Some(addr) => {
+                let watched = Watched {
+                    l1: Some(service.beats.l1.clone()),
+                    follower: Some(service.beats.follower.clone()),
+                    validator: watched_validator,
+                    stall: stall_limit(poll),
+                };
+                let (bound, task) = crate::ops::serve(addr, watched).await?;
+                (Some(bound), Some(task))
             }
             None => (None, None),
         };
@@ -117,8 +144,10 @@ impl<L: L1 + Clone + 'static> Node<L> {
             service,
             rpc_addr,
             info,
+            metrics_addr,
             rpc,
             validator,
+            metrics,
         })
     }
 }

@@ -251,6 +251,7 @@ async fn send_transaction(
                 if let Some(id) = id {
                     seq.record_rejection(id, &r);
                 }
+                fuse_sequencer::metrics::count(fuse_sequencer::metrics::status::REFUSED, 1);
                 return Err(error(TX_REJECTED, r.to_string(), Some(rejection_data(&r))));
             }
         }

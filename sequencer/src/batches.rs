@@ -50,6 +50,11 @@ impl Sequencer {
                 return Ok(Some((seq, rec)));
             }
         }
+        if self.recovering.is_some() {
+            // After a reorg's rollback the soft state may skip transactions the re-read chain
+            // will make valid again: no new batch until it is re-read.
+            return Ok(None);
+        }
         let txs: Vec<(u64, SignedTx, [u8; 32])> = self
             .pending
             .iter()
@@ -95,16 +100,17 @@ impl Sequencer {
         Ok(Some((seq, rec)))
     }
 
-    /// The oldest batch known to be posted whose inbox message the follower has not seen
-    /// yet: if the Inbox does not hold it either, its transaction was reorged out.
-    pub fn posted_unseen(&mut self) -> Result<Option<u64>, SequencerError> {
+    /// The batches known to be posted whose inbox messages the follower has not seen yet,
+    /// oldest first: those the Inbox does not hold either were reorged out.
+    pub fn posted_unseen(&mut self) -> Result<Vec<u64>, SequencerError> {
         self.flush()?;
         Ok(self
             .store
             .batches_from(0)?
             .into_iter()
-            .find(|(_, b)| b.l1_tx.is_some() && b.message.is_none())
-            .map(|(seq, _)| seq))
+            .filter(|(_, b)| b.l1_tx.is_some() && b.message.is_none())
+            .map(|(seq, _)| seq)
+            .collect())
     }
 
     /// Batch `seq`'s L1 transaction is gone (a reorg): it is to be posted again, with the
@@ -148,6 +154,7 @@ impl Sequencer {
     ) -> Result<usize, SequencerError> {
         let unsaved = self.unsaved_index();
         let mut marked = Vec::new();
+        let mut entered = 0;
         for (_, id) in self.store.accepted_range(rec.first, rec.count)? {
             if let Some(mut t) = self.latest_in(&unsaved, &id)?
                 && !matches!(
@@ -157,9 +164,22 @@ impl Sequencer {
                         | TxStatus::ForcedRan { .. }
                 )
             {
+                // Counted on entering the status: the follower marks a batch `POSTED` again
+                // when it sees it on L1.
+                if std::mem::discriminant(&t.status) != std::mem::discriminant(&status) {
+                    entered += 1;
+                }
                 t.status = status.clone();
                 marked.push((id, t));
             }
+        }
+        let figure = match status {
+            TxStatus::Posted { .. } => Some(crate::metrics::status::POSTED),
+            TxStatus::Finalized { .. } => Some(crate::metrics::status::FINALIZED),
+            _ => None,
+        };
+        if let Some(figure) = figure {
+            crate::metrics::count(figure, entered);
         }
         let n = marked.len();
         self.unsaved.txs.extend(marked);

@@ -209,6 +209,7 @@ impl Sequencer {
         );
         tracing::warn!(tx = %alloy_primitives::B256::from(*id), %reason, "a sequenced transaction did not execute");
         rec.status = TxStatus::Rejected { reason };
+        crate::metrics::count(crate::metrics::status::REJECTED, 1);
         self.unsaved.txs.push((*id, rec));
         Ok(())
     }
@@ -248,6 +249,7 @@ impl Sequencer {
                     why(skip)
                 );
                 rec.status = TxStatus::Rejected { reason };
+                crate::metrics::count(crate::metrics::status::REJECTED, 1);
             }
             Err(_) => return Ok(()),
         }

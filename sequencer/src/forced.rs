@@ -98,9 +98,11 @@ impl Sequencer {
         let Some(last) = ids.last() else {
             return Ok(none);
         };
+        let delay = system.config.force_delay;
+        // Not found within the delay: queued earlier, so due already.
         let due = self
-            .queued_at(last)?
-            .map_or(horizon, |t| t.saturating_add(system.config.force_delay));
+            .queued_at(last, delay)?
+            .map_or(self.l1_now, |t| t.saturating_add(delay));
         let soft = GlobalState {
             state_root: after.state_root,
             outbox_root: after.outbox_root,
@@ -110,18 +112,42 @@ impl Sequencer {
     }
 
     /// The L1 timestamp of the message that queued forced transaction `id`: seen this run,
-    /// or read back from its record and message.
-    fn queued_at(&self, id: &[u8; 32]) -> Result<Option<u64>, SequencerError> {
+    /// or read back from its record and message, or found among the messages of the last
+    /// `delay` seconds (its bytes may belong to a sequenced record, which names no message,
+    /// after a restart or a reorg's rollback). `None` if it was queued earlier than that.
+    fn queued_at(&self, id: &[u8; 32], delay: u64) -> Result<Option<u64>, SequencerError> {
         if let Some(&(t, _)) = self.forced_at.get(id) {
             return Ok(Some(t));
         }
-        let Some(TxStatus::Forced { message }) = self.store.tx(id)?.map(|r| r.status) else {
-            return Ok(None);
-        };
-        Ok(self.store.message(message)?.and_then(|m| {
-            let word: [u8; 32] = m.bytes.get(..32)?.try_into().ok()?;
-            let header = Header::from_word(&word);
-            (header.kind == KIND_FORCED_TX).then_some(header.l1_timestamp)
-        }))
+        if let Some(TxStatus::Forced { message }) = self.store.tx(id)?.map(|r| r.status) {
+            return Ok(self
+                .store
+                .message(message)?
+                .and_then(|m| forced_header(&m.bytes))
+                .map(|h| h.l1_timestamp));
+        }
+        for index in (0..self.canonical.inbox_position).rev() {
+            let Some(m) = self.store.message(index)? else {
+                break;
+            };
+            let Some(word) = m.bytes.get(..32).and_then(|w| <[u8; 32]>::try_from(w).ok()) else {
+                continue;
+            };
+            let h = Header::from_word(&word);
+            if h.l1_timestamp.saturating_add(delay) < self.l1_now {
+                break;
+            }
+            if h.kind == KIND_FORCED_TX && alloy_primitives::keccak256(&m.bytes[32..]).0 == *id {
+                return Ok(Some(h.l1_timestamp));
+            }
+        }
+        Ok(None)
     }
+}
+
+/// The header of a `ForcedTx` message's bytes, if they are one.
+fn forced_header(bytes: &[u8]) -> Option<Header> {
+    let word: [u8; 32] = bytes.get(..32)?.try_into().ok()?;
+    let header = Header::from_word(&word);
+    (header.kind == KIND_FORCED_TX).then_some(header)
 }

@@ -32,6 +32,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod metrics;
 pub mod service;
 pub mod store;
 
@@ -59,6 +60,7 @@ pub use batches::BatchCaps;
 pub use commit::{Group, Line, StoreFail, hold};
 pub use finality::ClaimError;
 pub use forced::DEFAULT_FORCE_HORIZON;
+pub use rejections::Rejection;
 pub use reorg::ReorgError;
 
 /// Why the sequencer could not go on.
@@ -87,74 +89,6 @@ impl From<Corrupt> for SequencerError {
     fn from(_: Corrupt) -> Self {
         SequencerError::Corrupt
     }
-}
-
-/// Why a transaction was refused at ingress. Each maps to a JSON-RPC error.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Rejection {
-    /// The bytes do not decode as one transaction, or the node could not read what it needed
-    /// to check it; the text says which.
-    #[error("malformed transaction: {0}")]
-    Malformed(&'static str),
-    /// No `Config` message has been executed yet, so there is no chain to run it on.
-    #[error("the chain is not configured yet (no Config message on L1)")]
-    NotConfigured,
-    /// The same encoding was already accepted (a rejected one may be sent again).
-    #[error("transaction already known ({status})")]
-    Known {
-        /// The known transaction's status (`PENDING` while its acceptance is not durable).
-        status: String,
-    },
-    /// The signature is malformed or does not recover to any sender.
-    #[error("bad signature (v must be 27 or 28, s low, and the signature must recover)")]
-    BadSignature,
-    /// The signature recovers, but not to the sender the caller named.
-    #[error("the signature recovers to {recovered}, not {claimed}: wrong chain id, inbox or key")]
-    WrongSigner {
-        /// The sender the caller said signed it (a checksummed address).
-        claimed: String,
-        /// The sender the signature recovers to (a checksummed address).
-        recovered: String,
-    },
-    /// The nonce is below the sender's next nonce in the soft state: a replay.
-    #[error("nonce {got} already used (the account's next nonce is {expected})")]
-    NonceTooLow {
-        /// The transaction's nonce.
-        got: u64,
-        /// The sender's next nonce in the soft state.
-        expected: u64,
-    },
-    /// The nonce is above the sender's next nonce in the soft state: one from the future.
-    #[error("nonce gap: got {got}, the account's next nonce is {expected}")]
-    NonceGap {
-        /// The transaction's nonce.
-        got: u64,
-        /// The sender's next nonce in the soft state.
-        expected: u64,
-    },
-    /// The transaction moves zero wei.
-    #[error("amount must be positive")]
-    ZeroAmount,
-    /// The transaction moves more than the sender holds in the soft state.
-    #[error("insufficient balance: {balance} wei, the transaction moves {amount}")]
-    InsufficientBalance {
-        /// The sender's balance in the soft state, in wei.
-        balance: u128,
-        /// The amount the transaction moves, in wei.
-        amount: u128,
-    },
-    /// The recipient is the sender itself.
-    #[error("a transfer to the sender itself")]
-    SelfTransfer,
-    /// Crediting the amount would overflow the recipient's balance.
-    #[error("amount overflows the recipient's balance")]
-    Overflow,
-    /// The transaction's kind byte is not one the STF knows.
-    #[error("unknown transaction kind")]
-    UnknownKind,
-    /// The outbox already holds its maximum of 2^32 withdrawals.
-    #[error("the outbox is full")]
-    OutboxFull,
 }
 
 /// An accepted transaction not yet executed by the canonical chain.
@@ -211,6 +145,11 @@ pub struct Sequencer {
     force_horizon: u64,
     /// The forced transactions the soft state runs ahead of the canonical chain.
     ahead: forced::ForcedAhead,
+    /// After a reorg's rollback, the L1 block the follower had read up to before it: until
+    /// the new chain is read that far, an accepted transaction that does not apply is kept,
+    /// not dropped (what it spent, a deposit, may come back a few blocks later), and no new
+    /// batch is built (reorg.rs).
+    recovering: Option<u64>,
 }
 
 fn gs_bytes(gs: &GlobalState) -> [u8; 80] {
@@ -284,6 +223,7 @@ impl Sequencer {
             l1_now: 0,
             force_horizon: DEFAULT_FORCE_HORIZON,
             ahead: forced::ForcedAhead::default(),
+            recovering: None,
         };
         s.load_pending()?;
         s.rebuild()?;
@@ -293,7 +233,8 @@ impl Sequencer {
     /// Reads the accepted transactions not yet in the canonical chain from the store, in
     /// acceptance order, as the pending list (the soft state is rebuilt from it). One that
     /// is `REJECTED` (dropped after acceptance) or whose forced copy ran stays out: it must
-    /// never run again.
+    /// never run again; so does an acceptance number its record no longer carries (the
+    /// transaction was accepted again later, under that one).
     fn load_pending(&mut self) -> Result<(), SequencerError> {
         let included = self
             .store
@@ -303,10 +244,14 @@ impl Sequencer {
         self.pending.clear();
         for (accepted, id) in self.store.accepted_from(included)? {
             let rec = self.store.tx(&id)?.ok_or(SequencerError::Corrupt)?;
-            if matches!(
-                rec.status,
-                TxStatus::Rejected { .. } | TxStatus::ForcedRan { .. }
-            ) {
+            // A transaction dropped after acceptance and sent again has two acceptance
+            // numbers; its record is the later one's.
+            if rec.accepted != accepted
+                || matches!(
+                    rec.status,
+                    TxStatus::Rejected { .. } | TxStatus::ForcedRan { .. }
+                )
+            {
                 continue;
             }
             let (tx, _) = SignedTx::decode(&rec.encoding).map_err(|_| SequencerError::Corrupt)?;
@@ -558,6 +503,14 @@ impl Sequencer {
                 // Its own forced copy (the same bytes) runs ahead: that copy is the one that
                 // executes, and its receipt sets the status (follow.rs).
                 (_, Err(_)) if self.ahead.ids.contains(&p.id) => {}
+                (_, Err(r)) if self.recovering.is_some() => {
+                    tracing::debug!(
+                        tx = %B256::from(p.id),
+                        reason = %r,
+                        "an accepted transaction does not apply while the chain is re-read after a reorg; kept"
+                    );
+                    self.pending.push(p);
+                }
                 (_, Err(r)) if p.accepted < self.batched_upto => {
                     tracing::warn!(
                         tx = %B256::from(p.id),
@@ -572,6 +525,7 @@ impl Sequencer {
                         reason = %r,
                         "an accepted transaction no longer applies after new L1 messages"
                     );
+                    crate::metrics::count(crate::metrics::status::REJECTED, 1);
                     self.unsaved.txs.push((
                         p.id,
                         TxRecord {
@@ -605,6 +559,8 @@ impl Sequencer {
 
 #[cfg(test)]
 mod forced_tests;
+#[cfg(test)]
+mod reorg_attack_tests;
 #[cfg(test)]
 mod reorg_tests;
 #[cfg(test)]

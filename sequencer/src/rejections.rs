@@ -1,9 +1,78 @@
-//! Transactions refused at ingress, remembered in memory for a while so a wallet can ask why
+//! Why transactions are refused at ingress ([`Rejection`]), and the refusals remembered in
+//! memory for a while so a wallet can ask why
 //! (docs/spec/rpc.md, "Statuses"). A refusal costs its sender nothing, so it must cost the
 //! node nothing lasting: nothing is written to disk, and the window is bounded — a flood of
 //! garbage pushes out older refusals instead of growing the node (docs/decisions.md).
 
 use std::collections::{HashMap, VecDeque};
+
+/// Why a transaction was refused at ingress. Each maps to a JSON-RPC error.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// The bytes do not decode as one transaction, or the node could not read what it needed
+    /// to check it; the text says which.
+    #[error("malformed transaction: {0}")]
+    Malformed(&'static str),
+    /// No `Config` message has been executed yet, so there is no chain to run it on.
+    #[error("the chain is not configured yet (no Config message on L1)")]
+    NotConfigured,
+    /// The same encoding was already accepted (a rejected one may be sent again).
+    #[error("transaction already known ({status})")]
+    Known {
+        /// The known transaction's status (`PENDING` while its acceptance is not durable).
+        status: String,
+    },
+    /// The signature is malformed or does not recover to any sender.
+    #[error("bad signature (v must be 27 or 28, s low, and the signature must recover)")]
+    BadSignature,
+    /// The signature recovers, but not to the sender the caller named.
+    #[error("the signature recovers to {recovered}, not {claimed}: wrong chain id, inbox or key")]
+    WrongSigner {
+        /// The sender the caller said signed it (a checksummed address).
+        claimed: String,
+        /// The sender the signature recovers to (a checksummed address).
+        recovered: String,
+    },
+    /// The nonce is below the sender's next nonce in the soft state: a replay.
+    #[error("nonce {got} already used (the account's next nonce is {expected})")]
+    NonceTooLow {
+        /// The transaction's nonce.
+        got: u64,
+        /// The sender's next nonce in the soft state.
+        expected: u64,
+    },
+    /// The nonce is above the sender's next nonce in the soft state: one from the future.
+    #[error("nonce gap: got {got}, the account's next nonce is {expected}")]
+    NonceGap {
+        /// The transaction's nonce.
+        got: u64,
+        /// The sender's next nonce in the soft state.
+        expected: u64,
+    },
+    /// The transaction moves zero wei.
+    #[error("amount must be positive")]
+    ZeroAmount,
+    /// The transaction moves more than the sender holds in the soft state.
+    #[error("insufficient balance: {balance} wei, the transaction moves {amount}")]
+    InsufficientBalance {
+        /// The sender's balance in the soft state, in wei.
+        balance: u128,
+        /// The amount the transaction moves, in wei.
+        amount: u128,
+    },
+    /// The recipient is the sender itself.
+    #[error("a transfer to the sender itself")]
+    SelfTransfer,
+    /// Crediting the amount would overflow the recipient's balance.
+    #[error("amount overflows the recipient's balance")]
+    Overflow,
+    /// The transaction's kind byte is not one the STF knows.
+    #[error("unknown transaction kind")]
+    UnknownKind,
+    /// The outbox already holds its maximum of 2^32 withdrawals.
+    #[error("the outbox is full")]
+    OutboxFull,
+}
 
 /// Refusals remembered at most: about 4 MiB at the longest reason.
 pub(crate) const REMEMBERED_REJECTIONS: usize = 16_384;

@@ -10,13 +10,13 @@
 //! chain from the fork and executes what is there; the poster sends again any batch the
 //! Inbox no longer holds, under the same sequence number.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::Hash;
 
 use fuse_arbos::stf::GlobalState;
 
 use super::{META_SCANNED, Sequencer, SequencerError, gs_from};
-use crate::store::{Changes, StoreError, Undo};
+use crate::store::{Change, Changes, StoreError, Undo};
 
 /// How far each part of the unsaved changes reached before a message was executed.
 pub(crate) struct UndoMark {
@@ -36,30 +36,35 @@ pub(crate) struct Written {
     meta: HashMap<&'static str, usize>,
 }
 
-/// For each key written at `mark` or later (once, in first-write order), its value before:
-/// the latest earlier unsaved write, else the stored one. Then records the new writes in
-/// `written`.
+/// For each key written at `mark` or later (once, in first-write order): its value before —
+/// the latest earlier unsaved write, else the stored one — and its last value since. Then
+/// records the new writes in `written`.
 fn befores<K: Copy + Eq + Hash, V: Clone>(
     entries: &[(K, V)],
     mark: usize,
     written: &mut HashMap<K, usize>,
     stored: impl Fn(&K) -> Result<Option<V>, StoreError>,
-) -> Result<Vec<(K, Option<V>)>, StoreError> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    for (k, _) in &entries[mark..] {
-        if !seen.insert(*k) {
-            continue;
-        }
-        let before = match written.get(k) {
-            Some(&i) => Some(entries[i].1.clone()),
-            None => stored(k)?,
-        };
-        out.push((*k, before));
-    }
+) -> Result<Vec<Change<K, V>>, StoreError> {
+    let mut last: HashMap<K, usize> = HashMap::new();
+    let mut order = Vec::new();
     for (i, (k, _)) in entries.iter().enumerate().skip(mark) {
-        written.insert(*k, i);
+        if last.insert(*k, i).is_none() {
+            order.push(*k);
+        }
     }
+    let mut out = Vec::with_capacity(order.len());
+    for k in order {
+        let before = match written.get(&k) {
+            Some(&i) => Some(entries[i].1.clone()),
+            None => stored(&k)?,
+        };
+        out.push(Change {
+            key: k,
+            before,
+            after: entries[last[&k]].1.clone(),
+        });
+    }
+    written.extend(last);
     Ok(out)
 }
 
@@ -123,9 +128,25 @@ impl Sequencer {
                 store.meta(k)
             })?
             .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
+            .map(|c| Change {
+                key: c.key.to_string(),
+                before: c.before,
+                after: c.after,
+            })
             .collect(),
         })
+    }
+
+    /// The L1 block of the last finalized message, if any is finalized: no reorg may reach
+    /// below it.
+    pub fn final_block(&self) -> Result<Option<u64>, SequencerError> {
+        let Some((_, position)) = self.finalized()? else {
+            return Ok(None);
+        };
+        let Some(last) = position.checked_sub(1) else {
+            return Ok(None);
+        };
+        Ok(self.store.message(last)?.map(|m| m.l1_block))
     }
 
     /// The last L1 blocks the follower read up to, with their hashes then, lowest first.
@@ -134,10 +155,22 @@ impl Sequencer {
     }
 
     /// Records that the follower read up to L1 block `block`, whose hash was `hash`;
-    /// durable with the same group as the messages executed from it.
-    pub fn record_followed(&mut self, block: u64, hash: [u8; 32]) {
+    /// durable with the same group as the messages executed from it. Once that reaches the
+    /// block read before a reorg's rollback, the soft state is rebuilt as usual again.
+    pub fn record_followed(&mut self, block: u64, hash: [u8; 32]) -> Result<(), SequencerError> {
         self.record_scanned(block);
         self.unsaved.followed.push((block, hash));
+        if self.recovering.is_some_and(|b| block >= b) {
+            self.recovering = None;
+            self.rebuild()?;
+        }
+        Ok(())
+    }
+
+    /// Whether the follower is re-reading the chain after a reorg's rollback (no new batch
+    /// is built meanwhile).
+    pub fn recovering(&self) -> bool {
+        self.recovering.is_some()
     }
 
     /// Takes back every canonical message appended in L1 block `fork_block` or later (a
@@ -159,6 +192,7 @@ impl Sequencer {
             }
             .into());
         }
+        let read_up_to = self.l1_scanned()?;
         let mut after = Changes::default();
         // Block 0 is genesis, which never holds an Inbox message: "scanned up to 0" reads
         // from the start.
@@ -174,9 +208,17 @@ impl Sequencer {
             n => gs_from(&self.store.state(n)?.ok_or(SequencerError::Corrupt)?),
         };
         // Forced transactions queued by the taken-back messages are queued again (or not)
-        // when the new chain's messages run; earlier ones are found in the store.
-        self.forced.clear();
-        self.forced_at.clear();
+        // when the new chain's messages run; those queued before stay known (one that ran
+        // in a taken-back message and is queued again is found among the messages,
+        // forced.rs).
+        self.forced_at.retain(|_, &mut (_, queued)| queued < from);
+        let kept = &self.forced_at;
+        self.forced.retain(|id, _| kept.contains_key(id));
+        if count > from {
+            // Never followed (a test feeding messages by hand): until the follower's first
+            // round.
+            self.recovering = Some(self.recovering.unwrap_or(0).max(read_up_to.unwrap_or(0)));
+        }
         self.load_pending()?;
         self.rebuild()?;
         self.flush()?;

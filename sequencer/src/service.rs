@@ -4,7 +4,9 @@
 //! (every `batch_interval`, or sooner once `batch_bytes` of transactions wait) and finality
 //! (transactions `FINALIZED` once an assertion covering them is confirmed; the validator that
 //! asserts and confirms runs beside these, `fuse-validator`). Each loop holds
-//! the sequencer's lock only for synchronous work, never across an L1 call.
+//! the sequencer's lock only for synchronous work, never across an L1 call. The loops record
+//! the figures of `crate::metrics` as they go, and the follower beats [`Beats`] for the
+//! operator's health check.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -14,9 +16,11 @@ use tokio::task::JoinHandle;
 
 use alloy_primitives::B256;
 
+use crate::metrics as figures;
 use crate::{Sequencer, StoreFail};
 use fuse_l1::rollup::RollupL1;
 use fuse_l1::{L1, reorg};
+use fuse_metrics::Heartbeat;
 
 /// Roughly what one transfer adds to a batch on L1 (docs/benchmarks.md, `bench stf`).
 const BYTES_PER_TX: usize = 90;
@@ -26,6 +30,9 @@ const BYTES_PER_TX: usize = 90;
 pub struct ServiceConfig {
     /// L1 blocks a message waits before the follower executes it.
     pub confirmations: u64,
+    /// Execute messages up to the L1's `finalized` block instead, where the endpoint has one
+    /// (`confirmations` deep where it has not).
+    pub finalized: bool,
     /// How often the follower asks L1 for its head.
     pub poll_interval: Duration,
     /// Longest a transaction waits for a batch.
@@ -40,6 +47,7 @@ impl Default for ServiceConfig {
     fn default() -> Self {
         ServiceConfig {
             confirmations: 0,
+            finalized: false,
             poll_interval: Duration::from_millis(500),
             batch_interval: Duration::from_secs(2),
             batch_bytes: 64 * 1024,
@@ -58,6 +66,15 @@ pub fn lock(s: &Shared) -> MutexGuard<'_, Sequencer> {
         .expect("the sequencer was poisoned by an earlier panic")
 }
 
+/// What the follower's heartbeats say, for the operator's health check.
+#[derive(Clone, Debug, Default)]
+pub struct Beats {
+    /// Beats each time the L1 answers the follower with its head.
+    pub l1: Heartbeat,
+    /// Beats after each follower round that worked (with or without new messages).
+    pub follower: Heartbeat,
+}
+
 /// The running loops; dropping it stops them.
 pub struct Service<L> {
     /// The sequencer the loops drive, shared with the RPC server.
@@ -69,6 +86,8 @@ pub struct Service<L> {
     pub durable: watch::Receiver<u64>,
     /// Wakes the committer (ingress calls it after an acceptance).
     pub wake: Arc<Notify>,
+    /// The follower's heartbeats.
+    pub beats: Beats,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -86,6 +105,7 @@ impl<L: L1 + Clone + 'static> Service<L> {
         let sequencer = Arc::new(Mutex::new(sequencer));
         let (tx, durable) = watch::channel(0);
         let wake = Arc::new(Notify::new());
+        let beats = Beats::default();
         let tasks = vec![
             tokio::spawn(committer(
                 sequencer.clone(),
@@ -93,7 +113,12 @@ impl<L: L1 + Clone + 'static> Service<L> {
                 config.commit_interval,
                 wake.clone(),
             )),
-            tokio::spawn(follower(sequencer.clone(), rollup.clone(), config.clone())),
+            tokio::spawn(follower(
+                sequencer.clone(),
+                rollup.clone(),
+                config.clone(),
+                beats.clone(),
+            )),
             tokio::spawn(poster(sequencer.clone(), rollup.clone(), config.clone())),
             tokio::spawn(finality(sequencer.clone(), rollup.clone(), config)),
         ];
@@ -102,6 +127,7 @@ impl<L: L1 + Clone + 'static> Service<L> {
             rollup,
             durable,
             wake,
+            beats,
             tasks,
         }
     }
@@ -164,10 +190,11 @@ fn commit_group(s: &Shared) -> Result<usize, StoreFail> {
     let group = Sequencer::write_group(&store, &mut held, group)?;
     drop(held);
     lock(s).group_landed(&group);
+    figures::count(figures::status::ACCEPTED, group.ids().len());
     Ok(group.ids().len())
 }
 
-async fn follower<L: L1>(s: Shared, rollup: RollupL1<L>, config: ServiceConfig) {
+async fn follower<L: L1>(s: Shared, rollup: RollupL1<L>, config: ServiceConfig, beats: Beats) {
     // Where the last run stopped (a missing record, or a failed read, means from the start:
     // executed messages are skipped, so rescanning is only slower).
     let mut scanned: Option<u64> = lock(&s).l1_scanned().unwrap_or_else(|e| {
@@ -175,11 +202,24 @@ async fn follower<L: L1>(s: Shared, rollup: RollupL1<L>, config: ServiceConfig) 
         None
     });
     loop {
-        match follow_once(&s, &rollup, &config, &mut scanned).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(messages = n, "executed L1 messages"),
-            Err(e) => tracing::warn!(error = %format!("{e:#}"), "following L1 (will retry)"),
+        match follow_once(&s, &rollup, &config, &mut scanned, &beats.l1).await {
+            Ok(n) => {
+                if n > 0 {
+                    tracing::info!(messages = n, "executed L1 messages");
+                }
+                beats.follower.beat();
+            }
+            Err(e) => {
+                let e = format!("{e:#}");
+                tracing::warn!(error = %e, "following L1 (will retry)");
+                beats.follower.fail(e);
+            }
         }
+        if let Some(b) = scanned {
+            metrics::gauge!(figures::FOLLOWED_BLOCK).set(b as f64);
+        }
+        let position = lock(&s).canonical().inbox_position;
+        metrics::gauge!(figures::INBOX_POSITION).set(position as f64);
         tokio::time::sleep(config.poll_interval).await;
     }
 }
@@ -191,20 +231,43 @@ async fn follow_once<L: L1>(
     rollup: &RollupL1<L>,
     config: &ServiceConfig,
     scanned: &mut Option<u64>,
+    l1_beat: &Heartbeat,
 ) -> anyhow::Result<usize> {
-    if let Some(fork) = reorged(s, rollup).await? {
-        let depth = scanned.map_or(0, |b| (b + 1).saturating_sub(fork));
-        let taken_back = lock(s).roll_back_to_block(fork)?;
-        tracing::warn!(
-            fork_block = fork,
-            depth,
-            messages = taken_back,
-            "an L1 reorg replaced followed blocks; took back their messages and re-reading from the fork"
-        );
-        *scanned = fork.checked_sub(1);
-    }
-    let head = rollup.l1.head().await?;
-    let target = head.number.saturating_sub(config.confirmations);
+    let last = match checked(s, rollup).await? {
+        Check::Same(last) => last,
+        Check::Wait => return Ok(0),
+        Check::Fork(fork) => {
+            let depth = scanned.map_or(0, |b| (b + 1).saturating_sub(fork));
+            let taken_back = lock(s).roll_back_to_block(fork)?;
+            metrics::counter!(figures::REORGS).increment(1);
+            metrics::counter!(figures::REORGED_MESSAGES).increment(taken_back);
+            tracing::warn!(
+                fork_block = fork,
+                depth,
+                messages = taken_back,
+                "an L1 reorg replaced followed blocks; took back their messages and re-reading from the fork"
+            );
+            *scanned = fork.checked_sub(1);
+            None
+        }
+    };
+    let head = match rollup.l1.head().await {
+        Ok(head) => head,
+        Err(e) => {
+            l1_beat.fail(&e);
+            return Err(e.into());
+        }
+    };
+    l1_beat.beat();
+    metrics::gauge!(fuse_l1::metrics::HEAD_BLOCK).set(head.number as f64);
+    let target = reorg::safe_block(
+        &rollup.l1,
+        head.number,
+        config.confirmations,
+        config.finalized,
+    )
+    .await?
+    .unwrap_or(0);
     let from = scanned.map_or(0, |b| b + 1);
     if from > target {
         // Time alone can make a queued forced transaction count in the soft state.
@@ -219,11 +282,21 @@ async fn follow_once<L: L1>(
     let (Some(hash), true) = (after, before == after) else {
         anyhow::bail!("L1 block {target} changed while its messages were read; reading again");
     };
+    // The range read continues what was read before only if the last block followed is
+    // still there: a reorg between the check above and the read is caught here, and the
+    // next round undoes it.
+    if let Some((number, hash)) = last
+        && reorg::check(&rollup.l1, number, hash).await? != reorg::Tip::Same
+    {
+        anyhow::bail!(
+            "L1 block {number} was replaced while the next blocks were read; reading again"
+        );
+    }
     let n = {
         let mut seq = lock(s);
         let n = seq.execute_messages(&messages)?;
         seq.observe_l1_time(head.timestamp)?;
-        seq.record_followed(target, hash.0);
+        seq.record_followed(target, hash.0)?;
         n
     };
     // What they did is written outside the lock, like an ingress group.
@@ -233,26 +306,45 @@ async fn follow_once<L: L1>(
     Ok(n)
 }
 
-/// Whether a reorg replaced the last block the follower read; if so, the first block to
-/// read again (the fork point, found among the recently followed blocks).
-async fn reorged<L: L1>(s: &Shared, rollup: &RollupL1<L>) -> anyhow::Result<Option<u64>> {
+/// What the follower's round found of the last block it read.
+enum Check {
+    /// Still there (or nothing read yet): read on from it.
+    Same(Option<(u64, B256)>),
+    /// The endpoint's chain is shorter than it: it lags, or a reorg shortened the chain;
+    /// look again next round.
+    Wait,
+    /// A reorg replaced it: every block from this one on must be read again.
+    Fork(u64),
+}
+
+/// Whether a reorg replaced the last block the follower read; if so, the fork point, found
+/// among the recently followed blocks.
+async fn checked<L: L1>(s: &Shared, rollup: &RollupL1<L>) -> anyhow::Result<Check> {
     let followed: Vec<(u64, B256)> = lock(s)
         .followed_blocks()?
         .into_iter()
         .map(|(n, h)| (n, B256::from(h)))
         .collect();
     let Some(&(number, hash)) = followed.last() else {
-        return Ok(None);
+        return Ok(Check::Same(None));
     };
-    if reorg::check(&rollup.l1, number, hash).await? != reorg::Tip::Replaced {
-        return Ok(None);
+    match reorg::check(&rollup.l1, number, hash).await? {
+        reorg::Tip::Same => return Ok(Check::Same(Some((number, hash)))),
+        reorg::Tip::Missing => return Ok(Check::Wait),
+        reorg::Tip::Replaced => {}
     }
-    // None of them kept: from the start (the messages read are clamped to the deployment).
-    Ok(Some(
-        reorg::last_kept(&rollup.l1, &followed)
-            .await?
-            .map_or(0, |b| b + 1),
-    ))
+    let kept = reorg::last_kept(&rollup.l1, &followed).await?;
+    anyhow::ensure!(
+        kept != Some(number),
+        "the endpoint answers block {number} with two hashes (backends on different chains?); \
+         looking again"
+    );
+    // None of them kept: from the block after the last final message (below it nothing may
+    // change, reorg.rs), or from the start.
+    Ok(Check::Fork(match kept {
+        Some(b) => b + 1,
+        None => lock(s).final_block()?.map_or(0, |b| b + 1),
+    }))
 }
 
 async fn poster<L: L1>(s: Shared, rollup: RollupL1<L>, config: ServiceConfig) {
@@ -260,7 +352,12 @@ async fn poster<L: L1>(s: Shared, rollup: RollupL1<L>, config: ServiceConfig) {
     let check = config.batch_interval.min(Duration::from_millis(50));
     loop {
         tokio::time::sleep(check).await;
-        let waiting = lock(&s).unbatched();
+        let (waiting, pending) = {
+            let seq = lock(&s);
+            (seq.unbatched(), seq.pending_count())
+        };
+        metrics::gauge!(figures::UNBATCHED_TXS).set(waiting as f64);
+        metrics::gauge!(figures::PENDING_TXS).set(pending as f64);
         let due = last.elapsed() >= config.batch_interval;
         if waiting == 0 && !due {
             continue;
@@ -292,9 +389,11 @@ async fn post_once<L: L1>(s: &Shared, rollup: &RollupL1<L>) -> anyhow::Result<()
     // block) no longer holds its number. Sent again under the same number, it can land only
     // once: if the first transaction comes back, the second is refused.
     let unseen = lock(s).posted_unseen()?;
-    if let Some(seq) = unseen {
+    if let Some(&oldest) = unseen.first() {
         let next = rollup.next_batch_seq().await?;
-        if next <= seq {
+        // Every one the Inbox does not hold at once: a later one waiting for the follower to
+        // see an earlier would stall posting for a confirmation window each.
+        for &seq in unseen.iter().filter(|&&seq| seq >= next.max(oldest)) {
             tracing::warn!(
                 seq,
                 "a posted batch is no longer on L1 (a reorg); posting it again"
@@ -308,6 +407,8 @@ async fn post_once<L: L1>(s: &Shared, rollup: &RollupL1<L>) -> anyhow::Result<()
     match rollup.append_batch(rec.data.clone(), seq).await {
         Ok(receipt) => {
             lock(s).batch_posted(seq, receipt.tx_hash.0)?;
+            metrics::counter!(figures::BATCHES_POSTED).increment(1);
+            metrics::counter!(figures::BATCH_BYTES).increment(rec.data.len() as u64);
             tracing::info!(seq, txs = rec.count, bytes = rec.data.len(), l1_tx = %receipt.tx_hash, "posted batch");
             Ok(())
         }

@@ -41,7 +41,7 @@ const UNDO: TableDefinition<u64, &[u8]> = TableDefinition::new("undo");
 const FOLLOWED: TableDefinition<u64, [u8; 32]> = TableDefinition::new("followed");
 
 mod undo;
-pub use undo::{FOLLOWED_KEPT, NoUndo, Undo};
+pub use undo::{Change, FOLLOWED_KEPT, NoUndo, Undo};
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]

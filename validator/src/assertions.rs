@@ -14,6 +14,7 @@ use fuse_l1::rollup::{CONFIRMED, MAX_PENDING_DEPTH, PENDING, StakerInfo};
 impl<L: L1 + Clone + 'static> Validator<L> {
     pub(super) async fn assert_and_confirm(&mut self) -> anyhow::Result<()> {
         let info = self.rollup.staker_info(self.me).await?;
+        self.watch.stake = Some(info);
         // An honest validator never loses a challenge: if it did, something is wrong with it
         // (its guest, its L1 view), and an operator must look.
         self.findings.stake_lost =
@@ -29,10 +30,18 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         // A stake that vanished while a challenge of ours is still unsettled in the store was
         // lost in it (the Rollup forgets a removed staker once its last challenge ends): learn
         // the outcome from the events first rather than bond again.
-        if !info.staked && self.store.all()?.iter().any(|d| d.outcome.is_none()) {
+        // (A record of a challenge no longer on L1 — a reorg removed its opening — is void.)
+        if !info.staked
+            && self
+                .store
+                .all()?
+                .iter()
+                .any(|d| d.outcome.is_none() && self.view.challenges.contains_key(&d.id))
+        {
             return Ok(());
         }
         let info = self.catch_up(info).await?;
+        self.watch.stake = Some(info);
         self.findings.blocked = self.extend(info).await?;
         self.collect().await
     }

@@ -18,6 +18,11 @@ use super::{Narration, Validator};
 use fuse_l1::rollup::{PENDING, end_reason};
 use fuse_l1::{L1, L1Error};
 
+/// A move sent with this little (seconds) left on the mover's clock is urgent: tipped more and
+/// replaced sooner (l1/src/rpc/send.rs). An hour is many Ethereum blocks, yet small beside
+/// a clock of days.
+const URGENT_CLOCK_SECS: u64 = 3_600;
+
 impl<L: L1 + Clone + 'static> Validator<L> {
     /// Opens a challenge against each staker of each pending assertion whose parent it agrees
     /// with and whose claim it does not, from its own rival.
@@ -122,6 +127,7 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         for id in ids {
             if let Err(e) = self.play_one(id).await {
                 tracing::warn!(validator = %self.config.name, challenge = id, error = %format!("{e:#}"), "challenge move (will retry)");
+                self.note_failed_move(id);
             }
         }
         Ok(())
@@ -130,9 +136,10 @@ impl<L: L1 + Clone + 'static> Validator<L> {
     async fn play_one(&mut self, id: u64) -> anyhow::Result<()> {
         let c = self.view.challenges[&id].clone();
         let mut record = match self.store.get(id)? {
-            // The same id over other assertions: a reorg replaced the challenge the record
-            // was about, and ids are handed out in order, so the new one took its number.
-            Some(r) if (r.x, r.y) != (c.x, c.y) => {
+            // The same id over other assertions, or the same ids over other claims: a reorg
+            // replaced the challenge the record was about (ids are handed out in order, so
+            // the new one took its number).
+            Some(r) if (r.x, r.y, r.range) != (c.x, c.y, self.range_of(&c)?) => {
                 tracing::warn!(validator = %self.config.name, challenge = id, "an L1 reorg replaced this challenge; starting its record again");
                 self.histories.remove(&id);
                 self.new_record(id, &c)?
@@ -140,6 +147,12 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             Some(r) => r,
             None => self.new_record(id, &c)?,
         };
+        if record.outcome.is_some() && c.ended.is_none() {
+            // Its end was on blocks a reorg replaced: the game goes on.
+            tracing::warn!(validator = %self.config.name, challenge = id, "an L1 reorg undid this challenge's end; playing on");
+            record.outcome = None;
+            self.store.put(&record)?;
+        }
         if record.outcome.is_some() {
             return Ok(());
         }
@@ -185,6 +198,7 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             Role::Challenger => (state.challenger_left, state.defender_left),
             Role::Defender => (state.defender_left, state.challenger_left),
         };
+        self.watch.clocks.insert(id, mine_left);
         if self.rollup.staker_info(opponent).await?.removed {
             let receipt = self.rollup.forfeit_challenge(id).await?;
             self.stats.count_dispute(&receipt);
@@ -217,6 +231,18 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         }
         if mine_left < 2 * self.config.poll_interval.as_secs().max(1) {
             tracing::warn!(validator = %self.config.name, challenge = id, seconds_left = mine_left, "our clock is nearly out");
+        }
+        // Told on every poll of our turn, while there is still time to raise the ceiling.
+        if let Some((base_fee, ceiling)) = self.rollup.l1.fee_blocked().await? {
+            tracing::error!(
+                validator = %self.config.name,
+                challenge = id,
+                seconds_left = mine_left,
+                base_fee,
+                ceiling,
+                "the L1 base fee is above our fee ceiling: our move cannot be mined until it \
+                 falls, and our clock runs; raise --max-fee-gwei or the clock may run out"
+            );
         }
         let mut history = match self.histories.remove(&id) {
             Some(h) => h,
@@ -258,7 +284,8 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             clock_left: mine_left,
         });
         self.store.put(&record)?;
-        let receipt = self.rollup.send_move(id, seg, &m).await?;
+        let urgent = mine_left <= URGENT_CLOCK_SECS;
+        let receipt = self.rollup.send_move_with(id, seg, &m, urgent).await?;
         self.stats.count_dispute(&receipt);
         let last = record.moves.last_mut().expect("pushed above");
         last.state = MoveState::Mined {
@@ -281,7 +308,8 @@ impl<L: L1 + Clone + 'static> Validator<L> {
 
     /// The record of a challenge it is in: one it just opened, one opened against it, or one
     /// it opened before a stop lost the record.
-    fn new_record(&mut self, id: u64, c: &ChallengeInfo) -> anyhow::Result<DisputeRecord> {
+    /// The inbox positions challenge `c`'s range runs between, from the view.
+    fn range_of(&self, c: &ChallengeInfo) -> anyhow::Result<(u64, u64)> {
         let x = self
             .view
             .assertion(c.x)
@@ -290,6 +318,11 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             .view
             .assertion(self.view.start_of(x.parent))
             .context("its parent is unknown")?;
+        // Below a stuck parent the range starts where the parent's own range started.
+        Ok((start.after_inbox(), x.after_inbox()))
+    }
+
+    fn new_record(&mut self, id: u64, c: &ChallengeInfo) -> anyhow::Result<DisputeRecord> {
         let (role, opponent) = if c.challenger == self.me {
             (Role::Challenger, c.defender)
         } else {
@@ -301,8 +334,7 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             opponent: opponent.into(),
             x: c.x,
             y: c.y,
-            // Below a stuck parent the range starts where the parent's own range started.
-            range: (start.after_inbox(), x.after_inbox()),
+            range: self.range_of(c)?,
             moves: Vec::new(),
             outcome: None,
         };

@@ -20,9 +20,13 @@
 pub mod assertions;
 pub mod challenges;
 pub mod health;
+pub mod metrics;
+mod narration;
 pub mod replica;
 pub mod store;
 pub mod view;
+
+pub use narration::Narration;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -83,6 +87,9 @@ pub struct ValidatorConfig {
     pub poll_interval: Duration,
     /// L1 blocks a message waits before it is executed.
     pub confirmations: u64,
+    /// Execute messages up to the L1's `finalized` block instead, where the endpoint has one
+    /// (`confirmations` deep where it has not).
+    pub finalized: bool,
     /// How traces keep machine snapshots.
     pub budget: Budget,
     /// Lie, for tests and demos.
@@ -104,6 +111,7 @@ impl ValidatorConfig {
             data_dir,
             poll_interval: Duration::from_millis(500),
             confirmations: 0,
+            finalized: false,
             budget: Budget::default(),
             lie: None,
             move_late: None,
@@ -111,119 +119,6 @@ impl ValidatorConfig {
             health: None,
         }
     }
-}
-
-/// What a validator did, for the devnet's narration and for tests.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Narration {
-    /// Created assertion `id` under `parent`, claiming the state at inbox `position`.
-    Asserted {
-        /// The new assertion's id.
-        id: u64,
-        /// The assertion it extends.
-        parent: u64,
-        /// The inbox position its claimed state is after.
-        position: u64,
-        /// Whether the claim differs from the state its replica computed.
-        lying: bool,
-    },
-    /// Claimed that block `position` (an inbox position) of the range under `parent` cannot
-    /// finish: assertion `id` claims `STUCK`.
-    AssertedStuck {
-        /// The new `STUCK` assertion's id.
-        id: u64,
-        /// The assertion it extends.
-        parent: u64,
-        /// The inbox position of the block that cannot finish.
-        position: u64,
-    },
-    /// Moved its stake onto assertion `id` (one it agrees with), bonding first if unstaked.
-    StakedOn {
-        /// The assertion now holding its stake.
-        id: u64,
-    },
-    /// Took its bond back from confirmed assertion `from`, behind the latest confirmed one.
-    Unstaked {
-        /// The confirmed assertion its stake was on.
-        from: u64,
-    },
-    /// Confirmed assertion `id` once its challenge period passed and no staked rival stood.
-    Confirmed {
-        /// The assertion confirmed.
-        id: u64,
-        /// The inbox position its claimed state is after.
-        position: u64,
-    },
-    /// Rejected rival assertion `id` after its family's deadline, with no stake left under it.
-    Rejected {
-        /// The assertion rejected.
-        id: u64,
-    },
-    /// Is in challenge `id`, one it opened or one opened against it.
-    ChallengeOpened {
-        /// The challenge's id.
-        id: u64,
-        /// The defender's assertion, whose block range the game is over.
-        x: u64,
-        /// The challenger's rival assertion, `x`'s sibling.
-        y: u64,
-        /// The other validator in the challenge.
-        opponent: Address,
-        /// How many blocks (inbox messages) the disputed range holds.
-        blocks: u64,
-    },
-    /// Sent a move in challenge `id` and it was mined.
-    Moved {
-        /// The challenge's id.
-        id: u64,
-        /// The move's ChallengeManager function (`bisect`, `enterLevelTwo`, ...).
-        name: &'static str,
-        /// The level of the segment it answered (1: blocks, 2: machine steps).
-        level: u8,
-        /// The first point of that segment (a block index at level 1, a step at level 2).
-        start: u64,
-        /// Points from `start` to that segment's end.
-        length: u64,
-        /// The sub-interval of that segment it disputed.
-        index: u64,
-        /// L1 gas the move's transaction used.
-        gas: u64,
-        /// Seconds left on its clock when it moved.
-        clock_left: u64,
-    },
-    /// At the bottom with no move: the true step goes where its opponent said.
-    OutOfMoves {
-        /// The challenge's id.
-        id: u64,
-        /// The machine step it has no move at (the start of the one-step interval).
-        step: u64,
-    },
-    /// Ended challenge `id` because its opponent's clock ran out.
-    TimedOut {
-        /// The challenge's id.
-        id: u64,
-        /// The opponent whose clock ran out.
-        loser: Address,
-    },
-    /// Ended challenge `id` because its opponent's stake was already removed.
-    Forfeited {
-        /// The challenge's id.
-        id: u64,
-    },
-    /// Challenge `id` ended on L1.
-    Ended {
-        /// The challenge's id.
-        id: u64,
-        /// Whether this validator won it.
-        won: bool,
-        /// How it ended: `one-step proof`, `timeout` or `forfeit`.
-        reason: &'static str,
-    },
-    /// Withdrew its challenge winnings from the Rollup.
-    Withdrew {
-        /// The amount withdrawn, in wei.
-        wei: u128,
-    },
 }
 
 /// L1 transactions a validator sent and their gas: those of its challenges (opening, moves,
@@ -280,6 +175,8 @@ pub struct Validator<L> {
     next_guests: Vec<Arc<Executor>>,
     /// The L1 transactions it sent and their gas, so far.
     pub stats: ValidatorStats,
+    /// What its figures and heartbeats keep between polls (metrics.rs).
+    watch: metrics::Watch,
 }
 
 impl<L: L1 + Clone + 'static> Validator<L> {
@@ -327,6 +224,7 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             said: Default::default(),
             next_guests: Vec::new(),
             stats: ValidatorStats::default(),
+            watch: metrics::Watch::default(),
             config,
         })
     }
@@ -357,9 +255,15 @@ impl<L: L1 + Clone + 'static> Validator<L> {
     /// Runs until the task is dropped, logging and retrying what fails.
     pub async fn run(mut self) {
         loop {
-            if let Err(e) = self.poll().await {
-                tracing::warn!(validator = %self.config.name, error = %format!("{e:#}"), "validating (will retry)");
+            match self.poll().await {
+                Ok(()) => self.watch.beats.polls.beat(),
+                Err(e) => {
+                    let e = format!("{e:#}");
+                    tracing::warn!(validator = %self.config.name, error = %e, "validating (will retry)");
+                    self.watch.beats.polls.fail(e);
+                }
             }
+            self.publish().await;
             tokio::time::sleep(self.config.poll_interval).await;
         }
     }
@@ -371,9 +275,15 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             .replica
             .take()
             .expect("the replica is back after every poll");
+        let taken_back = replica.stats.reorged;
         let followed = replica
-            .follow(&self.rollup, self.config.confirmations)
+            .follow(
+                &self.rollup,
+                self.config.confirmations,
+                self.config.finalized,
+            )
             .await;
+        let rewound = replica.stats.reorged != taken_back;
         let (replica, executed) = tokio::task::spawn_blocking(move || {
             let r = replica.execute();
             (replica, r)
@@ -384,9 +294,14 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             self.degree = Some(self.rollup.degree().await?);
         }
         let reorgs = self.view.reorgs;
-        self.view.update(&self.rollup).await?;
-        if self.view.reorgs != reorgs {
-            // Traces are per challenge id, and a reorg may give an id to another challenge.
+        if let Err(e) = self.view.update(&self.rollup).await {
+            self.watch.beats.l1.fail(format!("{e:#}"));
+            return Err(e);
+        }
+        self.watch.beats.l1.beat();
+        if rewound || self.view.reorgs != reorgs {
+            // Traces are per challenge id and over the replica's states: a reorg may give an
+            // id to another challenge, or change the states.
             self.histories.clear();
         }
         self.findings = Findings::default();
@@ -466,7 +381,9 @@ impl<L: L1 + Clone + 'static> Validator<L> {
         if self.period.is_none() {
             self.period = Some(self.rollup.challenge_period().await?);
         }
-        let now = self.rollup.l1.head().await?.timestamp;
+        let head = self.rollup.l1.head().await?;
+        self.watch.head = Some(head.number);
+        let now = head.timestamp;
         // The delay bound is one period and a clock (half a period) after a family's first
         // child; waiting on a rule longer than two periods is no longer the protocol at work.
         let limit = 2 * self.period.expect("read above");
@@ -576,6 +493,7 @@ impl<L: L1 + Clone + 'static> Validator<L> {
 
     fn say(&self, n: Narration) {
         tracing::info!(validator = %self.config.name, event = ?n, "validator");
+        self.count(&n);
         if let Some(tx) = &self.config.narrate {
             let _ = tx.send((self.config.name.clone(), n));
         }

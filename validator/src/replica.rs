@@ -18,7 +18,7 @@ use fuse_twin::TwinExit;
 use fuse_vm::{GlobalState, Status};
 
 use fuse_l1::L1;
-use fuse_l1::reorg::Followed;
+use fuse_l1::reorg::{self, Followed};
 use fuse_l1::rollup::{InboxMessage, RollupL1};
 
 /// How a block was computed.
@@ -100,6 +100,11 @@ impl Replica {
         self.executor.module().root
     }
 
+    /// The last L1 block whose Inbox messages it has read, once it read any.
+    pub fn followed_block(&self) -> Option<u64> {
+        self.next_block.checked_sub(1)
+    }
+
     /// Messages read from the Inbox.
     pub fn message_count(&self) -> u64 {
         self.kinds.len() as u64
@@ -125,23 +130,29 @@ impl Replica {
         (from..to.min(self.message_count())).find(|&i| self.kinds[i as usize] == kind)
     }
 
-    /// Reads the Inbox's messages appended in L1 blocks up to `head − confirmations` since
-    /// the last call, checking that they continue the inbox and that their accumulators are
+    /// Reads the Inbox's messages appended in L1 blocks up to `head − confirmations` (or the
+    /// `finalized` block, [`reorg::safe_block`]) since the last call, checking that they continue the inbox and that their accumulators are
     /// the ones this replica computes.
     pub async fn follow<L: L1>(
         &mut self,
         rollup: &RollupL1<L>,
         confirmations: u64,
+        finalized: bool,
     ) -> anyhow::Result<u64> {
-        if let Some(fork) = self.followed.reorged(&rollup.l1).await? {
-            let taken = self.rewind(fork);
-            tracing::warn!(
-                fork_block = fork,
-                messages = taken,
-                "an L1 reorg replaced blocks the replica read; took their messages back"
-            );
+        match self.followed.check(&rollup.l1).await? {
+            reorg::Check::Same => {}
+            reorg::Check::Wait => return Ok(0),
+            reorg::Check::Fork(fork) => {
+                let taken = self.rewind(fork);
+                tracing::warn!(
+                    fork_block = fork,
+                    messages = taken,
+                    "an L1 reorg replaced blocks the replica read; took their messages back"
+                );
+            }
         }
-        let Some(to) = rollup.l1.head().await?.number.checked_sub(confirmations) else {
+        let head = rollup.l1.head().await?.number;
+        let Some(to) = reorg::safe_block(&rollup.l1, head, confirmations, finalized).await? else {
             return Ok(0);
         };
         if to < self.next_block {
@@ -154,6 +165,10 @@ impl Replica {
         let (Some(hash), true) = (after, before == after) else {
             bail!("L1 block {to} changed while the Inbox's messages were read");
         };
+        ensure!(
+            self.followed.still_there(&rollup.l1).await?,
+            "the last L1 block read was replaced while the next were read; reading again"
+        );
         let n = messages.len() as u64;
         for m in &messages {
             self.push(m)?;
@@ -171,11 +186,12 @@ impl Replica {
         self.kinds.truncate(keep);
         self.blocks.truncate(keep);
         self.host.store().truncate_messages(keep as u64);
-        if self.states.len() > keep + 1 {
-            self.states.truncate(keep + 1);
-            // The block that could not finish may be one taken back.
+        // The block that could not finish (message `executed()` when stuck) may be one
+        // taken back.
+        if self.executed() >= keep as u64 {
             self.stuck = None;
         }
+        self.states.truncate(keep + 1);
         self.next_block = self.next_block.min(fork);
         self.stats.reorged += taken as u64;
         taken as u64

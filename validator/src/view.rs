@@ -11,7 +11,7 @@ use fuse_prover::dispute::Segment;
 use fuse_vm::GlobalState;
 
 use fuse_l1::L1;
-use fuse_l1::reorg::Followed;
+use fuse_l1::reorg::{Check, Followed};
 use fuse_l1::rollup::{CONFIRMED, PENDING, REJECTED, RollupEvent, RollupL1};
 
 /// One assertion as created.
@@ -106,12 +106,16 @@ impl RollupView {
                 },
             );
         }
-        if let Some(fork) = self.followed.reorged(&rollup.l1).await? {
-            tracing::warn!(
-                fork_block = fork,
-                "an L1 reorg replaced blocks the rollup's events were read from; reading again"
-            );
-            self.rewind(fork);
+        match self.followed.check(&rollup.l1).await? {
+            Check::Same => {}
+            Check::Wait => return Ok(Vec::new()),
+            Check::Fork(fork) => {
+                tracing::warn!(
+                    fork_block = fork,
+                    "an L1 reorg replaced blocks the rollup's events were read from; reading again"
+                );
+                self.rewind(fork);
+            }
         }
         let head = rollup.l1.head().await?.number;
         if head < self.next_block {
@@ -124,6 +128,10 @@ impl RollupView {
         let (Some(hash), true) = (after, before == after) else {
             anyhow::bail!("L1 block {head} changed while the rollup's events were read");
         };
+        anyhow::ensure!(
+            self.followed.still_there(&rollup.l1).await?,
+            "the last L1 block read was replaced while the next were read; reading again"
+        );
         for e in &events {
             self.apply(e);
         }

@@ -8,11 +8,22 @@ use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 use crate::commands;
 use crate::config;
+use crate::logs::{self, LogFormat};
 
 /// fuse-l2: an optimistic rollup with an interactive bisection fraud-proof engine.
 #[derive(Debug, Parser)]
 #[command(name = "fuse-l2", version, about, long_about = None)]
 pub(crate) struct Cli {
+    /// How log lines are written on stderr: `text` for a person, `json` (one object a line)
+    /// for a log collector. `RUST_LOG` filters them either way (default `info`).
+    #[arg(
+        long,
+        global = true,
+        env = "FUSE_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub(crate) log_format: LogFormat,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -54,12 +65,7 @@ pub(crate) enum Command {
 
 /// Parses the arguments, runs the command, and maps errors to a non-zero exit status.
 pub(crate) fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // Logging starts once the command line says how: nothing before it logs.
     let mut loaded = match config::load(
         config::command(Cli::command()),
         std::env::args_os().collect(),
@@ -81,6 +87,7 @@ pub(crate) fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.format(&mut loaded.cmd).exit(),
     };
+    logs::init(cli.log_format);
     let result = match cli.command {
         Command::Devnet(args) => commands::devnet::run(args),
         Command::Wallet(w) => commands::wallet::run(w),

@@ -2,6 +2,7 @@
 
 pub(crate) mod bench;
 pub(crate) mod devnet;
+pub(crate) mod fees;
 pub(crate) mod guest;
 pub(crate) mod hashes;
 pub(crate) mod keys;

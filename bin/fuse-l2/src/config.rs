@@ -93,17 +93,29 @@ pub(crate) fn load(cmd: Command, argv: Vec<OsString>) -> Result<Loaded, Failure>
     let Some((name, path)) = config_path(&cmd, &argv)? else {
         return parse(cmd, argv);
     };
-    let sub = cmd
+    // Built, the command holds the global options (`--log-format`) too: keys of its file.
+    let mut built = cmd.clone();
+    built.build();
+    let sub = built
         .find_subcommand(name)
         .expect("config_path names a command of COMMANDS");
     let values = read(&path, sub).map_err(Failure::Config)?;
     let keys = values.iter().map(|(long, _, _)| long.clone()).collect();
+    let global = |id: &clap::Id| {
+        cmd.get_arguments()
+            .any(|a| a.get_id() == id && a.is_global_set())
+    };
+    let (globals, own): (Vec<_>, Vec<_>) = values.into_iter().partition(|(_, id, _)| global(id));
     let cmd = cmd.mut_subcommand(name, |sub| {
-        values.into_iter().fold(sub, |sub, (_, id, vals)| {
+        own.into_iter().fold(sub, |sub, (_, id, vals)| {
             // A required argument the file gives is no longer missing; one it does not give
             // stays required, with clap's own message.
             sub.mut_arg(id, |a| a.default_values(vals).required(false))
         })
+    });
+    // A global option is the top command's, and reaches the subcommand from there.
+    let cmd = globals.into_iter().fold(cmd, |cmd, (_, id, vals)| {
+        cmd.mut_arg(id, |a| a.default_values(vals))
     });
     let mut loaded = parse(cmd, argv)?;
     loaded.file = Some(File { path, keys });
@@ -207,7 +219,8 @@ impl Key<'_> {
 fn keys(cmd: &Command) -> Vec<Key<'_>> {
     let mut args: Vec<&Arg> = cmd.get_arguments().collect();
     // Setting an argument's default moves it last in the list; its place in `--help` stays.
-    args.sort_by_key(|a| a.get_display_order());
+    // The global options (a built command has them) come after the command's own.
+    args.sort_by_key(|a| (a.is_global_set(), a.get_display_order()));
     args.into_iter()
         .filter(|a| ![CONFIG, PRINT].contains(&a.get_id().as_str()))
         .filter_map(|arg| {

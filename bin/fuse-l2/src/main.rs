@@ -8,6 +8,7 @@
 mod cli;
 mod commands;
 mod config;
+mod logs;
 
 fn main() -> std::process::ExitCode {
     // Before any HTTP client is built (https L1 endpoints).

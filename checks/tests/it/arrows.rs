@@ -34,6 +34,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     // The HTTP front of every JSON-RPC server: knows nothing of the rollup.
     ("fuse-serve", &[]),
+    // What an operator scrapes (the recorder, /metrics and /health, heartbeats): knows
+    // nothing of the rollup either; the roles record their figures through the `metrics`
+    // facade and beat its heartbeats.
+    ("fuse-metrics", &[]),
     // The L1 and the rollup's contracts over it; never the sequencer or the validator.
     (
         "fuse-l1",
@@ -56,6 +60,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "fuse-exec",
             "fuse-contracts",
             "fuse-l1",
+            "fuse-metrics",
         ],
     ),
     // The validator reads L1 only and shares nothing with the sequencer.
@@ -68,9 +73,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "fuse-arbos",
             "fuse-prover",
             "fuse-l1",
+            "fuse-metrics",
         ],
     ),
-    // The node process: the sequencer, its L2 API, a validator beside it.
+    // The node process: the sequencer, its L2 API, a validator beside it, and what an
+    // operator watches of them.
     (
         "fuse-node",
         &[
@@ -80,6 +87,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "fuse-validator",
             "fuse-serve",
             "fuse-l1",
+            "fuse-metrics",
         ],
     ),
     // The devnet and the test kit play everything below them.

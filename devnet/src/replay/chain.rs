@@ -36,6 +36,7 @@ async fn create<L: L1>(l1: &L, code: Vec<u8>) -> anyhow::Result<Address> {
             to: None,
             data: code.into(),
             value: U256::ZERO,
+            urgent: false,
         })
         .await
         .context("deploying")?;
@@ -49,6 +50,7 @@ async fn call<L: L1>(l1: &L, to: Address, data: Vec<u8>) -> anyhow::Result<L1Rec
             to: Some(to),
             data: data.into(),
             value: U256::ZERO,
+            urgent: false,
         })
         .await?)
 }

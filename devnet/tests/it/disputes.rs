@@ -353,7 +353,7 @@ async fn the_replica_falls_back_to_the_stepping_machine_when_the_twin_runs_out_o
     let mut twin = Replica::new(executor.clone());
     let mut machine = Replica::new(executor).with_fuel(100);
     for r in [&mut twin, &mut machine] {
-        r.follow(&rollup, 0).await.unwrap();
+        r.follow(&rollup, 0, false).await.unwrap();
         assert_eq!(r.execute().unwrap(), target);
     }
     assert_eq!(twin.stats.twin, target);

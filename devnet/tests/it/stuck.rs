@@ -78,7 +78,7 @@ async fn a_block_that_cannot_finish_is_claimed_stuck_and_halts_the_chain_loudly(
     // block finished: its machine is the real one up to the block's last step.
     let attacker = account(&l1, &rollup, 0x66).await;
     let mut replica = Replica::new(executor.clone());
-    replica.follow(&attacker, 0).await.unwrap();
+    replica.follow(&attacker, 0, false).await.unwrap();
     replica.execute().unwrap();
     assert_eq!(replica.stuck_at(), Some(2));
     let truth = replica.truth(1, 3, Default::default()).unwrap();
@@ -162,7 +162,7 @@ async fn a_block_that_cannot_finish_is_claimed_stuck_and_halts_the_chain_loudly(
     // Its range re-ran from where the stuck assertion's range started: the state after
     // every message of it in the fixed guest.
     let mut rerun = Replica::new(executor.clone());
-    rerun.follow(&rollup, 0).await.unwrap();
+    rerun.follow(&rollup, 0, false).await.unwrap();
     rerun.execute().unwrap();
     rerun.restart(1, fixed.clone()).unwrap();
     rerun.execute().unwrap();

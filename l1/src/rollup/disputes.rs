@@ -448,11 +448,24 @@ impl<L: L1> RollupL1<L> {
 
     /// Sends move `m` on challenge `id` whose current segment is `old`.
     pub async fn send_move(&self, id: u64, old: &Segment, m: &Move) -> Result<L1Receipt, L1Error> {
+        self.send_move_with(id, old, m, false).await
+    }
+
+    /// [`RollupL1::send_move`], `urgent` when the mover's clock runs low: a back end with a
+    /// fee market then tips more and replaces it sooner.
+    pub async fn send_move_with(
+        &self,
+        id: u64,
+        old: &Segment,
+        m: &Move,
+        urgent: bool,
+    ) -> Result<L1Receipt, L1Error> {
         self.l1
             .send(L1Tx {
                 to: Some(self.contracts.challenges),
                 data: move_calldata(U256::from(id), old, m).into(),
                 value: U256::ZERO,
+                urgent,
             })
             .await
     }

@@ -2,4 +2,6 @@
 //! devnet's Ethereum endpoint, anvil) and the embedded chain's Ethereum JSON-RPC server.
 
 mod eth_rpc;
+mod fees;
 mod l1_backends;
+mod safe_point;

@@ -13,7 +13,7 @@
 //! refuses it rather than guess. The last [`FOLLOWED_KEPT`] followed blocks' hashes are kept
 //! to find the fork point.
 
-use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -25,18 +25,30 @@ use super::{
 /// re-reads the chain from the deployment block instead of from the fork.
 pub const FOLLOWED_KEPT: u64 = 256;
 
-/// The records one message's execution overwrote, as they were before it (`None`: there was
-/// none).
+/// One record a message's execution wrote: as it was before (`None`: there was none) and
+/// as the message left it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change<K, V> {
+    /// The record's key.
+    pub key: K,
+    /// Before the message.
+    pub before: Option<V>,
+    /// After it. A rollback restores `before` only while the record is still this: a later
+    /// write (a transaction accepted again, say) is not the message's to undo.
+    pub after: V,
+}
+
+/// The records one message's execution wrote, with what they were before.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Undo {
     /// Transaction records, by id.
-    pub txs: Vec<([u8; 32], Option<TxRecord>)>,
+    pub txs: Vec<Change<[u8; 32], TxRecord>>,
     /// Batch records, by sequence number.
-    pub batches: Vec<(u64, Option<BatchRecord>)>,
+    pub batches: Vec<Change<u64, BatchRecord>>,
     /// Withdrawal records, by tx id.
-    pub withdrawals: Vec<([u8; 32], Option<WithdrawalRecord>)>,
+    pub withdrawals: Vec<Change<[u8; 32], WithdrawalRecord>>,
     /// Singletons, by name.
-    pub meta: Vec<(String, Option<Vec<u8>>)>,
+    pub meta: Vec<Change<String, Vec<u8>>>,
 }
 
 /// The undo and followed-block parts of a commit.
@@ -52,10 +64,18 @@ pub(super) fn write(w: &WriteTransaction, c: &Changes) -> Result<(), StoreError>
     for (k, v) in &c.followed {
         t.insert(k, v)?;
     }
-    let last = t.last()?.map(|(k, _)| k.value());
-    if let Some(last) = last {
-        let keep_from = last.saturating_sub(FOLLOWED_KEPT - 1);
-        t.retain_in(..keep_from, |_, _| false)?;
+    // The last FOLLOWED_KEPT rounds, however many blocks each spanned (a catch-up round
+    // after a long stop spans thousands).
+    let extra = t.len()?.saturating_sub(FOLLOWED_KEPT);
+    if extra > 0 {
+        let cut = t
+            .iter()?
+            .nth(usize::try_from(extra).unwrap_or(usize::MAX))
+            .transpose()?
+            .map(|(k, _)| k.value());
+        if let Some(cut) = cut {
+            t.retain_in(..cut, |_, _| false)?;
+        }
     }
     Ok(())
 }
@@ -144,31 +164,44 @@ impl Store {
             for (index, u) in records {
                 messages.remove(index)?;
                 states.remove(index + 1)?;
-                // Within one message a key may have been written twice: the first write's
-                // "before" is the one to keep, so restore in reverse.
-                for (k, v) in u.txs.iter().rev() {
-                    match v {
-                        Some(v) => txs.insert(k, enc(v).as_slice())?,
-                        None => txs.remove(k)?,
-                    };
+                for c in &u.txs {
+                    let now = txs.get(&c.key)?.map(|v| v.value().to_vec());
+                    restore(&mut txs, &c.key, now, c)?;
                 }
-                for (k, v) in u.batches.iter().rev() {
-                    match v {
-                        Some(v) => batches.insert(k, enc(v).as_slice())?,
-                        None => batches.remove(k)?,
+                // A batch's record has two writers: the message that included it (its inbox
+                // index, undone here) and the poster (its L1 transaction, which may land
+                // after the inclusion and stays: the poster finds out itself whether the
+                // transaction is still on L1).
+                for c in &u.batches {
+                    let now: Option<BatchRecord> = match batches.get(&c.key)? {
+                        Some(v) => Some(postcard::from_bytes(v.value())?),
+                        None => None,
                     };
+                    match (now, &c.before) {
+                        (_, None) => {
+                            batches.remove(&c.key)?;
+                        }
+                        (Some(mut now), Some(before)) => {
+                            now.message = before.message;
+                            batches.insert(&c.key, enc(&now).as_slice())?;
+                        }
+                        (None, Some(before)) => {
+                            batches.insert(&c.key, enc(before).as_slice())?;
+                        }
+                    }
                 }
-                for (k, v) in u.withdrawals.iter().rev() {
-                    match v {
-                        Some(v) => withdrawals.insert(k, enc(v).as_slice())?,
-                        None => withdrawals.remove(k)?,
-                    };
+                for c in &u.withdrawals {
+                    let now = withdrawals.get(&c.key)?.map(|v| v.value().to_vec());
+                    restore(&mut withdrawals, &c.key, now, c)?;
                 }
-                for (k, v) in u.meta.iter().rev() {
-                    match v {
-                        Some(v) => meta.insert(k.as_str(), v.as_slice())?,
-                        None => meta.remove(k.as_str())?,
-                    };
+                for c in &u.meta {
+                    let now = meta.get(c.key.as_str())?.map(|v| v.value().to_vec());
+                    if now.as_deref() == Some(c.after.as_slice()) {
+                        match &c.before {
+                            Some(v) => meta.insert(c.key.as_str(), v.as_slice())?,
+                            None => meta.remove(c.key.as_str())?,
+                        };
+                    }
                 }
             }
             w.open_table(FOLLOWED)?
@@ -178,4 +211,27 @@ impl Store {
         w.commit()?;
         Ok(Ok(()))
     }
+}
+
+/// Puts back `c.before` under `key` if the record `now` (encoded) is still what the message
+/// left.
+fn restore<K, V>(
+    table: &mut redb::Table<'_, K, &'static [u8]>,
+    key: &K::SelfType<'_>,
+    now: Option<Vec<u8>>,
+    c: &Change<impl Sized, V>,
+) -> Result<(), StoreError>
+where
+    K: redb::Key + 'static,
+    for<'a> K::SelfType<'a>: Clone,
+    V: Serialize,
+{
+    if now.as_deref() != Some(enc(&c.after).as_slice()) {
+        return Ok(());
+    }
+    match &c.before {
+        Some(v) => table.insert(key.clone(), enc(v).as_slice())?,
+        None => table.remove(key.clone())?,
+    };
+    Ok(())
 }

@@ -50,15 +50,18 @@ pub(crate) struct Args {
     /// With --deploy: seconds a forced transaction waits.
     #[arg(long, default_value_t = 3_600)]
     pub(crate) force_delay: u64,
-    /// L1 blocks a message waits before it is executed. Default: 64 (two epochs, Ethereum's
-    /// finalized depth: a reorg is not recovered from yet), or 0 on a development chain
-    /// (chain id 31337 or 1337: anvil, hardhat, the devnet's L1).
+    /// L1 blocks a message waits before it is executed. Default: up to the endpoint's
+    /// `finalized` block (64 blocks deep where it has none; a deeper reorg is detected and
+    /// undone), or 0 on a development chain (chain id 31337 or 1337: anvil, hardhat, the
+    /// devnet's L1).
     #[arg(long)]
     pub(crate) confirmations: Option<u64>,
     /// L1 blocks per `eth_getLogs` request to start with; halved whenever the endpoint
     /// refuses a range (public providers cap it, commonly at 10,000 or 2,000 blocks).
     #[arg(long, env = "FUSE_L1_LOG_BLOCKS", default_value_t = 2_000)]
     pub(crate) l1_log_blocks: u64,
+    #[command(flatten)]
+    pub(crate) fees: crate::commands::fees::FeeArgs,
     /// Milliseconds between batches.
     #[arg(long, default_value_t = 2_000)]
     pub(crate) batch_interval_ms: u64,
@@ -67,6 +70,10 @@ pub(crate) struct Args {
     /// development chain.
     #[arg(long)]
     pub(crate) poll_ms: Option<u64>,
+    /// Serve Prometheus metrics (`GET /metrics`) and a health check (`GET /health`) on this
+    /// address, e.g. 127.0.0.1:9100 (docs/guides/operator.md, "Watch it"). Off by default.
+    #[arg(long, env = "FUSE_METRICS_ADDR")]
+    pub(crate) metrics_addr: Option<SocketAddr>,
 }
 
 /// `<data-dir>/deployment.json`.
@@ -97,10 +104,14 @@ impl Recorded {
     }
 }
 
-/// Refuses to start a validator (alone, or the node's) whose account cannot pay its bond (unless it is staked
-/// already) and one worst-case honest dispute at the protocol's stated maximum gas price: it
-/// would stake, meet a challenge, and lose it for want of gas (docs/guides/operator.md).
-pub(crate) async fn can_afford_a_dispute(rollup: &RollupL1<fuse_l1::RpcL1>) -> anyhow::Result<()> {
+/// Refuses to start a validator (alone, or the node's) whose account cannot pay its bond
+/// (unless it is staked already) and one worst-case honest dispute at the fee ceiling, or
+/// without one at the protocol's stated maximum gas price: it would stake, meet a challenge,
+/// and lose it for want of gas (docs/guides/operator.md).
+pub(crate) async fn can_afford_a_dispute(
+    rollup: &RollupL1<fuse_l1::RpcL1>,
+    ceiling: Option<u128>,
+) -> anyhow::Result<()> {
     use alloy_primitives::U256;
     use fuse_contracts::deploy::{MAX_GAS_PRICE_WEI, WORST_HONEST_DISPUTE_GAS};
     use fuse_l1::L1;
@@ -111,16 +122,22 @@ pub(crate) async fn can_afford_a_dispute(rollup: &RollupL1<fuse_l1::RpcL1>) -> a
     } else {
         rollup.bond().await?
     };
-    let dispute = U256::from(u128::from(WORST_HONEST_DISPUTE_GAS) * MAX_GAS_PRICE_WEI);
+    let price = ceiling.unwrap_or(MAX_GAS_PRICE_WEI);
+    let dispute = U256::from(u128::from(WORST_HONEST_DISPUTE_GAS).saturating_mul(price));
     let needed = bond.saturating_add(dispute);
     let balance = rollup.l1.balance(me).await?;
     anyhow::ensure!(
         balance >= needed,
         "the account {me} holds {balance} wei and needs {needed}: the bond ({bond} wei{}) \
-         plus one worst-case dispute ({WORST_HONEST_DISPUTE_GAS} gas at {} gwei, the \
-         protocol's gas budget). Fund the account first",
+         plus one worst-case dispute ({WORST_HONEST_DISPUTE_GAS} gas at {} gwei, {}). \
+         Fund the account first",
         if staked { ", already staked" } else { "" },
-        MAX_GAS_PRICE_WEI / 1_000_000_000
+        price / 1_000_000_000,
+        if ceiling.is_some() {
+            "the fee ceiling"
+        } else {
+            "the protocol's gas budget"
+        }
     );
     Ok(())
 }
@@ -135,36 +152,59 @@ const DEV_CHAIN_IDS: [u64; 2] = [31_337, 1_337];
 /// The pace of a look at L1 on a public chain when none is given, in milliseconds.
 const PUBLIC_CHAIN_POLL_MS: u64 = 4_000;
 
+/// Where the followers stop on L1 and how often they look.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Pace {
+    /// Blocks deep a message must be (where the `finalized` tag is not followed or missing).
+    pub(crate) confirmations: u64,
+    /// Follow the endpoint's `finalized` block.
+    pub(crate) finalized: bool,
+    /// Between looks at L1.
+    pub(crate) poll: Duration,
+}
+
 /// How deep a message must be, and how often L1 is looked at: each as given, or the default
-/// for `l1`'s chain (a development chain: 0 blocks, 500 ms; any other: 64 blocks, 4 s).
+/// for `l1`'s chain — a development chain: 0 blocks, 500 ms; any other: the endpoint's
+/// `finalized` block if it answers the tag (else 64 blocks), 4 s.
 pub(crate) async fn chain_defaults(
     l1: &RpcL1,
     confirmations: Option<u64>,
     poll_ms: Option<u64>,
-) -> anyhow::Result<(u64, Duration)> {
+) -> anyhow::Result<Pace> {
     let id = l1.chain_id().await?;
     let dev = DEV_CHAIN_IDS.contains(&id);
     let depth = confirmations.unwrap_or(if dev { 0 } else { PUBLIC_CHAIN_CONFIRMATIONS });
+    let finalized = confirmations.is_none() && !dev && l1.finalized_block().await?.is_some();
     let poll = poll_ms.unwrap_or(if dev { 500 } else { PUBLIC_CHAIN_POLL_MS });
+    let stop = if finalized {
+        format!("up to the L1's finalized block ({depth} blocks deep if it stops answering)")
+    } else {
+        format!("{depth} blocks deep")
+    };
     eprintln!(
-        "fuse-l2: L1 chain {id}: executing messages {depth} blocks deep (--confirmations), \
-         looking every {poll} ms (--poll-ms)"
+        "fuse-l2: L1 chain {id}: executing messages {stop} (--confirmations), looking every \
+         {poll} ms (--poll-ms)"
     );
-    Ok((depth, Duration::from_millis(poll.max(10))))
+    Ok(Pace {
+        confirmations: depth,
+        finalized,
+        poll: Duration::from_millis(poll.max(10)),
+    })
 }
 
 /// A JSON-RPC L1 signing with `key`, reading logs `log_blocks` blocks at a time at most,
-/// checked to answer.
+/// paying by `fees`, checked to answer.
 pub(crate) async fn connect(
     url: &str,
     key: PrivateKeySigner,
     log_blocks: u64,
+    fees: fuse_l1::FeePolicy,
 ) -> anyhow::Result<RpcL1> {
     let limits = RpcLimits {
         log_blocks,
         ..RpcLimits::default()
     };
-    let l1 = RpcL1::connect_with(url, key, limits)?;
+    let l1 = RpcL1::connect_with(url, key, limits)?.with_fees(fees);
     l1.head()
         .await
         .with_context(|| format!("cannot reach the L1 at {}", fuse_l1::redact_url(url)))?;
@@ -178,9 +218,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     let key = crate::commands::keys::load(args.key.as_deref(), &args.keystore)?;
-    let l1 = connect(&args.l1_rpc, key, args.l1_log_blocks).await?;
-    let (confirmations, poll_interval) =
-        chain_defaults(&l1, args.confirmations, args.poll_ms).await?;
+    let fees = args.fees.policy();
+    let l1 = connect(&args.l1_rpc, key, args.l1_log_blocks, fees).await?;
+    let pace = chain_defaults(&l1, args.confirmations, args.poll_ms).await?;
     let owner = l1.signer();
     std::fs::create_dir_all(&args.data_dir)?;
     let record = args.data_dir.join("deployment.json");
@@ -233,25 +273,29 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         RollupL1::at(l1, r.deployment())
     };
     // The node runs an honest validator with its key.
-    can_afford_a_dispute(&rollup).await?;
+    can_afford_a_dispute(&rollup, fees.max_fee_per_gas).await?;
     let node = Node::start(
         rollup,
-        NodeConfig::new(
-            args.data_dir.clone(),
-            args.rpc_addr,
-            ServiceConfig {
-                confirmations,
-                poll_interval,
-                batch_interval: Duration::from_millis(args.batch_interval_ms.max(10)),
-                ..ServiceConfig::default()
-            },
-        ),
+        NodeConfig {
+            metrics_addr: args.metrics_addr,
+            ..NodeConfig::new(
+                args.data_dir.clone(),
+                args.rpc_addr,
+                ServiceConfig {
+                    confirmations: pace.confirmations,
+                    finalized: pace.finalized,
+                    poll_interval: pace.poll,
+                    batch_interval: Duration::from_millis(args.batch_interval_ms.max(10)),
+                    ..ServiceConfig::default()
+                },
+            )
+        },
     )
     .await?;
     let i = &node.info;
     // Written without `println!`: a closed stdout (a supervisor that stopped reading) must not
     // bring the node down.
-    let banner = format!(
+    let mut banner = format!(
         "fuse-l2 node is running\n  L2 JSON-RPC  http://{}\n  L1           {}\n  chain id     {}\n  \
          Inbox        {}\n  Rollup       {}\n  Outbox       {}\n  data         {}\n",
         node.rpc_addr,
@@ -262,6 +306,9 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         i.outbox,
         args.data_dir.display()
     );
+    if let Some(m) = node.metrics_addr {
+        banner.push_str(&format!("  metrics      http://{m}/metrics and /health\n"));
+    }
     let mut out = std::io::stdout();
     let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
     tokio::signal::ctrl_c().await?;

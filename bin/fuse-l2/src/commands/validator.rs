@@ -114,20 +114,27 @@ pub(crate) struct Args {
     /// …or from a node's L2 JSON-RPC (`fuse_chainInfo`), e.g. the devnet's.
     #[arg(long, env = "FUSE_RPC")]
     pub(crate) rpc: Option<String>,
-    /// L1 blocks a message waits before it is executed. Default: 64 (two epochs, Ethereum's
-    /// finalized depth: a reorg is not recovered from yet), or 0 on a development chain
-    /// (chain id 31337 or 1337: anvil, hardhat, the devnet's L1).
+    /// L1 blocks a message waits before it is executed. Default: up to the endpoint's
+    /// `finalized` block (64 blocks deep where it has none; a deeper reorg is detected and
+    /// undone), or 0 on a development chain (chain id 31337 or 1337: anvil, hardhat, the
+    /// devnet's L1).
     #[arg(long)]
     pub(crate) confirmations: Option<u64>,
     /// L1 blocks per `eth_getLogs` request to start with; halved whenever the endpoint
     /// refuses a range (public providers cap it, commonly at 10,000 or 2,000 blocks).
     #[arg(long, env = "FUSE_L1_LOG_BLOCKS", default_value_t = 2_000)]
     pub(crate) l1_log_blocks: u64,
+    #[command(flatten)]
+    pub(crate) fees: crate::commands::fees::FeeArgs,
     /// Milliseconds between looks at L1. Default: 4,000 on a public chain (about three
     /// requests a look: a faster pace exhausts a provider's free tier in hours), 500 on a
     /// development chain.
     #[arg(long)]
     pub(crate) poll_ms: Option<u64>,
+    /// Serve Prometheus metrics (`GET /metrics`) and a health check (`GET /health`) on this
+    /// address, e.g. 127.0.0.1:9101 (docs/guides/operator.md, "Watch it"). Off by default.
+    #[arg(long, env = "FUSE_METRICS_ADDR")]
+    pub(crate) metrics_addr: Option<std::net::SocketAddr>,
     /// The wasm of a guest the chain may move to after a block that cannot finish
     /// (repeatable): once a STUCK claim is confirmed and the family under it runs this
     /// guest's module root, the validator re-runs the stuck range in it and goes on, instead
@@ -179,14 +186,14 @@ async fn run_async(mut args: Args) -> anyhow::Result<ExitCode> {
     let data_dir = args.data_dir.clone().context("--data-dir")?;
     let lie = args.lie.spec()?;
     let key = crate::commands::keys::load(args.key.as_deref(), &args.keystore)?;
-    let l1 = crate::commands::node::connect(&l1_rpc, key, args.l1_log_blocks).await?;
-    let (confirmations, poll_interval) =
-        crate::commands::node::chain_defaults(&l1, args.confirmations, args.poll_ms).await?;
+    let fees = args.fees.policy();
+    let l1 = crate::commands::node::connect(&l1_rpc, key, args.l1_log_blocks, fees).await?;
+    let pace = crate::commands::node::chain_defaults(&l1, args.confirmations, args.poll_ms).await?;
     let rollup = RollupL1::at(
         l1,
         contracts(args.deployment.as_deref(), args.rpc.as_deref()).await?,
     );
-    crate::commands::node::can_afford_a_dispute(&rollup).await?;
+    crate::commands::node::can_afford_a_dispute(&rollup, fees.max_fee_per_gas).await?;
     let mut next = Vec::new();
     for path in &args.next_guests {
         let wasm = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
@@ -204,8 +211,9 @@ async fn run_async(mut args: Args) -> anyhow::Result<ExitCode> {
     let waits_for_next = !next.is_empty();
     let name = if lie.is_some() { "liar" } else { "validator" };
     let mut config = ValidatorConfig::honest(name, data_dir.clone());
-    config.poll_interval = poll_interval;
-    config.confirmations = confirmations;
+    config.poll_interval = pace.poll;
+    config.confirmations = pace.confirmations;
+    config.finalized = pace.finalized;
     config.lie = lie;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     config.narrate = Some(tx);
@@ -219,6 +227,17 @@ async fn run_async(mut args: Args) -> anyhow::Result<ExitCode> {
         fuse_l1::redact_url(&l1_rpc),
         lie.map(|l| format!(", lying: {l:?}")).unwrap_or_default()
     );
+    if let Some(addr) = args.metrics_addr {
+        let beats = v.beats();
+        let watched = fuse_node::ops::Watched {
+            l1: Some(beats.l1),
+            follower: None,
+            validator: Some((beats.polls, health.clone())),
+            stall: fuse_node::ops::stall_limit(pace.poll),
+        };
+        let (bound, _) = fuse_node::ops::serve(addr, watched).await?;
+        eprintln!("fuse-l2 validator: metrics on http://{bound}/metrics and /health");
+    }
     let task = tokio::spawn(v.run());
     let code = loop {
         tokio::select! {

@@ -12,7 +12,9 @@ const HEX_KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603
 /// variable): the tests cannot set variables (no `unsafe`), and an operator's FUSE_* in the
 /// shell that runs them must not change what they see.
 fn cli(env: &[(&str, &'static str)]) -> Command {
-    COMMANDS.iter().fold(command(Cli::command()), |cmd, name| {
+    // The global options are the top command's.
+    let top = command(Cli::command()).mut_arg("log_format", |a| a.env(None));
+    COMMANDS.iter().fold(top, |cmd, name| {
         cmd.mut_subcommand(name, |sub| {
             let ids: Vec<(clap::Id, Option<&'static str>)> = sub
                 .get_arguments()
@@ -79,6 +81,71 @@ fn line<'a>(printed: &'a str, key: &str) -> &'a str {
         .lines()
         .find(|l| l.starts_with(&format!("{key} = ")) || l.starts_with(&format!("# {key} (")))
         .unwrap_or_else(|| panic!("no line for {key}:\n{printed}"))
+}
+
+#[test]
+fn a_global_option_and_the_metrics_address_are_keys_too() {
+    use crate::logs::LogFormat;
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        &dir,
+        "node.toml",
+        "l1-rpc = \"http://l1:8545\"\ndata-dir = \"/d\"\nlog-format = \"json\"\n\
+         metrics-addr = \"127.0.0.1:9100\"\n",
+    );
+    let l = loaded(run(cli(&[]), &["node", "--config", &f]));
+    assert_eq!(
+        Cli::from_arg_matches(&l.matches).unwrap().log_format,
+        LogFormat::Json
+    );
+    assert_eq!(
+        node(&l).metrics_addr,
+        Some("127.0.0.1:9100".parse().unwrap())
+    );
+    let printed = print_config(&loaded(run(
+        cli(&[]),
+        &["node", "--config", &f, "--print-config"],
+    )))
+    .unwrap();
+    assert_eq!(
+        line(&printed, "log-format"),
+        "log-format = \"json\"  # file"
+    );
+    assert_eq!(
+        line(&printed, "metrics-addr"),
+        "metrics-addr = \"127.0.0.1:9100\"  # file"
+    );
+    // The command line still wins, before the command's name or after it.
+    for args in [
+        &["--log-format", "text", "node", "--config", &f][..],
+        &["node", "--config", &f, "--log-format", "text"],
+    ] {
+        let l = loaded(run(cli(&[]), args));
+        assert_eq!(
+            Cli::from_arg_matches(&l.matches).unwrap().log_format,
+            LogFormat::Text,
+            "{args:?}"
+        );
+    }
+    // Without the option anywhere: text, and off.
+    let l = loaded(run(
+        cli(&[]),
+        &[
+            "validator",
+            "--l1-rpc",
+            "http://l1:8545",
+            "--data-dir",
+            "/v",
+        ],
+    ));
+    assert_eq!(
+        Cli::from_arg_matches(&l.matches).unwrap().log_format,
+        LogFormat::Text
+    );
+    assert_eq!(validator(&l).metrics_addr, None);
+    let f = write(&dir, "bad.toml", "log-format = \"xml\"\n");
+    let e = config_error(run(cli(&[]), &["node", "--config", &f]));
+    assert!(e.contains("`log-format`") && e.contains("not valid"), "{e}");
 }
 
 #[test]
@@ -358,7 +425,7 @@ fn print_config_reads_back_as_the_same_configuration() {
     let mut in_order = printed.clone();
     in_order.sort_by_key(|l| first.find(*l));
     assert_eq!(printed, in_order, "{first}");
-    assert_eq!(help_order.len(), 14, "{help_order:?}");
+    assert_eq!(help_order.len(), 17, "{help_order:?}");
 
     let again = write(&dir, "again.toml", &first);
     let second = print_config(&loaded(run(

@@ -394,15 +394,23 @@ async fn wallet_l1_commands_against_the_devnet() {
     .await;
 }
 
-/// With no `--confirmations` and `--poll-ms`, the node waits for Ethereum's finalized depth and
-/// looks every 4 s on a public chain, and waits for nothing and looks every 500 ms on a
+/// With no `--confirmations` and `--poll-ms`, the node follows the endpoint's finalized block
+/// and looks every 4 s on a public chain, and waits for nothing and looks every 500 ms on a
 /// development chain (anvil's 31337), and says which it chose.
 #[test]
 fn confirmations_default_to_the_finalized_depth_off_development_chains() {
     use alloy::node_bindings::Anvil;
     use alloy_primitives::hex;
 
-    for (chain, want, poll) in [(1u64, 64u64, 4_000u64), (31_337, 0, 500)] {
+    // anvil answers the `finalized` tag (64 blocks behind its head) on any chain id.
+    for (chain, want, poll) in [
+        (
+            1u64,
+            "up to the L1's finalized block (64 blocks deep if it stops answering)",
+            4_000u64,
+        ),
+        (31_337, "0 blocks deep", 500),
+    ] {
         let anvil = Anvil::at(crate::common::anvil_path())
             .port(crate::common::free_port())
             .chain_id(chain)
@@ -415,8 +423,8 @@ fn confirmations_default_to_the_finalized_depth_off_development_chains() {
         drop(node);
         let log = std::fs::read_to_string(dir.path().join("node.log")).unwrap();
         let line = format!(
-            "L1 chain {chain}: executing messages {want} blocks deep (--confirmations), looking \
-             every {poll} ms"
+            "L1 chain {chain}: executing messages {want} (--confirmations), looking every {poll} \
+             ms"
         );
         assert!(log.contains(&line), "chain {chain}: {log}");
     }

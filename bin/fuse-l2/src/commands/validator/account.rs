@@ -45,7 +45,8 @@ pub(crate) struct AccountArgs {
 /// The rollup as `who` sees it, signing with `key`.
 async fn open(a: &AccountArgs, key: PrivateKeySigner) -> anyhow::Result<RollupL1<RpcL1>> {
     let contracts = super::contracts(a.deployment.as_deref(), a.rpc.as_deref()).await?;
-    let l1 = crate::commands::node::connect(&a.l1_rpc, key, 2_000).await?;
+    let l1 = crate::commands::node::connect(&a.l1_rpc, key, 2_000, fuse_l1::FeePolicy::default())
+        .await?;
     Ok(RollupL1::at(l1, contracts))
 }
 
