@@ -31,6 +31,12 @@ pub use send::FeePolicy;
 /// transport error.
 const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// How long one JSON-RPC request may take, answer included.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest wait a provider's `Retry-After` is granted before a retry.
+const MAX_BACKOFF_HINT: Duration = Duration::from_secs(10);
+
 /// What an endpoint is assumed to bear, and how hard the client retries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RpcLimits {
@@ -84,7 +90,10 @@ impl RetryPolicy for FaultPolicy {
     }
 
     fn backoff_hint(&self, error: &TransportError) -> Option<Duration> {
-        RateLimitRetryPolicy::default().backoff_hint(error)
+        // A provider may ask for minutes; eight such waits would stall a challenge's clock.
+        RateLimitRetryPolicy::default()
+            .backoff_hint(error)
+            .map(|d| d.min(MAX_BACKOFF_HINT))
     }
 }
 
@@ -223,7 +232,16 @@ impl RpcL1 {
         // alone paces retries here.
         let retry =
             RetryBackoffLayer::new_with_policy(limits.retries, backoff_ms, u64::MAX, FaultPolicy);
-        let client = ClientBuilder::default().layer(retry).http(url);
+        // Every request ends: a half-open connection or a dead backend behind a balancer
+        // would otherwise hold the send lock for ever.
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| L1Error::Transport(format!("building the HTTP client: {e}")))?;
+        let client = ClientBuilder::default()
+            .layer(retry)
+            .http_with_client(http, url);
         let wallet = EthereumWallet::from(key);
         let provider = ProviderBuilder::new()
             .wallet(wallet.clone())
@@ -395,8 +413,19 @@ impl L1 for RpcL1 {
             .await
         {
             Ok(b) => Ok(b.map(|b| b.header.number)),
-            // An endpoint that does not know the tag says so as an error the node meant.
-            Err(e) if e.as_error_resp().is_some() => Ok(None),
+            // An endpoint that does not know the tag says so (invalid params, or words to
+            // that effect); any other failure is a failure, not a missing tag.
+            Err(e)
+                if e.as_error_resp().is_some_and(|r| {
+                    let m = r.message.to_ascii_lowercase();
+                    r.code == -32602
+                        || m.contains("finalized")
+                        || m.contains("unknown block")
+                        || m.contains("not supported")
+                }) =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(map_err(e)),
         }
     }

@@ -233,7 +233,8 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             tracing::warn!(validator = %self.config.name, challenge = id, seconds_left = mine_left, "our clock is nearly out");
         }
         // Told on every poll of our turn, while there is still time to raise the ceiling.
-        if let Some((base_fee, ceiling)) = self.rollup.l1.fee_blocked().await? {
+        // A failed read is no reason to skip the move: the warning waits for the next poll.
+        if let Ok(Some((base_fee, ceiling))) = self.rollup.l1.fee_blocked().await {
             tracing::error!(
                 validator = %self.config.name,
                 challenge = id,

@@ -7,12 +7,15 @@
 //! a larger tip for an urgent transaction (a challenge move whose clock runs low), and never
 //! more than the operator's ceiling per gas. A transaction not mined within
 //! [`FeePolicy::replace_after`] is sent again with both fees raised by
-//! [`FeePolicy::bump_percent`] (nodes refuse a replacement raising either by less than 10%) —
+//! [`FeePolicy::bump_percent`] (nodes refuse a replacement raising either by less than 10%)
+//! when the market has risen above its bid — a bid still at the market waits for its block —
 //! or, at the ceiling, left to wait, with a warning. One the endpoint no longer knows at all
-//! (a reorg removed its block and it was not pooled again) is sent again, the same bytes.
-//! One that outlives the receipt timeout
-//! still pending leaves its nonce to the next send, which replaces it: callers treat a
-//! failed send as "not done" and try again, so the nonce is never left as a gap.
+//! (a reorg removed its block and it was not pooled again) is sent again, the same bytes, if
+//! it is next in line. Once a signature is pooled, whatever ends the send leaves its nonce
+//! to the next send, which replaces it (or fills the gap a reorg left): callers treat a
+//! failed send as "not done" and try again, so one intent never becomes two transactions
+//! and the nonce is never left as a gap. Every request times out (rpc.rs), so nothing holds
+//! the send lock for ever.
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
@@ -56,6 +59,9 @@ const URGENT_TIP_FACTOR: u128 = 3;
 /// 2 gwei: above what most blocks' marginal transactions tip on Ethereum.
 const URGENT_MIN_TIP: u128 = 2_000_000_000;
 
+/// How soon a transaction the pool did not take is offered again.
+const NOT_POOLED_RETRY: Duration = Duration::from_secs(2);
+
 /// The two EIP-1559 prices of one signature.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Fees {
@@ -84,15 +90,55 @@ enum Sent {
     BelowBaseFee,
 }
 
+/// What a refused `eth_sendRawTransaction` means, from the clients' wording (geth, erigon,
+/// nethermind, besu, reth, anvil); `None`: a refusal this module does not understand.
+fn classify(message: &str) -> Option<Sent> {
+    let m = message.replace(['_', ' '], "");
+    let any = |words: &[&str]| words.iter().any(|w| m.contains(w));
+    // The retry layer sent it again after a lost answer, or an earlier round did.
+    if any(&[
+        "alreadyknown",
+        "alreadyimported",
+        "knowntransaction",
+        "existingtx",
+        "samehash",
+    ]) {
+        return Some(Sent::Pooled);
+    }
+    if any(&["noncetoolow", "oldnonce", "nonceistoolow"]) {
+        return Some(Sent::NonceUsed);
+    }
+    if any(&[
+        "lessthanblockbasefee",
+        "feecaplessthan",
+        "belowcurrentbasefee",
+        "maxfeepergaslessthan",
+    ]) {
+        return Some(Sent::BelowBaseFee);
+    }
+    if any(&[
+        "underpriced",
+        "feetoolow",
+        "replacementnotallowed",
+        "couldnotreplace",
+    ]) {
+        return Some(Sent::Underpriced);
+    }
+    None
+}
+
 impl FeePolicy {
     /// The prices for a new transaction from the endpoint's `estimate`, or for a replacement
-    /// of one sent at `previous`; `None` if a replacement cannot be priced higher (the
-    /// ceiling is reached).
+    /// of one sent at `previous`. A replacement is priced only when the market rose above
+    /// the bid (`force`: always, as when another intent takes over a stuck nonce) and then
+    /// above the bid by [`FeePolicy::bump_percent`]; `None` if there is no reason to
+    /// replace, or the ceiling forbids it.
     pub(super) fn price(
         &self,
         estimate: (u128, u128),
         urgent: bool,
         previous: Option<Fees>,
+        force: bool,
     ) -> Option<Fees> {
         let (mut max, mut tip) = estimate;
         if urgent {
@@ -101,6 +147,11 @@ impl FeePolicy {
             tip = raised;
         }
         if let Some(p) = previous {
+            // A bid still at the market waits for its block: bumping it round after round
+            // would only bid against itself.
+            if !force && max <= p.max && tip <= p.tip {
+                return None;
+            }
             let bump = |v: u128| v.saturating_mul(100 + self.bump_percent) / 100 + 1;
             max = max.max(bump(p.max));
             tip = tip.max(bump(p.tip));
@@ -122,19 +173,31 @@ impl RpcL1 {
     /// Signs, sends and chases `tx` until mined (see the module's doc).
     pub(super) async fn send_priced(&self, tx: L1Tx) -> Result<TransactionReceipt, L1Error> {
         let _one_at_a_time = self.sending.lock().await;
-        let stuck = self
-            .stuck
-            .lock()
-            .expect("never poisoned: no panics held")
-            .take();
-        let nonce = match stuck {
-            Some(s) => s.nonce,
-            None => self
-                .provider
-                .get_transaction_count(self.signer)
-                .pending()
-                .await
-                .map_err(map_err)?,
+        let stuck = *self.stuck.lock().expect("never poisoned: no panics held");
+        let latest = self
+            .provider
+            .get_transaction_count(self.signer)
+            .await
+            .map_err(map_err)?;
+        // A handed-over nonce is taken only while it is next in line: mined since, or left
+        // behind a gap a reorg opened, it is forgotten and the pool's next nonce is used.
+        let (nonce, previous) = match stuck {
+            Some(s) if s.nonce == latest => (s.nonce, Some(s.fees)),
+            // Behind a gap: fill it (a pool may count the stuck one as pending).
+            Some(s) if s.nonce > latest => {
+                self.hand_over(None);
+                (latest, None)
+            }
+            _ => {
+                self.hand_over(None);
+                let pending = self
+                    .provider
+                    .get_transaction_count(self.signer)
+                    .pending()
+                    .await
+                    .map_err(map_err)?;
+                (pending, None)
+            }
         };
         let mut req = TransactionRequest::default()
             .with_from(self.signer)
@@ -154,13 +217,19 @@ impl RpcL1 {
         // State may change between the estimate and the block (a challenge move's gas
         // depends on the segment it answers): a fifth more, which costs only if used.
         req = req.with_gas_limit(gas.saturating_add(gas / 5));
-        let mut fees = match stuck {
-            Some(s) => self
-                .reprice(tx.urgent, Some(s.fees))
+        let mut fees = match previous {
+            // Replacing what holds the nonce: only at a higher price, which the ceiling may
+            // forbid — then that transaction is waited for, not sent twice.
+            Some(p) => self
+                .reprice(tx.urgent, Some(p), true)
                 .await?
-                .unwrap_or(s.fees),
+                .ok_or_else(|| {
+                    L1Error::Transport(format!(
+                        "a transaction at the fee ceiling still holds nonce {nonce}; waiting for it"
+                    ))
+                })?,
             None => self
-                .reprice(tx.urgent, None)
+                .reprice(tx.urgent, None, false)
                 .await?
                 .expect("a first price always exists"),
         };
@@ -171,115 +240,133 @@ impl RpcL1 {
             self.fees.replace_after
         };
         let deadline = tokio::time::Instant::now() + RECEIPT_TIMEOUT;
+        // Every signature that may be in the pool or mined (one nonce: at most one lands).
         let mut hashes: Vec<B256> = Vec::new();
         // The last signature the pool took.
         let mut last_raw: Option<Vec<u8>> = None;
+        // A price the pool refused as too low, to bid above next round, and what it said.
+        let mut refused: Option<Fees> = previous;
+        let mut refusal = String::new();
         let mut send_now = true;
         loop {
             if send_now {
                 let (hash, raw) = self.sign(&req, fees).await?;
-                let pooled = match self.push(&raw).await? {
-                    Sent::Pooled => true,
-                    Sent::NonceUsed if hashes.is_empty() => {
-                        return Err(L1Error::Rejected(format!(
-                            "nonce {nonce} is already used (mined meanwhile, or another sender \
-                             with this key)"
-                        )));
-                    }
-                    // One of ours with this nonce was mined: its receipt is polled below.
-                    Sent::NonceUsed | Sent::Underpriced => false,
-                    Sent::BelowBaseFee => {
-                        self.stats.capped.fetch_add(1, Relaxed);
-                        if hashes.is_empty() {
-                            // Nothing in the pool yet: wait a round, then offer it again.
-                            if tokio::time::Instant::now() >= deadline {
-                                return Err(L1Error::Transport(format!(
-                                    "the L1 base fee stayed above the fee ceiling for {} s; \
-                                     nothing was sent",
-                                    RECEIPT_TIMEOUT.as_secs()
-                                )));
-                            }
-                            let round_end =
-                                (tokio::time::Instant::now() + replace_after).min(deadline);
-                            tokio::time::sleep_until(round_end).await;
-                            fees = self
-                                .reprice(tx.urgent, None)
-                                .await?
-                                .expect("a first price always exists");
-                            continue;
+                // Polled from now on: a "nonce too low" may be this very transaction, mined
+                // after an answer was lost.
+                hashes.push(hash);
+                match self.push(&raw).await {
+                    Ok(Sent::Pooled) => {
+                        if last_raw.is_none() {
+                            self.stats.sent.fetch_add(1, Relaxed);
+                            metrics::counter!(crate::metrics::TXS_SENT).increment(1);
+                        } else {
+                            self.stats.replaced.fetch_add(1, Relaxed);
+                            metrics::counter!(crate::metrics::TXS_REPLACED).increment(1);
+                            tracing::info!(
+                                nonce,
+                                %hash,
+                                max_fee = fees.max,
+                                tip = fees.tip,
+                                "replaced a transaction not mined in time"
+                            );
                         }
-                        false
+                        last_raw = Some(raw);
+                        // Whatever ends this send now, the next one takes over the nonce.
+                        self.hand_over(Some(Stuck { nonce, fees }));
+                        // A gauge of wei: exact below 2^53, which is 9 million gwei.
+                        #[allow(clippy::cast_precision_loss)]
+                        metrics::gauge!(crate::metrics::LAST_MAX_FEE).set(fees.max as f64);
                     }
-                };
-                if pooled {
-                    if hashes.is_empty() {
-                        self.stats.sent.fetch_add(1, Relaxed);
-                    } else {
-                        self.stats.replaced.fetch_add(1, Relaxed);
-                        tracing::info!(
-                            nonce,
-                            %hash,
-                            max_fee = fees.max,
-                            tip = fees.tip,
-                            "replaced a transaction not mined in time"
-                        );
+                    Ok(Sent::NonceUsed) => {}
+                    Ok(Sent::Underpriced) => {
+                        hashes.pop();
+                        refused = Some(fees);
+                        refusal = "the pool refused the price as underpriced".into();
                     }
-                    hashes.push(hash);
-                    last_raw = Some(raw);
+                    Ok(Sent::BelowBaseFee) => {
+                        hashes.pop();
+                        refusal = "the fee ceiling is below the base fee".into();
+                        self.stats.capped.fetch_add(1, Relaxed);
+                        metrics::counter!(crate::metrics::TXS_CAPPED).increment(1);
+                    }
+                    Err(e) => {
+                        hashes.pop();
+                        if last_raw.is_none() {
+                            return Err(e);
+                        }
+                        // An earlier signature is pooled: chase it.
+                        tracing::warn!(nonce, error = %e, "a replacement was refused");
+                    }
                 }
             }
             let round_end = (tokio::time::Instant::now() + replace_after).min(deadline);
-            match self.any_receipt(&hashes, round_end).await? {
-                Polled::Mined(r) => return Ok(*r),
+            if hashes.is_empty() {
+                // Nothing in the pool: wait a little, then offer it again, priced anew.
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(L1Error::Transport(format!(
+                        "nothing with nonce {nonce} was taken by the pool in {} s: {refusal}",
+                        RECEIPT_TIMEOUT.as_secs()
+                    )));
+                }
+                let retry = (tokio::time::Instant::now() + replace_after.min(NOT_POOLED_RETRY))
+                    .min(deadline);
+                tokio::time::sleep_until(retry).await;
+                fees = match self.reprice(tx.urgent, refused, true).await? {
+                    Some(f) => f,
+                    None => fees,
+                };
+                send_now = true;
+                continue;
+            }
+            match self.any_receipt(&hashes, round_end).await {
+                Polled::Mined(r) => {
+                    self.hand_over(None);
+                    return Ok(*r);
+                }
                 Polled::Waiting => {}
                 // Gone from the pool and from the chain (a reorg removed its block and the
-                // endpoint did not pool it again, or the pool evicted it): the same bytes go
-                // again, so it keeps its nonce and cannot land twice.
+                // endpoint did not pool it again, or the pool evicted it).
                 Polled::Dropped => {
-                    // Sent again only if it is next in line: with earlier nonces of ours also
-                    // gone (the reorg took them and no pool kept them), it would wait behind
-                    // the gap, and land later, out of turn, after new sends filled it.
                     let next = self
                         .provider
                         .get_transaction_count(self.signer)
                         .await
                         .map_err(map_err)?;
-                    let raw = match &last_raw {
-                        Some(raw) if next == nonce => raw,
+                    match &last_raw {
+                        // Next in line: the same bytes go again, so it keeps its nonce and
+                        // cannot land twice.
+                        Some(raw) if next == nonce => {
+                            if let Ok(Sent::Pooled) = self.push(raw).await {
+                                tracing::info!(
+                                    nonce,
+                                    "sent again a transaction the endpoint no longer knew"
+                                );
+                            }
+                        }
+                        // Behind a gap (earlier nonces of ours gone too) it would wait, and
+                        // land later out of turn; with the nonce used since, it is void.
+                        // Either way the caller sends again, with a fresh nonce.
                         _ => {
+                            self.hand_over(None);
                             return Err(L1Error::Transport(format!(
-                                "transaction {} (nonce {nonce}) was dropped before it was mined \
-                                 (an L1 reorg, or the pool evicted it); the account's next \
-                                 nonce is {next}",
+                                "transaction {} (nonce {nonce}) was dropped before it was \
+                                 mined (an L1 reorg, or the pool evicted it); the account's \
+                                 next nonce is {next}",
                                 hashes.last().copied().unwrap_or_default()
                             )));
                         }
-                    };
-                    if let Sent::NonceUsed = self.push(raw).await? {
-                        return Err(L1Error::Transport(format!(
-                            "transaction {} was dropped and its nonce {nonce} used since",
-                            hashes.last().copied().unwrap_or_default()
-                        )));
                     }
-                    tracing::info!(
-                        nonce,
-                        "sent again a transaction the endpoint no longer knew"
-                    );
-                    send_now = false;
-                    continue;
                 }
             }
             if tokio::time::Instant::now() >= deadline {
-                // Still pending: the next send takes over its nonce.
-                *self.stuck.lock().expect("never poisoned: no panics held") =
-                    Some(Stuck { nonce, fees });
+                // Still pending: the next send takes over its nonce (handed over above).
                 return Err(L1Error::Transport(format!(
                     "transaction {} not mined within {} s; the next send replaces it",
                     hashes.last().copied().unwrap_or_default(),
                     RECEIPT_TIMEOUT.as_secs()
                 )));
             }
-            match self.reprice(tx.urgent, Some(fees)).await? {
+            match self.reprice(tx.urgent, Some(fees), false).await? {
                 Some(higher) => {
                     fees = higher;
                     send_now = true;
@@ -292,7 +379,17 @@ impl RpcL1 {
         }
     }
 
-    async fn reprice(&self, urgent: bool, previous: Option<Fees>) -> Result<Option<Fees>, L1Error> {
+    /// Records (or clears) the transaction whose nonce the next send takes over.
+    fn hand_over(&self, stuck: Option<Stuck>) {
+        *self.stuck.lock().expect("never poisoned: no panics held") = stuck;
+    }
+
+    async fn reprice(
+        &self,
+        urgent: bool,
+        previous: Option<Fees>,
+        force: bool,
+    ) -> Result<Option<Fees>, L1Error> {
         let e = self
             .provider
             .estimate_eip1559_fees()
@@ -302,6 +399,7 @@ impl RpcL1 {
             (e.max_fee_per_gas, e.max_priority_fee_per_gas),
             urgent,
             previous,
+            force,
         ))
     }
 
@@ -325,6 +423,7 @@ impl RpcL1 {
             && fees.max < base
         {
             self.stats.capped.fetch_add(1, Relaxed);
+            metrics::counter!(crate::metrics::TXS_CAPPED).increment(1);
             tracing::warn!(
                 base_fee = base,
                 ceiling,
@@ -349,61 +448,47 @@ impl RpcL1 {
         match self.provider.send_raw_transaction(raw).await {
             Ok(_) => Ok(Sent::Pooled),
             Err(e) => match e.as_error_resp().map(|r| r.message.to_ascii_lowercase()) {
-                // The retry layer sent it again after a lost answer, or an earlier round did.
-                Some(m) if m.contains("already known") || m.contains("already imported") => {
-                    Ok(Sent::Pooled)
-                }
-                Some(m) if m.contains("known transaction") => Ok(Sent::Pooled),
-                Some(m) if m.contains("nonce too low") => Ok(Sent::NonceUsed),
-                Some(m) if m.contains("underpriced") => Ok(Sent::Underpriced),
-                Some(m)
-                    if m.contains("less than block base fee")
-                        || m.contains("fee cap less than") =>
-                {
-                    Ok(Sent::BelowBaseFee)
-                }
-                _ => Err(map_err(e)),
+                Some(m) => classify(&m).ok_or_else(|| map_err(e)),
+                None => Err(map_err(e)),
             },
         }
     }
 
     /// The receipt of whichever of `hashes` (one nonce, so at most one) is mined, polling
-    /// until `until`; [`Polled::Dropped`] as soon as the endpoint knows none of them (asked
-    /// three times in a row: behind a load balancer one node may not have seen what another
-    /// took, and a private pool answers nothing until mined — a resend of the same bytes is
-    /// harmless either way).
-    async fn any_receipt(
-        &self,
-        hashes: &[B256],
-        until: tokio::time::Instant,
-    ) -> Result<Polled, L1Error> {
+    /// until `until`; [`Polled::Dropped`] once the endpoint has known none of them for three
+    /// polls over two seconds or more (behind a load balancer one node may not have seen
+    /// what another took, and a private pool answers nothing until mined: a resend of the
+    /// same bytes is harmless either way, and this bounds how often it happens). A failed
+    /// read is not an answer: polling goes on until `until`.
+    async fn any_receipt(&self, hashes: &[B256], until: tokio::time::Instant) -> Polled {
         let mut wait = Duration::from_millis(50);
-        let mut unknown = 0;
+        let mut unknown: Option<(u32, tokio::time::Instant)> = None;
         loop {
             let mut known = false;
+            let mut answered = true;
             for &h in hashes.iter().rev() {
-                if let Some(r) = self
-                    .provider
-                    .get_transaction_receipt(h)
-                    .await
-                    .map_err(map_err)?
-                {
-                    return Ok(Polled::Mined(Box::new(r)));
+                match self.provider.get_transaction_receipt(h).await {
+                    Ok(Some(r)) => return Polled::Mined(Box::new(r)),
+                    Ok(None) => {}
+                    Err(_) => answered = false,
                 }
-                known |= self
-                    .provider
-                    .get_transaction_by_hash(h)
-                    .await
-                    .map_err(map_err)?
-                    .is_some();
+                match self.provider.get_transaction_by_hash(h).await {
+                    Ok(t) => known |= t.is_some(),
+                    Err(_) => answered = false,
+                }
             }
-            unknown = if known { 0 } else { unknown + 1 };
-            if unknown >= 3 {
-                return Ok(Polled::Dropped);
+            if known || !answered {
+                unknown = None;
+            } else {
+                let (n, since) = unknown.unwrap_or((0, tokio::time::Instant::now()));
+                if n + 1 >= 3 && since.elapsed() >= Duration::from_secs(2) {
+                    return Polled::Dropped;
+                }
+                unknown = Some((n + 1, since));
             }
             let now = tokio::time::Instant::now();
             if now >= until {
-                return Ok(Polled::Waiting);
+                return Polled::Waiting;
             }
             tokio::time::sleep(wait.min(until - now)).await;
             wait = (wait * 2).min(Duration::from_secs(2));
@@ -432,7 +517,7 @@ mod tests {
         let p = FeePolicy::default();
         let est = (30 * GWEI, GWEI);
         assert_eq!(
-            p.price(est, false, None),
+            p.price(est, false, None, false),
             Some(Fees {
                 max: 30 * GWEI,
                 tip: GWEI
@@ -440,31 +525,42 @@ mod tests {
         );
         // Urgent: three times the tip (at least 2 gwei), the max raised by as much.
         assert_eq!(
-            p.price(est, true, None),
+            p.price(est, true, None, false),
             Some(Fees {
                 max: 32 * GWEI,
                 tip: 3 * GWEI
             })
         );
-        assert_eq!(p.price((10, 1), true, None).unwrap().tip, URGENT_MIN_TIP);
-        // A replacement raises both by at least the bump, even if the estimate fell.
-        let first = p.price(est, false, None).unwrap();
-        let again = p.price((20 * GWEI, GWEI / 2), false, Some(first)).unwrap();
+        assert_eq!(
+            p.price((10, 1), true, None, false).unwrap().tip,
+            URGENT_MIN_TIP
+        );
+        // A bid still at the market is not replaced; a forced replacement (another intent
+        // taking the nonce over) raises both by at least the bump, even if the estimate fell.
+        let first = p.price(est, false, None, false).unwrap();
+        assert_eq!(p.price(est, false, Some(first), false), None);
+        let again = p
+            .price((20 * GWEI, GWEI / 2), false, Some(first), true)
+            .unwrap();
         assert!(again.max >= first.max * 125 / 100 && again.tip >= first.tip * 125 / 100);
-        // ... or follows the estimate when it rose further.
-        let spiked = p.price((300 * GWEI, 2 * GWEI), false, Some(first)).unwrap();
+        // ... and a market that rose is followed.
+        let spiked = p
+            .price((300 * GWEI, 2 * GWEI), false, Some(first), false)
+            .unwrap();
         assert_eq!(spiked.max, 300 * GWEI);
 
         let capped = FeePolicy {
             max_fee_per_gas: Some(40 * GWEI),
             ..p
         };
-        let at_cap = capped.price((300 * GWEI, 2 * GWEI), false, None).unwrap();
+        let at_cap = capped
+            .price((300 * GWEI, 2 * GWEI), false, None, false)
+            .unwrap();
         assert_eq!(at_cap.max, 40 * GWEI);
         assert!(at_cap.tip <= at_cap.max);
         // At the ceiling a replacement cannot be priced higher: none is sent.
         assert_eq!(
-            capped.price((300 * GWEI, 2 * GWEI), false, Some(at_cap)),
+            capped.price((300 * GWEI, 2 * GWEI), false, Some(at_cap), true),
             None
         );
         // The tip never exceeds the max.
@@ -472,7 +568,7 @@ mod tests {
             max_fee_per_gas: Some(GWEI),
             ..p
         };
-        let f = tiny.price(est, true, None).unwrap();
+        let f = tiny.price(est, true, None, false).unwrap();
         assert_eq!(
             f,
             Fees {

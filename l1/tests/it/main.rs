@@ -2,6 +2,7 @@
 //! devnet's Ethereum endpoint, anvil) and the embedded chain's Ethereum JSON-RPC server.
 
 mod eth_rpc;
+mod fee_attacks;
 mod fees;
 mod l1_backends;
 mod safe_point;

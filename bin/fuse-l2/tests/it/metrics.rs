@@ -31,10 +31,10 @@ use serde_json::{Value, json};
 
 /// The figures of one scrape: `name{labels}` (labels sorted) → value.
 #[derive(Debug, Default)]
-struct Scrape(BTreeMap<String, f64>);
+pub(crate) struct Scrape(pub(crate) BTreeMap<String, f64>);
 
 impl Scrape {
-    fn parse(text: &str) -> Scrape {
+    pub(crate) fn parse(text: &str) -> Scrape {
         let mut out = BTreeMap::new();
         for l in text
             .lines()
@@ -56,7 +56,7 @@ impl Scrape {
     }
 
     /// The value of `name` with exactly `labels` (`k="v"` each).
-    fn get(&self, name: &str, labels: &[&str]) -> Option<f64> {
+    pub(crate) fn get(&self, name: &str, labels: &[&str]) -> Option<f64> {
         let mut labels = labels.to_vec();
         labels.sort();
         self.0
@@ -67,7 +67,7 @@ impl Scrape {
 
 /// `/metrics` and `/health` of the server on `addr`: (the figures, the health's status code
 /// and body).
-fn scrape(addr: SocketAddr) -> (Scrape, String, u16, Value) {
+pub(crate) fn scrape(addr: SocketAddr) -> (Scrape, String, u16, Value) {
     let (code, text) = fuse_metrics::get(addr, "/metrics").expect("/metrics answers");
     assert_eq!(code, 200, "{text}");
     let (health, body) = fuse_metrics::get(addr, "/health").expect("/health answers");
@@ -75,7 +75,7 @@ fn scrape(addr: SocketAddr) -> (Scrape, String, u16, Value) {
     (Scrape::parse(&text), text, health, body)
 }
 
-fn deployment(dir: &Path) -> Deployment {
+pub(crate) fn deployment(dir: &Path) -> Deployment {
     let v: Value =
         serde_json::from_slice(&std::fs::read(dir.join("deployment.json")).unwrap()).unwrap();
     let a = |k: &str| v[k].as_str().unwrap().parse().unwrap();
