@@ -149,6 +149,18 @@ pub trait L1: Send + Sync {
     fn call(&self, to: Address, data: Bytes)
     -> impl Future<Output = Result<Bytes, L1Error>> + Send;
 
+    /// [`L1::call`] against block `block` (a safe point, below which a reorg is not
+    /// expected). A back end that cannot reorganise may answer from its latest block.
+    fn call_at(
+        &self,
+        to: Address,
+        data: Bytes,
+        block: u64,
+    ) -> impl Future<Output = Result<Bytes, L1Error>> + Send {
+        let _ = block;
+        self.call(to, data)
+    }
+
     /// The events `address` emitted in blocks `from ..= to`, in chain order.
     fn logs(
         &self,

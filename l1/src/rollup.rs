@@ -330,6 +330,28 @@ impl<L: L1> RollupL1<L> {
             .saturating_to())
     }
 
+    /// The latest confirmed assertion and its record as of L1 block `block` (a safe point:
+    /// a confirmation a reorg could still undo is not read).
+    pub async fn confirmed_at(&self, block: u64) -> Result<(u64, Rollup::Assertion), L1Error> {
+        let to = self.contracts.rollup;
+        let out = self
+            .l1
+            .call_at(
+                to,
+                Rollup::latestConfirmedCall {}.abi_encode().into(),
+                block,
+            )
+            .await?;
+        let id: u64 = Rollup::latestConfirmedCall::abi_decode_returns(&out)
+            .map_err(|e| L1Error::Transport(format!("undecodable return data: {e}")))?
+            .saturating_to();
+        let call = Rollup::getAssertionCall { id: U256::from(id) };
+        let out = self.l1.call_at(to, call.abi_encode().into(), block).await?;
+        let a = Rollup::getAssertionCall::abi_decode_returns(&out)
+            .map_err(|e| L1Error::Transport(format!("undecodable return data: {e}")))?;
+        Ok((id, a))
+    }
+
     /// The latest confirmed assertion.
     pub async fn latest_confirmed(&self) -> Result<u64, L1Error> {
         let n = self

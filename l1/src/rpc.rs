@@ -449,6 +449,18 @@ impl L1 for RpcL1 {
         self.provider.call(req).await.map_err(map_err)
     }
 
+    async fn call_at(&self, to: Address, data: Bytes, block: u64) -> Result<Bytes, L1Error> {
+        let req = TransactionRequest::default()
+            .with_from(self.signer)
+            .with_to(to)
+            .with_input(data);
+        self.provider
+            .call(req)
+            .block(block.into())
+            .await
+            .map_err(map_err)
+    }
+
     async fn logs(&self, address: Address, from: u64, to: u64) -> Result<Vec<L1Log>, L1Error> {
         let mut out = Vec::new();
         let mut start = from;

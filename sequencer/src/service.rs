@@ -429,19 +429,30 @@ async fn post_once<L: L1>(s: &Shared, rollup: &RollupL1<L>) -> anyhow::Result<()
 /// validator or anyone else's — once the follower has executed what they cover.
 async fn finality<L: L1>(s: Shared, rollup: RollupL1<L>, config: ServiceConfig) {
     loop {
-        if let Err(e) = finalize_once(&s, &rollup).await {
+        if let Err(e) = finalize_once(&s, &rollup, &config).await {
             tracing::warn!(error = %e, "following confirmations (will retry)");
         }
         tokio::time::sleep(config.poll_interval).await;
     }
 }
 
-async fn finalize_once<L: L1>(s: &Shared, rollup: &RollupL1<L>) -> anyhow::Result<()> {
-    let latest = rollup.latest_confirmed().await?;
+async fn finalize_once<L: L1>(
+    s: &Shared,
+    rollup: &RollupL1<L>,
+    config: &ServiceConfig,
+) -> anyhow::Result<()> {
+    // Read at the safe point, as messages are: a confirmation in a block a reorg may still
+    // replace is not final yet (and undo records below it are dropped).
+    let head = rollup.l1.head().await?.number;
+    let Some(safe) =
+        reorg::safe_block(&rollup.l1, head, config.confirmations, config.finalized).await?
+    else {
+        return Ok(());
+    };
+    let (latest, a) = rollup.confirmed_at(safe).await?;
     if latest == 0 {
         return Ok(());
     }
-    let a = rollup.assertion(latest).await?;
     let position = a.afterInbox;
     let mut seq = lock(s);
     if seq.canonical().inbox_position < position {
