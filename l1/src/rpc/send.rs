@@ -188,15 +188,12 @@ impl RpcL1 {
                 self.hand_over(None);
                 (latest, None)
             }
+            // One send at a time, each waited for: every earlier nonce of ours is mined, so
+            // the next is the latest count — also when a reorg took earlier ones and a pool
+            // still counts a stranded one as pending (that one would wait behind the gap).
             _ => {
                 self.hand_over(None);
-                let pending = self
-                    .provider
-                    .get_transaction_count(self.signer)
-                    .pending()
-                    .await
-                    .map_err(map_err)?;
-                (pending, None)
+                (latest, None)
             }
         };
         let mut req = TransactionRequest::default()
@@ -323,7 +320,25 @@ impl RpcL1 {
                     self.hand_over(None);
                     return Ok(*r);
                 }
-                Polled::Waiting => {}
+                Polled::Waiting => {
+                    // Known but not mined, behind a gap: a reorg took an earlier nonce of ours
+                    // and no pool kept it. This one cannot land until the gap is filled, so the
+                    // caller sends again from the gap (the stranded one, if it ever lands,
+                    // comes after, out of turn, and is refused by the contracts' state).
+                    let next = self
+                        .provider
+                        .get_transaction_count(self.signer)
+                        .await
+                        .map_err(map_err)?;
+                    if next < nonce {
+                        self.hand_over(None);
+                        return Err(L1Error::Transport(format!(
+                            "transaction {} (nonce {nonce}) waits behind a gap: the account's \
+                             next nonce is {next} (an L1 reorg took an earlier transaction)",
+                            hashes.last().copied().unwrap_or_default()
+                        )));
+                    }
+                }
                 // Gone from the pool and from the chain (a reorg removed its block and the
                 // endpoint did not pool it again, or the pool evicted it).
                 Polled::Dropped => {

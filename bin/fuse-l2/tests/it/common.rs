@@ -69,3 +69,92 @@ pub(crate) fn start_node(
 }
 
 pub(crate) use fuse_l1::testing::{anvil_path, free_port};
+
+/// The rollup's addresses from a node's `deployment.json` in `dir`.
+pub(crate) fn deployment(dir: &Path) -> fuse_contracts::deploy::Deployment {
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("deployment.json")).unwrap()).unwrap();
+    let a = |k: &str| v[k].as_str().unwrap().parse().unwrap();
+    fuse_contracts::deploy::Deployment {
+        inbox: a("inbox"),
+        outbox: a("outbox"),
+        rollup: a("rollup"),
+        challenges: a("challengeManager"),
+        osp: a("oneStepProver"),
+        block: v["deployedAtBlock"].as_u64().unwrap(),
+    }
+}
+
+/// A user of a node's L2: its key, its L1 handle on the rollup, the node's JSON-RPC client.
+pub(crate) struct User {
+    pub(crate) key: alloy::signers::local::PrivateKeySigner,
+    pub(crate) l1: fuse_l1::rollup::RollupL1<fuse_l1::RpcL1>,
+    pub(crate) rpc: jsonrpsee::http_client::HttpClient,
+    domain: fuse_arbos::tx::Domain,
+}
+
+impl User {
+    /// `key` deposits 1 ETH through the L1 at `l1_url` and waits (up to 60 s) to see it on
+    /// the L2 of the node serving `rpc` (412346, the node's default chain id).
+    pub(crate) async fn funded(
+        key: alloy::signers::local::PrivateKeySigner,
+        l1_url: &str,
+        contracts: fuse_contracts::deploy::Deployment,
+        rpc: &str,
+    ) -> User {
+        use jsonrpsee::core::client::ClientT;
+        let l1 = fuse_l1::rollup::RollupL1::at(
+            fuse_l1::RpcL1::connect(l1_url, key.clone()).unwrap(),
+            contracts,
+        );
+        l1.deposit(key.address(), alloy_primitives::U256::from(10u128.pow(18)))
+            .await
+            .unwrap();
+        let rpc = jsonrpsee::http_client::HttpClientBuilder::default()
+            .build(format!("http://{rpc}"))
+            .unwrap();
+        let started = std::time::Instant::now();
+        loop {
+            let v: serde_json::Value = rpc
+                .request("fuse_getAccount", jsonrpsee::rpc_params![key.address()])
+                .await
+                .unwrap();
+            if v["soft"]["balance"] != "0" {
+                break;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "the deposit did not arrive on L2"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let domain = fuse_arbos::tx::Domain {
+            chain_id: 412_346,
+            inbox: contracts.inbox.into(),
+        };
+        User {
+            key,
+            l1,
+            rpc,
+            domain,
+        }
+    }
+
+    /// Signs a transaction of `kind` and sends it to the node; its id.
+    pub(crate) async fn send(&self, kind: u8, to: [u8; 20], amount: u128, nonce: u64) -> String {
+        use jsonrpsee::core::client::ClientT;
+        let t = fuse_exec::wallet::sign(&self.key, &self.domain, kind, to, amount, nonce).unwrap();
+        let v: serde_json::Value = self
+            .rpc
+            .request(
+                "fuse_sendTransaction",
+                jsonrpsee::rpc_params![
+                    format!("0x{}", alloy_primitives::hex::encode(t.encode())),
+                    serde_json::json!({})
+                ],
+            )
+            .await
+            .unwrap();
+        v["id"].as_str().unwrap().to_string()
+    }
+}

@@ -8,7 +8,7 @@
 //! the liar's log lines are JSON. No figure is timed: the loop ends when the game has (the
 //! test moves anvil's clock past the deadline once the challenge is over).
 
-use crate::common::{BIN, Killed, log_file};
+use crate::common::{BIN, Killed, User, deployment, log_file};
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -18,15 +18,9 @@ use std::time::{Duration, Instant};
 
 use alloy::node_bindings::Anvil;
 use alloy::signers::local::PrivateKeySigner;
-use alloy_primitives::{U256, hex};
-use fuse_arbos::tx::{Domain, KIND_TRANSFER};
-use fuse_contracts::deploy::Deployment;
-use fuse_exec::wallet::sign;
-use fuse_l1::rollup::RollupL1;
-use fuse_l1::{DevClock as _, RpcL1};
-use jsonrpsee::core::client::ClientT;
-use jsonrpsee::http_client::HttpClientBuilder;
-use jsonrpsee::rpc_params;
+use alloy_primitives::hex;
+use fuse_arbos::tx::KIND_TRANSFER;
+use fuse_l1::DevClock as _;
 use serde_json::{Value, json};
 
 /// The figures of one scrape: `name{labels}` (labels sorted) → value.
@@ -73,20 +67,6 @@ pub(crate) fn scrape(addr: SocketAddr) -> (Scrape, String, u16, Value) {
     let (health, body) = fuse_metrics::get(addr, "/health").expect("/health answers");
     let body = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
     (Scrape::parse(&text), text, health, body)
-}
-
-pub(crate) fn deployment(dir: &Path) -> Deployment {
-    let v: Value =
-        serde_json::from_slice(&std::fs::read(dir.join("deployment.json")).unwrap()).unwrap();
-    let a = |k: &str| v[k].as_str().unwrap().parse().unwrap();
-    Deployment {
-        inbox: a("inbox"),
-        outbox: a("outbox"),
-        rollup: a("rollup"),
-        challenges: a("challengeManager"),
-        osp: a("oneStepProver"),
-        block: v["deployedAtBlock"].as_u64().unwrap(),
-    }
 }
 
 /// The last lines of the processes' logs, for a failure message.
@@ -182,40 +162,8 @@ async fn metrics_follow_a_dispute_and_health_answers() {
     );
 
     // A deposit and a transfer: the batch the liar lies about.
-    let contracts = deployment(&node_dir);
-    let user = key(2);
-    let user_l1 = RollupL1::at(RpcL1::connect(&url, user.clone()).unwrap(), contracts);
-    user_l1
-        .deposit(user.address(), U256::from(10u128.pow(18)))
-        .await
-        .unwrap();
-    let c = HttpClientBuilder::default()
-        .build(format!("http://{rpc}"))
-        .unwrap();
-    let t0 = Instant::now();
-    loop {
-        let v: Value = c
-            .request("fuse_getAccount", rpc_params![user.address()])
-            .await
-            .unwrap();
-        if v["soft"]["balance"] != "0" {
-            break;
-        }
-        assert!(t0.elapsed() < Duration::from_secs(30), "no deposit");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let domain = Domain {
-        chain_id: 412_346,
-        inbox: contracts.inbox.into(),
-    };
-    let t = sign(&user, &domain, KIND_TRANSFER, [0x77; 20], 1_000, 0).unwrap();
-    let _: Value = c
-        .request(
-            "fuse_sendTransaction",
-            rpc_params![format!("0x{}", hex::encode(t.encode())), json!({})],
-        )
-        .await
-        .unwrap();
+    let user = User::funded(key(2), &url, deployment(&node_dir), &rpc).await;
+    user.send(KIND_TRANSFER, [0x77; 20], 1_000, 0).await;
 
     // Scrape the node until the game is over as the figures tell it: a challenge opened and
     // closed, the liar's assertion rejected.
@@ -260,7 +208,7 @@ async fn metrics_follow_a_dispute_and_health_answers() {
             // The challenge is over; the rival can be rejected once its family's deadline
             // has passed in L1 time, and anvil mines (and moves its clock) only on demand.
             if !seen.deadline_passed {
-                user_l1.l1.advance(31).await.unwrap();
+                user.l1.l1.advance(31).await.unwrap();
                 seen.deadline_passed = true;
             }
         }

@@ -9,7 +9,8 @@
 //! paid, the moves, the won and lost challenges, the finalized transactions.
 
 use crate::common::{BIN, Killed, log_file};
-use crate::metrics::{Scrape, deployment, scrape};
+use crate::common::{User, deployment};
+use crate::metrics::{Scrape, scrape};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -23,15 +24,13 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{U256, hex, keccak256};
 use fuse_arbos::batch::decode_batch;
 use fuse_arbos::message::KIND_BATCH;
-use fuse_arbos::tx::{Domain, KIND_TRANSFER, KIND_WITHDRAW};
-use fuse_exec::wallet::sign;
+use fuse_arbos::tx::{KIND_TRANSFER, KIND_WITHDRAW};
 use fuse_l1::rollup::{RollupL1, WithdrawalClaim};
 use fuse_l1::testing::{FaultProxy, Faults};
 use fuse_l1::{DevClock as _, L1 as _, RpcL1};
 use jsonrpsee::core::client::ClientT;
-use jsonrpsee::http_client::HttpClientBuilder;
 use jsonrpsee::rpc_params;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const GWEI: f64 = 1e9;
 /// The base fee of the spiked block.
@@ -79,8 +78,11 @@ fn tails(dir: &Path) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_and_a_separate_validator_beat_a_liar_on_a_faulty_reorging_fee_spiking_l1() {
     fuse_l1::install_tls_provider();
+    // A block a second, as a chain makes them whatever is sent: a transaction waiting for
+    // its price (after the spike) is mined once it has one, not when the next one arrives.
     let anvil = Anvil::at(crate::common::anvil_path())
         .port(crate::common::free_port())
+        .block_time(1)
         .try_spawn()
         .expect("anvil starts (./scripts/test installs it)");
     let dev = ProviderBuilder::new().connect_http(anvil.endpoint_url());
@@ -154,18 +156,9 @@ async fn a_node_and_a_separate_validator_beat_a_liar_on_a_faulty_reorging_fee_sp
 
     // The user, straight to anvil: a deposit, then transfers and a withdrawal on L2.
     let contracts = deployment(&node_dir);
-    let user = key(2);
-    let user_l1 = RollupL1::at(
-        RpcL1::connect(&anvil.endpoint(), user.clone()).unwrap(),
-        contracts,
-    );
-    user_l1
-        .deposit(user.address(), U256::from(10u128.pow(18)))
-        .await
-        .unwrap();
-    let c = HttpClientBuilder::default()
-        .build(format!("http://{rpc}"))
-        .unwrap();
+    let started = Instant::now();
+    let user = User::funded(key(2), &anvil.endpoint(), contracts, &rpc).await;
+    let c = &user.rpc;
     let status = async |id: &str| -> String {
         let v: Value = c
             .request("fuse_getTransactionStatus", rpc_params![id])
@@ -173,49 +166,25 @@ async fn a_node_and_a_separate_validator_beat_a_liar_on_a_faulty_reorging_fee_sp
             .unwrap();
         v["status"].as_str().unwrap().to_string()
     };
-    let started = Instant::now();
-    loop {
-        let v: Value = c
-            .request("fuse_getAccount", rpc_params![user.address()])
-            .await
-            .unwrap();
-        if v["soft"]["balance"] != "0" {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no deposit\n{}",
-            tails(dir.path())
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     // The deposit sinks below the reorgs to come (anvil's reorg drops the transactions of
     // the blocks it replaces: a deposit in them would be gone, and with it every transfer).
     for _ in 0..5 {
         let _: Value = dev.raw_request("evm_mine".into(), ()).await.unwrap();
     }
-    let domain = Domain {
-        chain_id: 412_346,
-        inbox: contracts.inbox.into(),
-    };
-    let send = async |kind: u8, to: [u8; 20], amount: u128, nonce: u64| -> String {
-        let t = sign(&user, &domain, kind, to, amount, nonce).unwrap();
-        let v: Value = c
-            .request(
-                "fuse_sendTransaction",
-                rpc_params![format!("0x{}", hex::encode(t.encode())), json!({})],
-            )
-            .await
-            .unwrap();
-        v["id"].as_str().unwrap().to_string()
-    };
     let mut acknowledged = Vec::new();
     for nonce in 0..6 {
-        acknowledged.push(send(KIND_TRANSFER, [0x77; 20], 1_000, nonce).await);
+        acknowledged.push(user.send(KIND_TRANSFER, [0x77; 20], 1_000, nonce).await);
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
     let withdrawal_amount = 10u128.pow(15);
-    let withdrawal = send(KIND_WITHDRAW, user.address().into(), withdrawal_amount, 6).await;
+    let withdrawal = user
+        .send(
+            KIND_WITHDRAW,
+            user.key.address().into(),
+            withdrawal_amount,
+            6,
+        )
+        .await;
     acknowledged.push(withdrawal.clone());
 
     // Play the day: reorg once the first batch is on L1 and again during the dispute, spike
@@ -290,7 +259,7 @@ async fn a_node_and_a_separate_validator_beat_a_liar_on_a_faulty_reorging_fee_sp
         // Past the dispute (or before any), L1 time moves on so assertions become
         // confirmable and the liar's rival can be rejected; anvil's clock moves only so.
         if reorgs == 2 && any_open == 0.0 && last_advance.elapsed() > Duration::from_secs(2) {
-            user_l1.l1.advance(91).await.unwrap();
+            user.l1.l1.advance(91).await.unwrap();
             last_advance = Instant::now();
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -327,10 +296,10 @@ async fn a_node_and_a_separate_validator_beat_a_liar_on_a_faulty_reorging_fee_sp
         .await
         .unwrap();
     let payer = RollupL1::at(direct.clone(), contracts);
-    let before = direct.balance(user.address()).await.unwrap();
+    let before = direct.balance(user.key.address()).await.unwrap();
     payer.withdraw(&claim).await.unwrap();
     assert_eq!(
-        direct.balance(user.address()).await.unwrap(),
+        direct.balance(user.key.address()).await.unwrap(),
         before + U256::from(withdrawal_amount)
     );
     assert!(payer.withdraw(&claim).await.is_err(), "paid twice");

@@ -5,7 +5,7 @@
 //! killed and started again; the honest side must win, and the ChallengeManager's events must
 //! show every segment it posted exactly once. Read from L1, not from the node.
 
-use crate::common::{BIN, Killed, log_file};
+use crate::common::{BIN, Killed, User, deployment, log_file};
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -14,17 +14,11 @@ use std::time::{Duration, Instant};
 
 use alloy::node_bindings::Anvil;
 use alloy::signers::local::PrivateKeySigner;
-use alloy_primitives::{Address, U256, hex};
-use fuse_arbos::tx::{Domain, KIND_TRANSFER};
-use fuse_contracts::deploy::Deployment;
-use fuse_exec::wallet::sign;
+use alloy_primitives::hex;
+use fuse_arbos::tx::KIND_TRANSFER;
 use fuse_l1::rollup::{RollupEvent, RollupL1};
 use fuse_l1::{L1, RpcL1};
 use fuse_validator::store::{DisputeStore, MoveState};
-use jsonrpsee::core::client::ClientT;
-use jsonrpsee::http_client::HttpClientBuilder;
-use jsonrpsee::rpc_params;
-use serde_json::{Value, json};
 
 /// `fuse-l2 node` on `l1` (a 60 s challenge period: 30 s on each side's clock).
 fn node(l1: &str, key: &str, dir: &Path, rpc: &str, deploy: bool) -> Killed {
@@ -52,22 +46,6 @@ fn tails(dir: &Path) -> String {
         }
     }
     out
-}
-
-fn deployment(dir: &Path) -> Deployment {
-    let v: Value =
-        serde_json::from_slice(&std::fs::read(dir.join("deployment.json")).unwrap()).unwrap();
-    let a = |k: &str| v[k].as_str().unwrap().parse::<Address>().unwrap();
-    Deployment {
-        inbox: a("inbox"),
-        outbox: a("outbox"),
-        rollup: a("rollup"),
-        challenges: a("challengeManager"),
-        osp: a("oneStepProver"),
-        block: v["deployedAtBlock"]
-            .as_u64()
-            .expect("the record keeps the deployment block"),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,42 +98,8 @@ async fn a_validator_killed_mid_dispute_restarts_and_wins() {
 
     // A user deposits from L1 and sends a transfer: the batch the liar lies about.
     let contracts = deployment(&node_dir);
-    let user = key(2);
-    let user_l1 = RollupL1::at(RpcL1::connect(&url, user.clone()).unwrap(), contracts);
-    user_l1
-        .deposit(user.address(), U256::from(10u128.pow(18)))
-        .await
-        .unwrap();
-    let c = HttpClientBuilder::default()
-        .build(format!("http://{rpc}"))
-        .unwrap();
-    let domain = Domain {
-        chain_id: 412_346,
-        inbox: contracts.inbox.into(),
-    };
-    let t0 = Instant::now();
-    loop {
-        let v: Value = c
-            .request("fuse_getAccount", rpc_params![user.address()])
-            .await
-            .unwrap();
-        if v["soft"]["balance"] != "0" {
-            break;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "the deposit did not arrive"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let t = sign(&user, &domain, KIND_TRANSFER, [0x77; 20], 1_000, 0).unwrap();
-    let _: Value = c
-        .request(
-            "fuse_sendTransaction",
-            rpc_params![format!("0x{}", hex::encode(t.encode())), json!({})],
-        )
-        .await
-        .unwrap();
+    let user = User::funded(key(2), &url, contracts, &rpc).await;
+    user.send(KIND_TRANSFER, [0x77; 20], 1_000, 0).await;
 
     // Watch L1 and kill the node after two honest moves. Anvil's clock is the wall clock,
     // never moved by the test: each side has 30 s on its clock (half the period), so a liar
