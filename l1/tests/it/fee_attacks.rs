@@ -6,7 +6,7 @@
 //! Each test asserts what the module's doc and docs/decisions.md promise; each failed on the
 //! code as first reviewed, and its failure message tells what happened instead. The `slow_`
 //! tests wait out the two-minute receipt timeout (2–3 minutes each) and are ignored in the
-//! default run: `cargo nextest run -p fuse-l1 fee_attacks --run-ignored all`.
+//! default run and CI; `./scripts/test-slow` runs them.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -243,7 +243,7 @@ async fn a_transaction_waiting_for_a_block_does_not_bid_up_its_own_tip() {
 /// the send lock — for ever. The receipt timeout is only checked between requests. An
 /// urgent challenge move queued behind it never goes out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "slow: waits out the two-minute receipt timeout; run with --run-ignored"]
+#[ignore = "slow: waits out the two-minute receipt timeout; run by ./scripts/test-slow"]
 async fn slow_a_request_that_never_answers_does_not_hold_the_send_lock_for_ever() {
     let chain = Chain::start().await;
     // Only the first receipt poll hangs; every other request is served.
@@ -288,7 +288,7 @@ async fn slow_a_request_that_never_answers_does_not_hold_the_send_lock_for_ever(
 /// and so on for ever: the pending nonce (0, the gap) is never read again while a `stuck`
 /// record exists. The node posts nothing, the validator moves nothing, until restarted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "slow: waits out the two-minute receipt timeout; run with --run-ignored"]
+#[ignore = "slow: waits out the two-minute receipt timeout; run by ./scripts/test-slow"]
 async fn slow_a_nonce_gap_left_by_a_reorg_is_filled_by_the_next_send() {
     let chain = Chain::start().await;
     chain.automine(false).await;
@@ -356,7 +356,7 @@ async fn slow_a_nonce_gap_left_by_a_reorg_is_filled_by_the_next_send() {
 /// falls; anvil evicts it when it builds a block. So no block is built while A waits: the
 /// sending code sees what it would see on geth under a spike (A known, not mined).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "slow: waits out the two-minute receipt timeout; run with --run-ignored"]
+#[ignore = "slow: waits out the two-minute receipt timeout; run by ./scripts/test-slow"]
 async fn slow_a_transaction_stuck_at_the_ceiling_is_not_sent_twice() {
     let chain = Chain::start().await;
     chain.automine(false).await;
@@ -429,7 +429,7 @@ async fn a_chain_without_a_base_fee_is_sent_to() {
 /// before it was mined (an L1 reorg, or the pool evicted it)". The tip is never raised; every
 /// retry does the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "slow: waits out the two-minute receipt timeout; run with --run-ignored"]
+#[ignore = "slow: waits out the two-minute receipt timeout; run by ./scripts/test-slow"]
 async fn slow_a_first_send_refused_as_underpriced_is_reported_as_such() {
     let chain = Chain::start().await;
     // A pool whose minimum tip is 1 gwei (geth --txpool.pricelimit, Polygon's 25-30 gwei).

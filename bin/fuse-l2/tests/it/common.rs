@@ -158,3 +158,18 @@ impl User {
         v["id"].as_str().unwrap().to_string()
     }
 }
+
+/// The last `n` lines of each of `files` (under `dir`), for a failure message.
+pub(crate) fn tails(dir: &Path, files: &[&str], n: usize) -> String {
+    let mut out = String::new();
+    for f in files {
+        let text = std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        out.push_str(&format!("--- {f} (last {n} lines)\n"));
+        for l in &lines[lines.len().saturating_sub(n)..] {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    out
+}

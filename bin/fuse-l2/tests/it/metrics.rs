@@ -71,17 +71,7 @@ pub(crate) fn scrape(addr: SocketAddr) -> (Scrape, String, u16, Value) {
 
 /// The last lines of the processes' logs, for a failure message.
 fn tails(dir: &Path) -> String {
-    let mut out = String::new();
-    for f in ["node/node.log", "liar.log"] {
-        let text = std::fs::read_to_string(dir.join(f)).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        out.push_str(&format!("--- {f} (last 30 lines)\n"));
-        for l in &lines[lines.len().saturating_sub(30)..] {
-            out.push_str(l);
-            out.push('\n');
-        }
-    }
-    out
+    crate::common::tails(dir, &["node/node.log", "liar.log"], 30)
 }
 
 /// What the scrapes saw of the honest validator over the dispute.

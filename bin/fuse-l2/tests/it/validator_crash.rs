@@ -35,17 +35,7 @@ fn node(l1: &str, key: &str, dir: &Path, rpc: &str, deploy: bool) -> Killed {
 
 /// The last lines of the processes' logs, for a failure message.
 fn tails(dir: &Path) -> String {
-    let mut out = String::new();
-    for f in ["node/node.log", "liar.log"] {
-        let text = std::fs::read_to_string(dir.join(f)).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        out.push_str(&format!("--- {f} (last 40 lines)\n"));
-        for l in &lines[lines.len().saturating_sub(40)..] {
-            out.push_str(l);
-            out.push('\n');
-        }
-    }
-    out
+    crate::common::tails(dir, &["node/node.log", "liar.log"], 40)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
