@@ -33,6 +33,8 @@ use tokio::net::{TcpSocket, TcpStream};
 
 use fuse_exec::wallet::sign;
 
+use super::progress::Progress;
+
 /// Arguments of `fuse-l2 bench abuse`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -318,6 +320,8 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         .prefix("fuse-l2-bench-abuse-")
         .tempdir()?;
     let (l2, l1) = (free_port()?, free_port()?);
+    let p = Progress::new("abuse", 1 + Attack::ALL.len() as u64);
+    p.stage("starting fuse-l2 devnet");
     let (node, domain) = start_node(dir.path(), l2, l1).await?;
     let pid = node.0.id();
     let garbage = Arc::new(garbage_transfers(&domain, 4_096)?);
@@ -329,8 +333,11 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     let idle_rss = rss_bytes(pid);
     let mut rows = Vec::new();
     for attack in Attack::ALL {
-        if !args.json {
-            eprintln!("bench abuse: {} for {} s…", attack.name(), args.seconds);
+        let what = format!("{} for {} s", attack.name(), args.seconds);
+        if args.json {
+            p.stage(what);
+        } else {
+            p.announce(what);
         }
         let stop = Arc::new(AtomicBool::new(false));
         let tally = Arc::new(Tally::default());
@@ -396,6 +403,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
             "rss_over_idle": rss1 as f64 / idle_rss.max(1) as f64,
         }));
     }
+    drop(p);
     let report = json!({
         "bench": "abuse",
         "seconds_per_attack": args.seconds,

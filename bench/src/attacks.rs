@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 
 use fuse_devnet::attacks::{Attack, Report, play};
 
+use super::progress::Progress;
+
 /// Arguments of `fuse-l2 bench attacks`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -51,17 +53,28 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     tokio::runtime::Runtime::new()?.block_on(async {
         let dir = tempfile::tempdir()?;
+        let played: Vec<Attack> = attacks
+            .iter()
+            .copied()
+            .filter(|a| *a != Attack::None)
+            .collect();
+        let p = Progress::new("attacks", 1 + (played.len() * args.bonds.len()) as u64);
+        p.stage("the honest validator alone");
         let baseline = play(Attack::None, 0, &dir.path().join("baseline")).await?;
         let mut rows = Vec::new();
-        for a in attacks.iter().filter(|a| **a != Attack::None) {
+        for a in &played {
             for &n in &args.bonds {
                 let path = dir.path().join(format!("{a:?}-{n}"));
-                if !args.json {
-                    eprintln!("bench attacks: {a:?} with {n} bond(s)…");
+                let what = format!("{a:?} with {n} bond(s)");
+                if args.json {
+                    p.stage(what);
+                } else {
+                    p.announce(what);
                 }
                 rows.push(play(*a, n, &path).await?);
             }
         }
+        drop(p);
         let row = |r: &Report| -> Value {
             let cost = r.honest_cost(baseline.honest_gas);
             json!({

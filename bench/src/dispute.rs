@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 use fuse_devnet::replay::record::{Setup, module_of, record, truth_of};
 use fuse_devnet::replay::vector::{LieRecord, Side};
 
+use super::progress::Progress;
+
 /// Arguments of `fuse-l2 bench dispute`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -93,13 +95,18 @@ fn loop_setup(iterations: u64) -> anyhow::Result<Setup> {
     Ok(setup(name, Some(wasm), inbox, (0, 1)))
 }
 
+/// The stages [`measure`] reports, for the progress bar.
+const STAGES_PER_BLOCK: u64 = 5;
+
 /// Measures one block; the lie is placed 7 steps before its end.
-async fn measure(mut setup: Setup) -> anyhow::Result<Value> {
+async fn measure(p: &Progress, mut setup: Setup) -> anyhow::Result<Value> {
     let module = module_of(setup.wasm.as_deref())?;
+    p.stage(format_args!("{}: plain run", setup.name));
     let t = Instant::now();
     let mut truth = truth_of(&module, &setup.inbox, setup.range)?;
     let plain = t.elapsed().as_secs_f64();
     let b = 0;
+    p.stage(format_args!("{}: trace with checkpoints", setup.name));
     let t = Instant::now();
     let trace = truth.trace(b)?;
     let record_s = t.elapsed().as_secs_f64();
@@ -109,14 +116,20 @@ async fn measure(mut setup: Setup) -> anyhow::Result<Value> {
     let far = steps.saturating_sub(1);
     let from = far.saturating_sub(1 << 12);
     let points: Vec<u64> = (0..=16).map(|i| from + i * (far - from) / 16).collect();
+    p.stage(format_args!("{}: one bisection round", setup.name));
     let t = Instant::now();
     trace.hashes_at(&points)?;
     let round_s = t.elapsed().as_secs_f64();
+    p.stage(format_args!("{}: proof of the last step", setup.name));
     let t = Instant::now();
     let (proof, _) = trace.prove_at(far)?;
     let proof_s = t.elapsed().as_secs_f64();
 
     setup.lie.step = Some(steps.saturating_sub(7).max(1));
+    p.stage(format_args!(
+        "{}: whole dispute on the embedded L1",
+        setup.name
+    ));
     let t = Instant::now();
     let v = record(&setup).await?;
     let dispute_s = t.elapsed().as_secs_f64();
@@ -149,10 +162,13 @@ async fn measure(mut setup: Setup) -> anyhow::Result<Value> {
 /// Runs the benchmark.
 pub fn run(args: Args) -> anyhow::Result<()> {
     tokio::runtime::Runtime::new()?.block_on(async {
-        let mut rows = vec![measure(guest_setup(args.transfers)).await?];
+        let blocks = if args.iterations > 0 { 2 } else { 1 };
+        let p = Progress::new("dispute", blocks * STAGES_PER_BLOCK);
+        let mut rows = vec![measure(&p, guest_setup(args.transfers)).await?];
         if args.iterations > 0 {
-            rows.push(measure(loop_setup(args.iterations)?).await?);
+            rows.push(measure(&p, loop_setup(args.iterations)?).await?);
         }
+        drop(p);
         let out = json!({ "machine": super::machine_info(), "blocks": rows });
         if args.json {
             println!("{}", serde_json::to_string_pretty(&out)?);

@@ -29,6 +29,8 @@ use fuse_prover::osp_vectors::{Vector, cases, run_case};
 use fuse_vm::MAX_STEPS;
 use serde_json::{Value, json};
 
+use super::progress::Progress;
+
 /// Arguments of `fuse-l2 bench dispute-cost`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -140,18 +142,22 @@ fn honest_total(t: &game::Tally) -> u64 {
     t.gas[0] + t.honest_aftermath
 }
 
+/// The bisection degrees compared.
+const DEGREES: [u64; 4] = [2, 4, 16, 64];
+
 /// Runs the benchmark.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let mut evm = Evm::new();
     let osp = Osp::deploy(&mut evm)?;
-    eprintln!("bench dispute-cost: finding the most expensive one-step proof (guest-sized)…");
+    let p = Progress::new("dispute-cost", 1 + DEGREES.len() as u64);
+    p.announce("finding the most expensive one-step proof (guest-sized)");
     let (proof, proof_gas) = worst_proof(&mut evm, &osp)?;
     let bridge = bridge_costs()?;
     let mut degrees = Vec::new();
     let mut functions = serde_json::Map::new();
     let mut worst_default = 0;
-    for degree in [2u64, 4, 16, 64] {
-        eprintln!("bench dispute-cost: degree {degree}…");
+    for degree in DEGREES {
+        p.announce(format_args!("degree {degree}"));
         let mut row = json!({ "degree": degree });
         for (key, honest_challenges) in [("honestChallenges", true), ("honestDefends", false)] {
             let t = game::dispute(degree, honest_challenges, &proof)?;
@@ -175,6 +181,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         degrees.push(row);
     }
+    drop(p);
     let bond = json!({
         "maxGasPriceWei": MAX_GAS_PRICE_WEI.to_string(),
         "worstHonestDisputeGas": worst_default,

@@ -11,6 +11,7 @@ pub mod dispute;
 pub mod dispute_cost;
 pub mod osp;
 pub mod profile;
+pub mod progress;
 pub mod sequencer;
 pub mod stf;
 mod stf_chain;

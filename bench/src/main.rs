@@ -19,7 +19,12 @@ fn main() -> ExitCode {
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
-        .with_writer(std::io::stderr)
+        // Above the progress bar; in colour only where a person reads it.
+        .with_writer(fuse_bench::progress::stderr)
+        .with_ansi(
+            fuse_bench::progress::on_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        )
         .init();
     match fuse_bench::run(Cli::parse().bench) {
         Ok(()) => ExitCode::SUCCESS,

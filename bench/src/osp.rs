@@ -13,6 +13,8 @@ use fuse_prover::osp_vectors::{Case, cases, run_case};
 use fuse_vm::isa::{OpClass, Opcode};
 use serde_json::{Value, json};
 
+use super::progress::Progress;
+
 /// Arguments of `fuse-l2 bench osp`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -59,9 +61,11 @@ pub(crate) fn guest_sized(case: &Case) -> Case {
     }
 }
 
-fn measure(evm: &mut Evm, osp: &Osp, cases: &[Case]) -> anyhow::Result<Vec<Sample>> {
+fn measure(p: &Progress, evm: &mut Evm, osp: &Osp, cases: &[Case]) -> anyhow::Result<Vec<Sample>> {
     let mut out = Vec::new();
     for c in cases {
+        // Gas is the figure here, not time: a bar per case costs it nothing.
+        p.stage(&c.name);
         let v = run_case(c)?;
         let inbox = Osp::inbox(evm, &v.context.inbox_accumulators)?;
         let r = osp.prove_one_step(evm, inbox, v.pre_hash, &v.proof)?;
@@ -136,13 +140,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut evm = Evm::new();
     let osp = Osp::deploy(&mut evm).context("deploying the one-step prover")?;
     let all = cases();
-    eprintln!(
-        "bench osp: {} vectors, then the same at guest size",
+    let p = Progress::new("osp", 2 * all.len() as u64);
+    p.say(format_args!(
+        "{} vectors, then the same at guest size",
         all.len()
-    );
-    let small = measure(&mut evm, &osp, &all)?;
+    ));
+    let small = measure(&p, &mut evm, &osp, &all)?;
     let big_cases: Vec<Case> = all.iter().map(guest_sized).collect();
-    let big = measure(&mut evm, &osp, &big_cases)?;
+    let big = measure(&p, &mut evm, &osp, &big_cases)?;
+    drop(p);
     let report = json!({
         "machine": super::machine_info(),
         "fork": fuse_contracts::EVM_FORK,

@@ -30,6 +30,8 @@ use fuse_exec::wallet::sign;
 use fuse_l1::EmbeddedClock;
 use fuse_sequencer::service::{ServiceConfig, lock};
 
+use super::progress::Progress;
+
 /// Arguments of `fuse-l2 bench sequencer`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -81,6 +83,8 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     let dir = tempfile::Builder::new()
         .prefix("fuse-l2-bench-")
         .tempdir()?;
+    let p = Progress::new("sequencer", 6);
+    p.stage("starting the devnet");
     let d = Devnet::start(DevnetConfig {
         data_dir: dir.path().to_path_buf(),
         rpc_addr: "127.0.0.1:0".parse()?,
@@ -108,7 +112,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     let keys: Vec<PrivateKeySigner> = (0..senders as u64)
         .map(|i| PrivateKeySigner::from_bytes(&keccak256(i.to_be_bytes())))
         .collect::<Result<_, _>>()?;
-    eprintln!("bench sequencer: funding {senders} senders…");
+    p.announce(format_args!("funding {senders} senders"));
     for k in &keys {
         d.rollup
             .deposit(k.address(), U256::from(10u128.pow(20)))
@@ -119,10 +123,10 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     while lock(&d.service.sequencer).account(&last, true)?.balance == 0 {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    eprintln!(
-        "bench sequencer: signing {} transfers…",
+    p.announce(format_args!(
+        "signing {} transfers",
         args.clients as u64 * args.per_client + latency_total
-    );
+    ));
     let to = [0x77u8; 20];
     let signed = |k: &PrivateKeySigner, n: u64| -> String {
         let t = sign(k, &domain, KIND_TRANSFER, to, 1, n).expect("a transfer");
@@ -140,10 +144,10 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         .collect();
 
     // 1. Throughput.
-    eprintln!(
-        "bench sequencer: {} clients × {} transfers…",
+    p.announce(format_args!(
+        "{} clients × {} transfers",
         args.clients, args.per_client
-    );
+    ));
     let client = || -> anyhow::Result<HttpClient> {
         Ok(HttpClientBuilder::default()
             .request_timeout(Duration::from_secs(60))
@@ -168,10 +172,10 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     let tps = accepted as f64 / elapsed.as_secs_f64();
 
     // 2. Latency at a fixed offered load (open loop).
-    eprintln!(
-        "bench sequencer: latency at {} transfers/s for {} s…",
+    p.announce(format_args!(
+        "latency at {} transfers/s for {} s",
         args.rate, args.seconds
-    );
+    ));
     let c = Arc::new(client()?);
     let gap = Duration::from_nanos(1_000_000_000 / args.rate.max(1));
     let mut tick = tokio::time::interval(gap);
@@ -198,6 +202,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     lat.sort();
 
     // 3. Bytes on L1 per transfer, once everything is posted.
+    p.stage("waiting for every transfer to be posted to L1");
     let deadline = Instant::now() + Duration::from_secs(60);
     while lock(&d.service.sequencer).unbatched() > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -211,6 +216,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
                 (b + r.data.len(), n + r.count)
             })
     };
+    drop(p);
     let out = json!({
         "machine": super::machine_info(),
         "throughput": {

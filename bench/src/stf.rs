@@ -37,6 +37,7 @@ pub struct Args {
     pub guest: Option<std::path::PathBuf>,
 }
 
+use super::progress::Progress;
 use super::stf_chain::{Block, Chain, FORCE_DELAY, SENDERS};
 
 /// Steps per deposit, transfer and withdrawal on a chain of `accounts` accounts.
@@ -273,17 +274,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => (Executor::guest()?, fuse_prover::guest::WASM.len()),
     };
     let mut kinds = Vec::new();
+    let p = Progress::new("stf", args.accounts.len() as u64 + 3);
     for &a in &args.accounts {
-        eprintln!("bench stf: chain of {a} accounts…");
+        p.announce(format_args!("chain of {a} accounts"));
         kinds.push(per_kind(&ex, a)?);
     }
-    eprintln!("bench stf: batch sizes, worst cases, throughput on 1,000 accounts…");
+    p.say("batch sizes, worst cases, throughput on 1,000 accounts…");
+    p.stage("batch sizes");
     let mut c = Chain::genesis(SENDERS as u64)?;
     let sizes = sizes(&mut c);
+    p.stage("worst cases");
     let mut c = Chain::genesis(SENDERS as u64)?;
     let worst = worst_cases(&ex, &mut c)?;
+    p.stage("throughput on 1,000 accounts");
     let mut c = Chain::genesis(SENDERS as u64)?;
     let speed = throughput(&ex, &mut c)?;
+    drop(p);
     let out = json!({
         "machine": super::machine_info(),
         "guest": { "module_root": ex.module().root.to_string(), "bytes": wasm_len },

@@ -13,6 +13,7 @@ use fuse_vm::spectest::{Outcome, Twin as _};
 use fuse_vm::{GlobalState, Machine, MemoryHost, Status, hash};
 use serde_json::{Value, json};
 
+use super::progress::Progress;
 use super::workloads;
 
 /// Arguments of `fuse-l2 bench vm`.
@@ -117,18 +118,33 @@ fn twin_time(wasm: &[u8], iterations: u64) -> anyhow::Result<f64> {
     Ok(secs)
 }
 
-fn workload(name: &str, text: &str, per_iter: u64, steps: u64) -> anyhow::Result<Value> {
+/// Measurements per workload, for the progress bar.
+const STAGES_PER_WORKLOAD: u64 = 4;
+
+fn workload(
+    p: &Progress,
+    name: &str,
+    text: &str,
+    per_iter: u64,
+    steps: u64,
+) -> anyhow::Result<Value> {
     let wasm = workloads::wat(text)?;
-    eprintln!("bench vm: {name}: hashing off ({steps} steps)…");
+    p.announce(format_args!("{name}: hashing off ({steps} steps)"));
     let off = measure(&wasm, per_iter, steps, Hashing::Off)?;
     let every_1024_steps = (steps / 10).max(1024);
-    eprintln!("bench vm: {name}: hashing every 1,024 steps ({every_1024_steps} steps)…");
+    p.announce(format_args!(
+        "{name}: hashing every 1,024 steps ({every_1024_steps} steps)"
+    ));
     let w1024 = measure(&wasm, per_iter, every_1024_steps, Hashing::Every(1024))?;
     let every_step_steps = (steps / 200).max(1024);
-    eprintln!("bench vm: {name}: hashing every step ({every_step_steps} steps)…");
+    p.announce(format_args!(
+        "{name}: hashing every step ({every_step_steps} steps)"
+    ));
     let w1 = measure(&wasm, per_iter, every_step_steps, Hashing::Every(1))?;
     let iterations = steps / per_iter;
-    eprintln!("bench vm: {name}: wasmtime twin ({iterations} iterations)…");
+    p.announce(format_args!(
+        "{name}: wasmtime twin ({iterations} iterations)"
+    ));
     let twin_secs = twin_time(&wasm, iterations)?;
     let rate = |m: &Measured| (m.steps as f64 / m.secs).round();
     let twin_rate = (iterations * per_iter) as f64 / twin_secs;
@@ -165,26 +181,31 @@ fn workload(name: &str, text: &str, per_iter: u64, steps: u64) -> anyhow::Result
 
 /// Runs the three workloads and prints the figures.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let p = Progress::new("vm", 3 * STAGES_PER_WORKLOAD);
     let results = vec![
         workload(
+            &p,
             "compute",
             workloads::COMPUTE,
             workloads::COMPUTE_STEPS,
             args.steps,
         )?,
         workload(
+            &p,
             "memory",
             workloads::MEMORY,
             workloads::MEMORY_STEPS,
             args.steps,
         )?,
         workload(
+            &p,
             "calls",
             workloads::CALLS,
             workloads::CALLS_STEPS,
             args.steps,
         )?,
     ];
+    drop(p);
     let report = json!({
         "bench": "vm",
         "machine": super::machine_info(),

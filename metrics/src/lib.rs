@@ -72,6 +72,18 @@ pub struct HealthAnswer {
 /// Decides `/health` at each request. It must be quick: it runs on the server's task.
 pub type HealthCheck = Arc<dyn Fn() -> HealthAnswer + Send + Sync>;
 
+/// A page other than `/metrics` and `/health`: its content type and body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// Its `Content-Type`.
+    pub content_type: &'static str,
+    /// Its body.
+    pub body: String,
+}
+
+/// Answers the other paths (`None`: 404). It must be quick: it runs on the server's task.
+pub type Pages = Arc<dyn Fn(&str) -> Option<Page> + Send + Sync>;
+
 /// Serves `GET /metrics` (the recorder's figures, Prometheus' text format) and
 /// `GET /health` (`health`'s verdict) on `addr` (port 0: any free port). Returns the bound
 /// address and the server's task (aborting it stops the server).
@@ -79,6 +91,16 @@ pub async fn serve(
     addr: SocketAddr,
     handle: PrometheusHandle,
     health: HealthCheck,
+) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+    serve_with_pages(addr, handle, health, Arc::new(|_| None)).await
+}
+
+/// [`serve`], answering every other path with `pages`.
+pub async fn serve_with_pages(
+    addr: SocketAddr,
+    handle: PrometheusHandle,
+    health: HealthCheck,
+    pages: Pages,
 ) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
@@ -97,10 +119,10 @@ pub async fn serve(
                     continue;
                 }
             };
-            let (handle, health) = (handle.clone(), health.clone());
+            let (handle, health, pages) = (handle.clone(), health.clone(), pages.clone());
             tokio::spawn(async move {
                 let service = service_fn(move |req: Request<Incoming>| {
-                    let answer = respond(&req, &handle, &health);
+                    let answer = respond(&req, &handle, &health, &pages);
                     async move { Ok::<_, Infallible>(answer) }
                 });
                 let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
@@ -116,11 +138,13 @@ fn respond(
     req: &Request<Incoming>,
     handle: &PrometheusHandle,
     health: &HealthCheck,
+    pages: &Pages,
 ) -> Response<Full<Bytes>> {
     let answer = |status: StatusCode, kind: &str, body: String| {
         Response::builder()
             .status(status)
             .header(header::CONTENT_TYPE, kind)
+            .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
             .body(Full::new(Bytes::from(body)))
             .expect("a valid response")
     };
@@ -146,11 +170,14 @@ fn respond(
             };
             answer(status, "application/json", h.body + "\n")
         }
-        _ => answer(
-            StatusCode::NOT_FOUND,
-            "text/plain",
-            "GET /metrics or GET /health\n".into(),
-        ),
+        path => match pages(path) {
+            Some(p) => answer(StatusCode::OK, p.content_type, p.body),
+            None => answer(
+                StatusCode::NOT_FOUND,
+                "text/plain",
+                "GET /metrics or GET /health\n".into(),
+            ),
+        },
     }
 }
 

@@ -101,12 +101,18 @@ impl<L: L1 + Clone + 'static> Node<L> {
             Some(mut v) => {
                 let (tx, rx) = tokio::sync::watch::channel(Default::default());
                 v.health = Some(tx);
-                let v = Validator::new(rollup.clone(), v)?;
+                let mut v = Validator::new(rollup.clone(), v)?;
                 let beats = v.beats();
+                // Its pages are served with the metrics, and only then kept.
+                let board = config.metrics_addr.map(|_| v.board());
                 let task = tokio::spawn(v.run());
-                (Some(task), Some(rx.clone()), Some((beats.polls, rx)))
+                (Some(task), Some(rx.clone()), Some((beats.polls, rx, board)))
             }
             None => (None, None, None),
+        };
+        let (watched_validator, board) = match watched_validator {
+            Some((polls, rx, board)) => (Some((polls, rx)), board),
+            None => (None, None),
         };
         let (metrics_addr, metrics) = match config.metrics_addr {
             Some(addr) => {
@@ -115,6 +121,7 @@ impl<L: L1 + Clone + 'static> Node<L> {
                     follower: Some(service.beats.follower.clone()),
                     validator: watched_validator,
                     stall: stall_limit(poll),
+                    board,
                 };
                 let (bound, task) = crate::ops::serve(addr, watched).await?;
                 (Some(bound), Some(task))

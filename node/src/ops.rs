@@ -36,6 +36,8 @@ pub struct Watched {
     pub validator: Option<(Heartbeat, watch::Receiver<Health>)>,
     /// How long without a beat is a stall ([`stall_limit`]).
     pub stall: Duration,
+    /// The validator's challenges, served as dispute viewer pages under `/challenges`.
+    pub board: Option<fuse_validator::board::Board>,
 }
 
 /// What [`Watched`] says at one moment: the input of [`decide`].
@@ -143,9 +145,10 @@ pub fn decide(now: Instant, s: &Snapshot) -> Verdict {
     }
 }
 
-/// Installs the process's metrics recorder, describes every figure, and serves `/metrics`
-/// and `/health` (judged from `watched`) on `addr` (port 0: any free port). Returns the bound
-/// address and the server's task.
+/// Installs the process's metrics recorder, describes every figure, and serves `/metrics`,
+/// `/health` (judged from `watched`) and the validator's challenges (`/challenges`, a
+/// dispute viewer page each) on `addr` (port 0: any free port). Returns the bound address and
+/// the server's task.
 pub async fn serve(
     addr: SocketAddr,
     watched: Watched,
@@ -156,6 +159,7 @@ pub async fn serve(
     fuse_validator::metrics::describe();
     metrics::describe_gauge!(BUILD_INFO, "1, labelled with the running build's version");
     metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+    let watched_board = watched.board.clone();
     let check = Arc::new(move || {
         let v = decide(Instant::now(), &watched.snapshot());
         HealthAnswer {
@@ -163,7 +167,9 @@ pub async fn serve(
             body: v.body.to_string(),
         }
     });
-    fuse_metrics::serve(addr, handle, check).await
+    let board = watched_board;
+    let pages: fuse_metrics::Pages = Arc::new(move |path| board.as_ref()?.page(path));
+    fuse_metrics::serve_with_pages(addr, handle, check, pages).await
 }
 
 #[cfg(test)]

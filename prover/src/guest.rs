@@ -6,7 +6,8 @@
 //! are. [`build`] runs cargo exactly as docs/design.md#rule-15 asks — the dedicated `guest`
 //! profile, `--locked`, the link arguments of `.cargo/config.toml` (memory cap, stack), and
 //! path remapping that makes the bytes independent of where the checkout and the cargo home
-//! live — with no post-processing. The test command rebuilds and compares byte for byte.
+//! live — with no post-processing. The test command rebuilds and compares byte for byte, and
+//! rebuilds once more with symbols kept to check the function names of [`crate::names`].
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,6 +17,8 @@ use alloy_primitives::{B256, keccak256};
 use anyhow::{Context as _, bail};
 use fuse_vm::{Module, load};
 use serde::{Deserialize, Serialize};
+
+use crate::names::{NAMES_PATH, NameMap};
 
 /// The committed module, relative to the repository root.
 pub const WASM_PATH: &str = "test-vectors/guest/fuse_guest.wasm";
@@ -116,6 +119,17 @@ pub fn rustc_version(root: &Path) -> anyhow::Result<String> {
 
 /// Builds the guest from the sources at `root` and returns the module's bytes.
 pub fn build(root: &Path) -> anyhow::Result<Vec<u8>> {
+    build_with(root, false)
+}
+
+/// Builds the guest as [`build`] does but keeping its symbols (`strip = false`, in a target
+/// directory of its own so the stripped build's artifacts stay): the `name` section the name
+/// map is read from ([`crate::names`]).
+pub fn build_named(root: &Path) -> anyhow::Result<Vec<u8>> {
+    build_with(root, true)
+}
+
+fn build_with(root: &Path, named: bool) -> anyhow::Result<Vec<u8>> {
     let root = root
         .canonicalize()
         .with_context(|| format!("no repository at {}", root.display()))?;
@@ -124,18 +138,24 @@ pub fn build(root: &Path) -> anyhow::Result<Vec<u8>> {
         root.display(),
         cargo_home()?.display()
     );
-    let status = cargo(&root)
-        .args([
-            "build", "--locked", "--quiet", "-p", PACKAGE, "--target", TARGET,
-        ])
-        .args(["--profile", PROFILE, "--config", &remaps])
-        .status()
-        .context("running cargo")?;
+    let target_dir = root
+        .join("target")
+        .join(if named { "guest-named" } else { "" });
+    let mut c = cargo(&root);
+    c.args([
+        "build", "--locked", "--quiet", "-p", PACKAGE, "--target", TARGET,
+    ])
+    .args(["--profile", PROFILE, "--config", &remaps]);
+    if named {
+        c.args(["--config", &format!("profile.{PROFILE}.strip=false")])
+            .arg("--target-dir")
+            .arg(&target_dir);
+    }
+    let status = c.status().context("running cargo")?;
     if !status.success() {
         bail!("cargo build of the guest failed ({status})");
     }
-    let path = root
-        .join("target")
+    let path = target_dir
         .join(TARGET)
         .join(PROFILE)
         .join("fuse_guest.wasm");
@@ -166,6 +186,10 @@ pub fn check(root: &Path) -> anyhow::Result<Manifest> {
     if recorded != manifest {
         bail!("{MANIFEST_PATH} is stale: it records {recorded:?}, the build is {manifest:?}");
     }
+    let names = NameMap::of_build(&build_named(root)?, &built)?;
+    if names != crate::names::read(root)? {
+        bail!("{NAMES_PATH} is stale: rebuild it with `fuse-l2 guest build --write` and commit");
+    }
     Ok(manifest)
 }
 
@@ -178,5 +202,7 @@ pub fn write(root: &Path) -> anyhow::Result<Manifest> {
         root.join(MANIFEST_PATH),
         serde_json::to_string_pretty(&manifest)? + "\n",
     )?;
+    let names = NameMap::of_build(&build_named(root)?, &built)?;
+    std::fs::write(root.join(NAMES_PATH), names.to_json())?;
     Ok(manifest)
 }

@@ -8,6 +8,8 @@
 //!   step is cheap.
 //! - [`dispute`]: segments, a party's claims (honest or lying), the challenge as a party
 //!   follows it, and the move to make on a turn.
+//! - [`guest`], [`names`]: the committed guest module, its reproducible build, and its
+//!   function names.
 //! - [`osp_vectors`]: the one-step proof test vectors.
 //! - [`scenario`]: a chain's inbox messages built in process (signed transfers, deposits,
 //!   batches), for dispute tests, vectors and benchmarks.
@@ -17,6 +19,7 @@ pub mod block;
 pub mod checkpoints;
 pub mod dispute;
 pub mod guest;
+pub mod names;
 pub mod osp_vectors;
 pub mod scenario;
 

@@ -310,7 +310,7 @@ impl<L: L1 + Clone + 'static> Validator<L> {
     /// The record of a challenge it is in: one it just opened, one opened against it, or one
     /// it opened before a stop lost the record.
     /// The inbox positions challenge `c`'s range runs between, from the view.
-    fn range_of(&self, c: &ChallengeInfo) -> anyhow::Result<(u64, u64)> {
+    pub(crate) fn range_of(&self, c: &ChallengeInfo) -> anyhow::Result<(u64, u64)> {
         let x = self
             .view
             .assertion(c.x)

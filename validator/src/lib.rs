@@ -18,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 pub mod assertions;
+pub mod board;
 pub mod challenges;
 pub mod health;
 pub mod metrics;
@@ -177,6 +178,12 @@ pub struct Validator<L> {
     pub stats: ValidatorStats,
     /// What its figures and heartbeats keep between polls (metrics.rs).
     watch: metrics::Watch,
+    /// The challenges it follows, as the dispute viewer shows them (board.rs), kept only
+    /// once someone took the board to serve it.
+    board: board::Board,
+    board_wanted: bool,
+    /// The ChallengeManager's clock, read once.
+    clock: Option<u64>,
 }
 
 impl<L: L1 + Clone + 'static> Validator<L> {
@@ -225,6 +232,9 @@ impl<L: L1 + Clone + 'static> Validator<L> {
             next_guests: Vec::new(),
             stats: ValidatorStats::default(),
             watch: metrics::Watch::default(),
+            board: board::Board::new(),
+            board_wanted: false,
+            clock: None,
             config,
         })
     }
@@ -240,6 +250,13 @@ impl<L: L1 + Clone + 'static> Validator<L> {
     /// Its dispute records, by challenge id.
     pub fn records(&self) -> anyhow::Result<Vec<store::DisputeRecord>> {
         self.store.all()
+    }
+
+    /// The challenges it follows, for the process's HTTP server to show (a shared handle:
+    /// take it before [`Validator::run`]). Until it is taken nothing is kept or read for it.
+    pub fn board(&mut self) -> board::Board {
+        self.board_wanted = true;
+        self.board.clone()
     }
 
     /// The account it stakes and moves as.
@@ -264,6 +281,7 @@ impl<L: L1 + Clone + 'static> Validator<L> {
                 }
             }
             self.publish().await;
+            self.refresh_board().await;
             tokio::time::sleep(self.config.poll_interval).await;
         }
     }

@@ -10,6 +10,10 @@
 //! `Opcodes.sol`, `Constants.sol` and `Errors.sol` from the ISA, the tags and limits, and
 //! [`VerifyError`] (docs/spec/isa.md, "Adding an opcode").
 //!
+//! [`explain`] is [`verify`] keeping what the proof revealed on the way (the header, the
+//! instruction, the machine after the step, every tree path); it has no Solidity twin, as only
+//! readers of a proof (the step debugger, the dispute viewer) use it.
+//!
 //! It may depend on `fuse-primitives` (the ISA, tags, global state and limits) and on no
 //! machine code: not on `fuse-vm`, which it checks. Its hashing, trees and math are written
 //! here from the specs, so a bug in the machine shows up as a machine-versus-verifier
@@ -178,20 +182,65 @@ pub fn verify(
     proof: &[u8],
     context: &dyn VerifyContext,
 ) -> Result<B256, VerifyError> {
+    explain(pre_hash, proof, context).map(|e| e.post_hash)
+}
+
+/// What a proof showed, for its readers (the step debugger, the dispute viewer): [`verify`]'s
+/// result with what it decoded and checked on the way.
+#[derive(Clone, Debug)]
+pub struct Explained {
+    /// The machine the header reveals (it hashes to the pre-state).
+    pub pre: Machine,
+    /// Bytes of the header.
+    pub header_bytes: usize,
+    /// The instruction at `pre.pc` (`None` when the machine was not running or its pc was
+    /// past the code).
+    pub instruction: Option<Instruction>,
+    /// Bytes of the instruction's leaf and its path into the code tree.
+    pub instruction_bytes: usize,
+    /// The machine after the step as the verifier computed it: `None` when the machine was
+    /// not running or its pc was past the code; for a trap, the pre-state with the errored
+    /// status (a trap changes nothing else, whatever the instruction had popped).
+    pub post: Option<Machine>,
+    /// Every tree path the proof carried, the instruction's first, in order.
+    pub paths: Vec<proof::PathRead>,
+    /// The machine hash after the step.
+    pub post_hash: B256,
+}
+
+/// [`verify`], keeping what the proof revealed: the pre-state, the instruction, the machine
+/// after the step and the tree paths. The one code path both share is this one.
+pub fn explain(
+    pre_hash: B256,
+    proof: &[u8],
+    context: &dyn VerifyContext,
+) -> Result<Explained, VerifyError> {
     let mut d = Decoder::new(proof);
     let pre = decode_machine(&mut d)?;
+    let header_bytes = d.position();
     if hash_machine(&pre) != pre_hash {
         return Err(VerifyError::WrongPreState);
     }
+    let unchanged = |d: &Decoder, pre: Machine, post_hash| Explained {
+        pre,
+        header_bytes,
+        instruction: None,
+        instruction_bytes: 0,
+        post: None,
+        paths: d.paths().to_vec(),
+        post_hash,
+    };
     if pre.status != STATUS_RUNNING {
         d.finish()?;
-        return Ok(pre_hash);
+        return Ok(unchanged(&d, pre, pre_hash));
     }
     if pre.code_depth < 32 && pre.pc >> pre.code_depth != 0 {
         d.finish()?;
-        return Ok(errored_hash(&pre));
+        let errored = errored_hash(&pre);
+        return Ok(unchanged(&d, pre, errored));
     }
     let inst = read_instruction(&mut d, &pre)?;
+    let instruction_bytes = d.position() - header_bytes;
     let mut mach = pre.clone();
     mach.pc = mach.pc.wrapping_add(1);
     match inst.op.class() {
@@ -201,10 +250,23 @@ pub fn verify(
         OpClass::Host => host::execute_one_step(context, &mut mach, inst, &mut d)?,
     }
     d.finish()?;
-    Ok(match mach.status {
-        STATUS_ERRORED => errored_hash(&pre),
+    let post_hash = match mach.status {
+        STATUS_ERRORED => {
+            mach = pre.clone();
+            mach.status = STATUS_ERRORED;
+            hash_machine(&mach)
+        }
         STATUS_FINISHED => finished_machine_hash(global_state_hash(&mach.gs)),
         _ => hash_machine(&mach),
+    };
+    Ok(Explained {
+        pre,
+        header_bytes,
+        instruction: Some(inst),
+        instruction_bytes,
+        post: Some(mach),
+        paths: d.paths().to_vec(),
+        post_hash,
     })
 }
 

@@ -93,6 +93,7 @@ pub fn read_leaf_proof(
     index: u64,
     root: B256,
 ) -> Result<LeafProof, VerifyError> {
+    let offset = d.position();
     let leaf = d.read_bytes32()?;
     let mut siblings = Vec::with_capacity(depth as usize);
     for _ in 0..depth {
@@ -112,6 +113,13 @@ pub fn read_leaf_proof(
     if p.root_with(leaf) != root {
         return Err(VerifyError::BadMerkleProof(tag));
     }
+    d.note_path(crate::proof::PathRead {
+        tag,
+        index,
+        depth,
+        leaf,
+        offset,
+    });
     Ok(p)
 }
 

@@ -1,20 +1,58 @@
 //! A cursor over proof bytes (mirrors `contracts/src/osp/Decoder.sol`). Every read past the
 //! end is `ProofTruncated`; integers are big-endian.
+//!
+//! The Rust cursor also notes every tree path read through it ([`PathRead`]), for readers of
+//! a proof ([`crate::explain`]); Solidity has no such list, and nothing decides on it.
 
 use alloy_primitives::B256;
 
 use crate::VerifyError;
 
+/// A leaf and its siblings that a proof carried and the verifier checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PathRead {
+    /// The tree's tag (docs/spec/machine-hash.md).
+    pub tag: u8,
+    /// The leaf's index.
+    pub index: u64,
+    /// Siblings read (the tree's depth).
+    pub depth: u8,
+    /// The leaf as proven.
+    pub leaf: B256,
+    /// Where the leaf starts in the proof.
+    pub offset: usize,
+}
+
 /// Reads a proof front to back.
 pub struct Decoder<'a> {
     bytes: &'a [u8],
     at: usize,
+    paths: Vec<PathRead>,
 }
 
 impl<'a> Decoder<'a> {
     /// A cursor at the start of `bytes`.
     pub fn new(bytes: &'a [u8]) -> Self {
-        Decoder { bytes, at: 0 }
+        Decoder {
+            bytes,
+            at: 0,
+            paths: Vec::new(),
+        }
+    }
+
+    /// Bytes read so far.
+    pub fn position(&self) -> usize {
+        self.at
+    }
+
+    /// Notes a checked path (called by `merkle::read_leaf_proof`).
+    pub fn note_path(&mut self, path: PathRead) {
+        self.paths.push(path);
+    }
+
+    /// The paths read so far, in order.
+    pub fn paths(&self) -> &[PathRead] {
+        &self.paths
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], VerifyError> {

@@ -41,8 +41,13 @@ pub(crate) enum Command {
     /// of demos and tests.
     Validator(Box<commands::validator::Args>),
     /// Replay dispute vectors (test-vectors/disputes/) against freshly deployed contracts and
-    /// print every move; `--record SCENARIO` writes a new vector, `--list` names them.
+    /// print every move; `--html OUT` writes the dispute viewer's page; `--record SCENARIO`
+    /// writes a new vector, `--list` names them.
     Replay(commands::replay::Args),
+    /// The step debugger: the machine at any step of any block of a dispute vector or of a
+    /// live chain (instruction, function, stack, locals, memory, call stack); `--diff A B`
+    /// between two steps.
+    Trace(commands::trace::Args),
     /// A user's wallet against the sequencer's JSON-RPC: transfer, withdraw, status, balance.
     #[command(subcommand)]
     Wallet(commands::wallet::Wallet),
@@ -94,6 +99,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Node(args) => commands::node::run(args),
         Command::Validator(args) => commands::validator::run(*args),
         Command::Replay(args) => commands::replay::run(args),
+        Command::Trace(args) => commands::trace::run(args),
         Command::Hashes(args) => commands::hashes::run(args),
         Command::Wast(args) => commands::wast::run(args),
         Command::Guest(g) => commands::guest::run(g),

@@ -8,6 +8,7 @@ pub(crate) mod hashes;
 pub(crate) mod keys;
 pub(crate) mod node;
 pub(crate) mod replay;
+pub(crate) mod trace;
 pub(crate) mod validator;
 pub(crate) mod vectors;
 pub(crate) mod wallet;

@@ -1,6 +1,9 @@
 //! Where and how `fuse-l2` logs: on stderr, filtered by `RUST_LOG` (default `info`), as
 //! text for a person or, with `--log-format json` (`FUSE_LOG_FORMAT=json`), one JSON object
-//! per line for a log collector (docs/guides/operator.md, "Watch it").
+//! per line for a log collector (docs/guides/operator.md, "Watch it"). Colours only on a
+//! terminal; lines are written above any progress bar on screen ([`crate::progress`]).
+
+use std::io::IsTerminal as _;
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
@@ -16,11 +19,13 @@ pub(crate) enum LogFormat {
     Json,
 }
 
-/// The subscriber writing `format` to `writer`, keeping what `filter` lets through.
+/// The subscriber writing `format` to `writer`, keeping what `filter` lets through; text in
+/// colour if `ansi`.
 pub(crate) fn subscriber<W>(
     format: LogFormat,
     filter: EnvFilter,
     writer: W,
+    ansi: bool,
 ) -> Box<dyn tracing::Subscriber + Send + Sync>
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
@@ -29,7 +34,7 @@ where
         .with_env_filter(filter)
         .with_writer(writer);
     match format {
-        LogFormat::Text => Box::new(fmt.finish()),
+        LogFormat::Text => Box::new(fmt.with_ansi(ansi).finish()),
         // No colours and no ANSI escapes: a collector takes the line as it is.
         LogFormat::Json => Box::new(fmt.json().with_ansi(false).finish()),
     }
@@ -38,8 +43,13 @@ where
 /// Sends this process's logs to stderr in `format`.
 pub(crate) fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // Colour escapes are noise in a file or a CI log; NO_COLOR (no-color.org) turns them off
+    // on a terminal too.
+    let ansi = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let writer = crate::progress::stderr;
     // A second init (tests) keeps the first.
-    let _ = tracing::subscriber::set_global_default(subscriber(format, filter, std::io::stderr));
+    let _ = tracing::subscriber::set_global_default(subscriber(format, filter, writer, ansi));
 }
 
 #[cfg(test)]
@@ -72,7 +82,7 @@ mod tests {
     fn json_logs_are_one_json_object_per_line() {
         let out = Buffer::default();
         tracing::subscriber::with_default(
-            subscriber(LogFormat::Json, "info".into(), out.clone()),
+            subscriber(LogFormat::Json, "info".into(), out.clone(), true),
             || {
                 let span = tracing::info_span!("validator", name = "liar");
                 let _in = span.enter();
@@ -101,16 +111,17 @@ mod tests {
     fn text_logs_stay_text() {
         let out = Buffer::default();
         tracing::subscriber::with_default(
-            subscriber(LogFormat::Text, "info".into(), out.clone()),
+            subscriber(LogFormat::Text, "info".into(), out.clone(), false),
             || {
                 tracing::info!(challenge = 3, "moved");
             },
         );
         let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
         assert!(
-            text.contains("moved") && text.contains("challenge"),
+            text.contains("moved") && text.contains("challenge=3"),
             "{text}"
         );
+        assert!(!text.contains('\x1b'), "colour off the terminal: {text:?}");
         assert!(serde_json::from_str::<serde_json::Value>(text.trim()).is_err());
     }
 }

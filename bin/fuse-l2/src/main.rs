@@ -9,6 +9,7 @@ mod cli;
 mod commands;
 mod config;
 mod logs;
+mod progress;
 
 fn main() -> std::process::ExitCode {
     // Before any HTTP client is built (https L1 endpoints).

@@ -63,10 +63,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "fuse-metrics",
         ],
     ),
-    // The validator reads L1 only and shares nothing with the sequencer.
+    // The validator reads L1 only and shares nothing with the sequencer; it shows the
+    // challenges it follows with the dispute viewer's model.
     (
         "fuse-validator",
         &[
+            "fuse-inspect",
             "fuse-primitives",
             "fuse-vm",
             "fuse-twin",
@@ -90,10 +92,23 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "fuse-metrics",
         ],
     ),
+    // Seeing a dispute (step debugger, decoded proofs, the viewer page): reads machines and
+    // proofs, never L1 or a role.
+    (
+        "fuse-inspect",
+        &[
+            "fuse-primitives",
+            "fuse-vm",
+            "fuse-verifier",
+            "fuse-twin",
+            "fuse-prover",
+        ],
+    ),
     // The devnet and the test kit play everything below them.
     (
         "fuse-devnet",
         &[
+            "fuse-inspect",
             "fuse-vm",
             "fuse-verifier",
             "fuse-arbos",
@@ -139,6 +154,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "fuse-sequencer",
             "fuse-validator",
             "fuse-node",
+            "fuse-inspect",
             "fuse-devnet",
         ],
     ),

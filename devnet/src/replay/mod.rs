@@ -1,7 +1,8 @@
 //! Dispute vectors (docs/spec/dispute-vector.md): recording one challenge between an honest
 //! party and a liar as a self-contained file ([`record`], from the named [`scenarios`]), and
 //! replaying a file against freshly deployed contracts on an L1 ([`replay`]) with every move,
-//! gas figure, clock and the outcome checked against the record. `fuse-l2 replay` and
+//! gas figure, clock and the outcome checked against the record; [`view`] turns a vector into
+//! the dispute viewer's page. `fuse-l2 replay` and
 //! `fuse-l2 vectors disputes` are thin shells over this module.
 
 pub mod chain;
@@ -10,6 +11,7 @@ pub mod record;
 pub mod replay;
 pub mod scenarios;
 pub mod vector;
+pub mod view;
 
 use std::path::{Path, PathBuf};
 

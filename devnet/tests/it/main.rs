@@ -1,6 +1,6 @@
 //! fuse-devnet's integration tests, one binary: whole flows on the devnet and in the arena —
 //! the L2 API, finality, disputes between real validators, stuck blocks, the committed
-//! dispute vectors replayed.
+//! dispute vectors replayed and shown as the dispute viewer shows them.
 
 mod dispute_vectors;
 mod disputes;
@@ -8,3 +8,4 @@ mod finality;
 mod reorgs;
 mod rpc;
 mod stuck;
+mod viewer_model;

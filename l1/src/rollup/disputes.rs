@@ -497,6 +497,14 @@ impl<L: L1> RollupL1<L> {
         })
     }
 
+    /// Each party's clock in a new challenge, in seconds (the ChallengeManager's `clock`).
+    pub async fn challenge_clock(&self) -> Result<u64, L1Error> {
+        let c = self
+            .view(self.contracts.challenges, ChallengeManager::clockCall {})
+            .await?;
+        Ok(c.saturating_to())
+    }
+
     /// The ChallengeManager's bisection degree.
     pub async fn degree(&self) -> Result<u64, L1Error> {
         let d = self

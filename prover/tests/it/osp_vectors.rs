@@ -62,3 +62,57 @@ fn vectors_cover_every_opcode_and_verify() {
         rejections.rejections.len()
     );
 }
+
+/// `explain` is `verify` with what it read kept: on every committed vector it gives the same
+/// hash, a machine after the step that hashes to it (unless the step finished the block), the
+/// instruction's code path first, and parts that add up to the proof; on every rejection it
+/// rejects alike.
+#[test]
+fn explain_agrees_with_verify_on_every_vector() {
+    use fuse_primitives::tags::TAG_CODE;
+    use fuse_verifier::explain;
+    use fuse_verifier::machine::{STATUS_FINISHED, hash_machine};
+    for file in &FILES[..4] {
+        for v in osp_vectors::read_vectors(&dir().join(file))
+            .unwrap()
+            .vectors
+        {
+            let ctx = &v.context.inbox_accumulators;
+            let e = explain(v.pre_hash, &v.proof, ctx).unwrap();
+            assert_eq!(e.post_hash, v.post_hash, "{}", v.name);
+            assert_eq!(hash_machine(&e.pre), v.pre_hash, "{}", v.name);
+            if let Some(post) = &e.post
+                && post.status != STATUS_FINISHED
+            {
+                assert_eq!(hash_machine(post), e.post_hash, "{}", v.name);
+            }
+            assert!(
+                e.header_bytes + e.instruction_bytes <= v.proof.len(),
+                "{}",
+                v.name
+            );
+            if e.instruction.is_some() {
+                assert_eq!(e.paths[0].tag, TAG_CODE, "{}", v.name);
+                assert_eq!(e.paths[0].offset, e.header_bytes, "{}", v.name);
+            }
+            for p in &e.paths {
+                assert!(
+                    p.offset + 32 * (1 + p.depth as usize) <= v.proof.len(),
+                    "{}",
+                    v.name
+                );
+            }
+        }
+    }
+    let rejections = osp_vectors::read_rejections(&dir().join(FILES[4])).unwrap();
+    for r in &rejections.rejections {
+        let ctx = &r.context.inbox_accumulators;
+        assert_eq!(
+            explain(r.pre_hash, &r.proof, ctx).map(|e| e.post_hash),
+            verify(r.pre_hash, &r.proof, ctx),
+            "{}",
+            r.name
+        );
+        assert!(verify(r.pre_hash, &r.proof, ctx).is_err(), "{}", r.name);
+    }
+}

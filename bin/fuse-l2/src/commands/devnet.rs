@@ -111,6 +111,8 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     );
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     eprintln!("fuse-l2 devnet: deploying the rollup on the embedded L1…");
+    let spinner = crate::progress::spinner("devnet");
+    spinner.set_message("deploying the rollup on the embedded L1");
     let d = Devnet::start(DevnetConfig {
         data_dir: data_dir.clone(),
         rpc_addr: args.rpc_addr,
@@ -128,14 +130,19 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     .await?;
 
     let keys: Vec<PrivateKeySigner> = (0..args.accounts).map(dev_key).collect();
-    for k in &keys {
+    for (i, k) in keys.iter().enumerate() {
+        spinner.set_message(format!("funding dev account {} of {}", i + 1, keys.len()));
         d.l1.fund(k.address(), U256::from(DEV_L1_WEI)).await?;
         d.rollup
             .deposit(k.address(), U256::from(DEV_DEPOSIT_WEI))
             .await?;
     }
-    eprintln!("fuse-l2 devnet: waiting for the deposits to reach L2…");
-    for k in &keys {
+    spinner.suspend(|| eprintln!("fuse-l2 devnet: waiting for the deposits to reach L2…"));
+    for (i, k) in keys.iter().enumerate() {
+        spinner.set_message(format!(
+            "waiting for the deposits to reach L2 ({i} of {} there)",
+            keys.len()
+        ));
         let address: [u8; 20] = k.address().into();
         let mut waited = 0;
         while lock(&d.service.sequencer).account(&address, true)?.balance < DEV_DEPOSIT_WEI {
@@ -145,6 +152,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
 
+    spinner.finish_and_clear();
     print_banner(&d, &keys, &data_dir, &args);
     if let Some(lie) = lie {
         return story::run(&d, &keys, lie, &data_dir, tx, rx).await;

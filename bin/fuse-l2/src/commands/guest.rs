@@ -30,11 +30,21 @@ pub(crate) struct BuildArgs {
 pub(crate) fn run(g: Guest) -> anyhow::Result<ExitCode> {
     match g {
         Guest::Build(args) => {
+            // cargo runs quiet, so the spinner is all there is to watch; it is minutes from
+            // a clean target directory.
+            let spinner = crate::progress::spinner("guest build");
+            spinner.set_message(format!(
+                "cargo build -p {} --target {} --profile {}, twice (stripped, then with names)",
+                guest::PACKAGE,
+                guest::TARGET,
+                guest::PROFILE
+            ));
             let (verb, m) = if args.write {
                 ("wrote", guest::write(&args.root)?)
             } else {
                 ("rebuilt byte for byte", guest::check(&args.root)?)
             };
+            spinner.finish_and_clear();
             println!(
                 "{verb} {}: {} bytes, module root {}",
                 guest::WASM_PATH,

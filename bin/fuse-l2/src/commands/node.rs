@@ -70,8 +70,10 @@ pub(crate) struct Args {
     /// development chain.
     #[arg(long)]
     pub(crate) poll_ms: Option<u64>,
-    /// Serve Prometheus metrics (`GET /metrics`) and a health check (`GET /health`) on this
-    /// address, e.g. 127.0.0.1:9100 (docs/guides/operator.md, "Watch it"). Off by default.
+    /// Serve Prometheus metrics (`GET /metrics`), a health check (`GET /health`) and the
+    /// challenges its validator follows (`GET /challenges`, a dispute viewer page each) on
+    /// this address, e.g. 127.0.0.1:9100 (docs/guides/operator.md, "Watch it"). Off by
+    /// default.
     #[arg(long, env = "FUSE_METRICS_ADDR")]
     pub(crate) metrics_addr: Option<SocketAddr>,
 }
@@ -234,7 +236,8 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             "fuse-l2 node: deploying the rollup on {}…",
             fuse_l1::redact_url(&args.l1_rpc)
         );
-        let rollup = RollupL1::deploy(
+        // A transaction per contract, each waited for: minutes on a public chain.
+        let deploy = RollupL1::deploy(
             l1,
             RollupConfig {
                 escrow: owner,
@@ -246,8 +249,8 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
                     args.challenge_period,
                 )
             },
-        )
-        .await?;
+        );
+        let rollup = crate::progress::spin("node", "deploying the rollup on L1", deploy).await?;
         let c = rollup.contracts;
         let r = Recorded {
             inbox: c.inbox,
@@ -307,7 +310,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         args.data_dir.display()
     );
     if let Some(m) = node.metrics_addr {
-        banner.push_str(&format!("  metrics      http://{m}/metrics and /health\n"));
+        banner.push_str(&format!("  metrics      http://{m}/metrics and /health\n  challenges   http://{m}/challenges (a dispute viewer page each)\n"));
     }
     let mut out = std::io::stdout();
     let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());

@@ -37,6 +37,11 @@ pub(crate) struct Args {
     /// List the scenarios --record knows.
     #[arg(long)]
     pub(crate) list: bool,
+    /// Also write the dispute viewer's page (one self-contained HTML file): to OUT for one
+    /// vector, to OUT/FILE.html for several, named after each vector's file (OUT is then a
+    /// directory, made if missing).
+    #[arg(long, value_name = "OUT", conflicts_with_all = ["record", "list"])]
+    pub(crate) html: Option<PathBuf>,
 }
 
 /// Runs the command.
@@ -57,7 +62,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     }
     if let Some(name) = &args.record {
         eprintln!("recording scenario {name}…");
-        let v = record_scenario(name).await?;
+        let v = crate::progress::spin("recording", name, record_scenario(name)).await?;
         match &args.out {
             Some(path) => {
                 std::fs::write(path, v.to_json())
@@ -79,7 +84,10 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         "name vector files to replay, or --record SCENARIO, or --list"
     );
     let mut failed = 0;
+    let bar = crate::progress::steps(args.files.len() as u64, "replaying");
+    let mut written = std::collections::BTreeSet::new();
     for path in &args.files {
+        bar.set_message(path.display().to_string());
         let v = DisputeVector::read(path)?;
         let report = match &args.l1_rpc {
             None => replay_embedded(&v).await?,
@@ -97,11 +105,38 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
                 replay(&v, &honest.clone(), honest, liar, false).await?
             }
         };
-        print!("{}", table(&v, &report));
+        bar.suspend(|| print!("{}", table(&v, &report)));
+        bar.inc(1);
         if !report.passed() {
             failed += 1;
         }
+        if let Some(out) = &args.html {
+            let page = if args.files.len() == 1 {
+                out.clone()
+            } else {
+                // Named after the file, never after the vector's own `name`: a vector is
+                // input, and its name could climb out of OUT (`../x`) or be an absolute path.
+                let stem = path
+                    .file_stem()
+                    .with_context(|| format!("{} names no file", path.display()))?;
+                std::fs::create_dir_all(out)
+                    .with_context(|| format!("making {}", out.display()))?;
+                let page = out.join(stem).with_extension("html");
+                anyhow::ensure!(
+                    written.insert(page.clone()),
+                    "two vectors would both write {}: give them different file names",
+                    page.display()
+                );
+                page
+            };
+            let view =
+                fuse_devnet::replay::view::view(&v, &path.display().to_string(), Some(&report));
+            std::fs::write(&page, fuse_inspect::html::render(&view))
+                .with_context(|| format!("writing {}", page.display()))?;
+            bar.suspend(|| println!("  viewer page: {}", page.display()));
+        }
     }
+    bar.finish_and_clear();
     if args.files.len() > 1 {
         println!(
             "{} of {} vectors replayed as recorded",

@@ -131,8 +131,9 @@ pub(crate) struct Args {
     /// development chain.
     #[arg(long)]
     pub(crate) poll_ms: Option<u64>,
-    /// Serve Prometheus metrics (`GET /metrics`) and a health check (`GET /health`) on this
-    /// address, e.g. 127.0.0.1:9101 (docs/guides/operator.md, "Watch it"). Off by default.
+    /// Serve Prometheus metrics (`GET /metrics`), a health check (`GET /health`) and the
+    /// challenges it follows (`GET /challenges`, a dispute viewer page each) on this address,
+    /// e.g. 127.0.0.1:9101 (docs/guides/operator.md, "Watch it"). Off by default.
     #[arg(long, env = "FUSE_METRICS_ADDR")]
     pub(crate) metrics_addr: Option<std::net::SocketAddr>,
     /// The wasm of a guest the chain may move to after a block that cannot finish
@@ -151,7 +152,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The rollup's contracts, from a deployment record or a node's `fuse_chainInfo`.
-async fn contracts(
+pub(crate) async fn contracts(
     deployment: Option<&std::path::Path>,
     rpc: Option<&str>,
 ) -> anyhow::Result<Deployment> {
@@ -219,7 +220,7 @@ async fn run_async(mut args: Args) -> anyhow::Result<ExitCode> {
     config.narrate = Some(tx);
     let (health_tx, mut health) = tokio::sync::watch::channel(Health::default());
     config.health = Some(health_tx);
-    let v = Validator::new(rollup, config)?.with_next_guests(next);
+    let mut v = Validator::new(rollup, config)?.with_next_guests(next);
     eprintln!(
         "fuse-l2 validator {} ({}) on {}{}",
         v.address(),
@@ -234,9 +235,12 @@ async fn run_async(mut args: Args) -> anyhow::Result<ExitCode> {
             follower: None,
             validator: Some((beats.polls, health.clone())),
             stall: fuse_node::ops::stall_limit(pace.poll),
+            board: Some(v.board()),
         };
         let (bound, _) = fuse_node::ops::serve(addr, watched).await?;
-        eprintln!("fuse-l2 validator: metrics on http://{bound}/metrics and /health");
+        eprintln!(
+            "fuse-l2 validator: metrics on http://{bound}/metrics and /health, its challenges on http://{bound}/challenges"
+        );
     }
     let task = tokio::spawn(v.run());
     let code = loop {

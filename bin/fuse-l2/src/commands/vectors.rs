@@ -44,11 +44,20 @@ pub(crate) fn run(v: Vectors) -> anyhow::Result<ExitCode> {
         Vectors::Osp(args) => args,
         Vectors::Disputes(args) => return disputes(args),
     };
+    // One call generates every case and file, so the spinner shows it is alive, not how far.
+    let spinner = crate::progress::spinner("vectors osp");
     if args.write {
+        spinner.set_message(format!("generating {}", args.dir.display()));
         osp_vectors::write(&args.dir)?;
+        spinner.finish_and_clear();
         println!("wrote {}", args.dir.display());
     } else {
+        spinner.set_message(format!(
+            "generating and comparing with {}",
+            args.dir.display()
+        ));
         osp_vectors::check(&args.dir)?;
+        spinner.finish_and_clear();
         println!("{}: up to date", args.dir.display());
     }
     Ok(ExitCode::SUCCESS)
@@ -60,17 +69,30 @@ fn disputes(args: DisputeArgs) -> anyhow::Result<ExitCode> {
             std::fs::create_dir_all(&args.dir)?;
         }
         let mut stale = Vec::new();
-        for (name, _) in fuse_devnet::replay::scenarios::SCENARIOS {
+        let scenarios = fuse_devnet::replay::scenarios::SCENARIOS;
+        let bar = crate::progress::steps(scenarios.len() as u64, "vectors disputes");
+        for (name, _) in scenarios {
+            bar.set_message(format!("recording {name}"));
             let v = fuse_devnet::replay::record_scenario(name).await?;
             let path = args.dir.join(format!("{name}.json"));
             let text = v.to_json();
             if args.write {
                 std::fs::write(&path, &text)?;
-                println!("wrote {} ({} moves; {} won by {})", path.display(), v.moves.len(), v.outcome.winner.name(), v.outcome.reason);
+                bar.suspend(|| {
+                    println!(
+                        "wrote {} ({} moves; {} won by {})",
+                        path.display(),
+                        v.moves.len(),
+                        v.outcome.winner.name(),
+                        v.outcome.reason
+                    )
+                });
             } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
                 stale.push(path.display().to_string());
             }
+            bar.inc(1);
         }
+        bar.finish_and_clear();
         anyhow::ensure!(
             stale.is_empty(),
             "dispute vectors differ from what the code records: {} (run `fuse-l2 vectors disputes --write` and review the diff)",

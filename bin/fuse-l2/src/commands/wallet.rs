@@ -215,6 +215,12 @@ fn client(rpc: &Rpc) -> anyhow::Result<HttpClient> {
         .with_context(|| format!("bad --rpc URL {:?}", rpc.rpc))
 }
 
+/// Awaits an L1 transaction under a spinner: a block or more on a public chain.
+async fn spin_l1<T>(doing: &str, tx: impl std::future::Future<Output = T>) -> T {
+    let message = format!("{doing}: waiting for the L1 transaction to be mined");
+    crate::progress::spin("wallet", &message, tx).await
+}
+
 /// Runs the command.
 pub(crate) fn run(w: Wallet) -> anyhow::Result<ExitCode> {
     tokio::runtime::Runtime::new()?.block_on(async {
@@ -226,9 +232,8 @@ pub(crate) fn run(w: Wallet) -> anyhow::Result<ExitCode> {
             Wallet::Deposit(a) => {
                 let (key, rollup) = l1_rollup(&a.rpc, &a.l1).await?;
                 let to = a.to.unwrap_or(key.address());
-                let r = rollup
-                    .deposit(to, alloy_primitives::U256::from(a.amount))
-                    .await?;
+                let deposit = rollup.deposit(to, alloy_primitives::U256::from(a.amount));
+                let r = spin_l1("depositing", deposit).await?;
                 println!(
                     "deposited {} wei for {to} in L1 tx {} (block {})",
                     a.amount, r.tx_hash, r.block_number
@@ -245,7 +250,7 @@ pub(crate) fn run(w: Wallet) -> anyhow::Result<ExitCode> {
                     .request("fuse_getWithdrawalProof", rpc_params![a.id])
                     .await
                     .map_err(readable(&a.rpc.rpc))?;
-                let r = rollup.withdraw(&claim).await?;
+                let r = spin_l1("claiming", rollup.withdraw(&claim)).await?;
                 println!(
                     "paid {} wei to {} on L1 (tx {}, against assertion {})",
                     claim.amount, claim.l1_recipient, r.tx_hash, claim.assertion
@@ -271,7 +276,7 @@ pub(crate) fn run(w: Wallet) -> anyhow::Result<ExitCode> {
                 };
                 let tx =
                     sign(&key, &domain, kind, a.to.into(), a.amount, nonce).expect("a known kind");
-                let r = rollup.force_transaction(tx.encode()).await?;
+                let r = spin_l1("forcing", rollup.force_transaction(tx.encode())).await?;
                 println!(
                     "forced tx {} through the Inbox (L1 tx {}); it runs after the force delay",
                     alloy_primitives::B256::from(alloy_primitives::keccak256(tx.encode())),
@@ -335,7 +340,9 @@ async fn send(a: TxArgs, kind: u8) -> anyhow::Result<ExitCode> {
     }
     let start = Instant::now();
     let mut last = v["status"].as_str().unwrap_or_default().to_string();
+    let spinner = crate::progress::spinner("wallet");
     while start.elapsed() < Duration::from_secs(120) {
+        spinner.set_message(format!("{last}, waiting for its batch on L1"));
         tokio::time::sleep(Duration::from_millis(250)).await;
         let s: Value = c
             .request("fuse_getTransactionStatus", rpc_params![&id])
@@ -343,7 +350,7 @@ async fn send(a: TxArgs, kind: u8) -> anyhow::Result<ExitCode> {
             .map_err(readable(&a.rpc.rpc))?;
         let status = s["status"].as_str().unwrap_or_default().to_string();
         if status != last {
-            match status.as_str() {
+            spinner.suspend(|| match status.as_str() {
                 "POSTED" => println!(
                     "  POSTED in batch {} (L1 tx {}) after {:.1} s",
                     s["batch"],
@@ -355,7 +362,7 @@ async fn send(a: TxArgs, kind: u8) -> anyhow::Result<ExitCode> {
                     s["reason"].as_str().unwrap_or("no reason given")
                 ),
                 other => println!("  {other}"),
-            }
+            });
             last = status;
         }
         match last.as_str() {
@@ -366,6 +373,7 @@ async fn send(a: TxArgs, kind: u8) -> anyhow::Result<ExitCode> {
             _ => {}
         }
     }
+    spinner.finish_and_clear();
     println!("  still {last} after 120 s; follow it with `fuse-l2 wallet status {id}`");
     Ok(ExitCode::FAILURE)
 }

@@ -12,6 +12,7 @@ use fuse_contracts::osp::Osp;
 use fuse_verifier::verify;
 use fuse_vm::spectest::{self, FileReport};
 use fuse_vm::{HostError, Machine, MemoryHost, Status};
+use indicatif::ProgressBar;
 
 /// Arguments of `fuse-l2 wast`.
 #[derive(Debug, clap::Args)]
@@ -29,6 +30,10 @@ pub(crate) struct Args {
     pub(crate) prove: bool,
 }
 
+/// Proven steps between two updates of the bar's message: often enough to see it move,
+/// seldom enough to cost nothing beside a proof.
+const STEPS_PER_UPDATE: u64 = 256;
+
 /// Proves steps and settles them in both verifiers, counting disagreements.
 struct Settler {
     evm: Evm,
@@ -37,10 +42,14 @@ struct Settler {
     steps: u64,
     gas: u64,
     disagreements: Vec<String>,
+    /// The files' bar, and the file and its first step, for the count of steps proven.
+    bar: ProgressBar,
+    file: String,
+    file_start: u64,
 }
 
 impl Settler {
-    fn new() -> anyhow::Result<Self> {
+    fn new(bar: ProgressBar) -> anyhow::Result<Self> {
         let mut evm = Evm::new();
         let osp = Osp::deploy(&mut evm).context("deploying the one-step prover")?;
         let inbox = Osp::inbox(&mut evm, &[])?;
@@ -51,7 +60,17 @@ impl Settler {
             steps: 0,
             gas: 0,
             disagreements: Vec::new(),
+            bar,
+            file: String::new(),
+            file_start: 0,
         })
+    }
+
+    /// Starts counting the steps of `file`.
+    fn start_file(&mut self, file: String) {
+        self.bar.set_message(file.clone());
+        self.file = file;
+        self.file_start = self.steps;
     }
 
     /// `Machine::run`, one proven step at a time.
@@ -82,6 +101,13 @@ impl Settler {
             self.steps += 1;
             self.gas += l1.gas_used;
             n += 1;
+            if self.steps.is_multiple_of(STEPS_PER_UPDATE) {
+                self.bar.set_message(format!(
+                    "{}: {} steps proven",
+                    self.file,
+                    self.steps - self.file_start
+                ));
+            }
         }
         Ok(n)
     }
@@ -116,22 +142,46 @@ fn name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// The line of one file, and its failures and skips as asked.
+fn print_file(f: &Path, r: &FileReport, proofs: &str, verbose: bool) {
+    println!(
+        "{:<24} {} passed, {} failed, {} skipped{proofs}",
+        name(f),
+        r.passed,
+        r.failed,
+        r.skipped
+    );
+    if r.failed > 0 || verbose {
+        for msg in &r.failures {
+            println!("    FAIL {msg}");
+        }
+    }
+    if verbose {
+        for (reason, n) in &r.skip_reasons {
+            println!("    skip {n:>5} × {reason}");
+        }
+    }
+}
+
 /// Runs every file, prints one line per file and a total, fails if anything failed.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let files = collect(&args.paths)?;
     let mut total = FileReport::default();
+    let bar = crate::progress::steps(files.len() as u64, "wast");
     let mut settler = if args.prove {
-        Some(Settler::new()?)
+        Some(Settler::new(bar.clone())?)
     } else {
         None
     };
     for f in &files {
+        bar.set_message(name(f));
         let text =
             std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
         let mut twin = fuse_twin::Twin::new();
         let (mut r, proofs) = match settler.as_mut() {
             None => (spectest::run_wast(&text, Some(&mut twin)), String::new()),
             Some(st) => {
+                st.start_file(name(f));
                 let (before, bad) = (st.steps, st.disagreements.len());
                 let mut exec = |m: &mut Machine, h: &mut MemoryHost, n: u64| st.run(m, h, n);
                 let mut r = spectest::run_wast_with(&text, Some(&mut twin), &mut exec);
@@ -146,23 +196,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         };
         r.failures.sort();
-        println!(
-            "{:<24} {} passed, {} failed, {} skipped{proofs}",
-            name(f),
-            r.passed,
-            r.failed,
-            r.skipped
-        );
-        if r.failed > 0 || args.verbose {
-            for msg in &r.failures {
-                println!("    FAIL {msg}");
-            }
-        }
-        if args.verbose {
-            for (reason, n) in &r.skip_reasons {
-                println!("    skip {n:>5} × {reason}");
-            }
-        }
+        bar.suspend(|| print_file(f, &r, &proofs, args.verbose));
+        bar.inc(1);
         total.passed += r.passed;
         total.failed += r.failed;
         total.skipped += r.skipped;
@@ -170,6 +205,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             *total.skip_reasons.entry(reason).or_default() += n;
         }
     }
+    bar.finish_and_clear();
     println!("skip reasons:");
     for (reason, n) in &total.skip_reasons {
         println!("    {n:>5} × {reason}");

@@ -133,6 +133,8 @@ fn every_command_answers_help() {
         &["validator", "status"],
         &["validator", "withdraw"],
         &["wast"],
+        &["replay"],
+        &["trace"],
         &["hashes"],
         &["guest"],
         &["guest", "build"],

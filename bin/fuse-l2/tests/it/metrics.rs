@@ -5,7 +5,8 @@
 //! challenges go to 1 and back to 0, its clock is reported while the challenge is open, its
 //! moves are counted, the liar's assertion ends rejected and the honest one confirmed, the
 //! sequencer's transactions and batches are counted; `/health` answers healthy throughout;
-//! the liar's log lines are JSON. No figure is timed: the loop ends when the game has (the
+//! the liar's log lines are JSON; the node serves the challenge's dispute viewer page while it
+//! is played and after (`/challenges`). No figure is timed: the loop ends when the game has (the
 //! test moves anvil's clock past the deadline once the challenge is over).
 
 use crate::common::{BIN, Killed, User, deployment, log_file};
@@ -89,6 +90,9 @@ struct Seen {
     health: (usize, usize),
     /// The test moved the L1's clock past the family's deadline.
     deadline_passed: bool,
+    /// The challenge's live page model (`/challenges/ID.json`) with the most moves seen while
+    /// it was open.
+    live_page: Option<Value>,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -178,6 +182,20 @@ async fn metrics_follow_a_dispute_and_health_answers() {
         let clock = m.get("fuse_validator_challenge_clock_left_seconds", &[me]);
         if open == Some(1.0) {
             seen.opened = true;
+            let (code, body) = tokio::task::block_in_place(|| {
+                fuse_metrics::get(node_metrics, "/challenges/1.json").expect("/challenges answers")
+            });
+            if code == 200 {
+                let page: Value = serde_json::from_str(&body).unwrap();
+                let moves = |p: &Value| p["moves"].as_array().map_or(0, Vec::len);
+                if seen
+                    .live_page
+                    .as_ref()
+                    .is_none_or(|l| moves(&page) > moves(l))
+                {
+                    seen.live_page = Some(page);
+                }
+            }
             if let Some(c) = clock.filter(|c| c.is_finite()) {
                 seen.clock_while_open = Some(c);
             }
@@ -267,6 +285,57 @@ async fn metrics_follow_a_dispute_and_health_answers() {
         "{text}"
     );
     assert_eq!(seen.health.1, seen.health.0, "/health: {:?}", seen.health);
+
+    // The challenge as the node's dispute viewer showed it while it was played, and after.
+    let live = seen
+        .live_page
+        .take()
+        .expect("/challenges/1.json while open");
+    assert_eq!(live["live"], json!(true), "{live}");
+    assert!(!live["moves"].as_array().unwrap().is_empty(), "{live}");
+    assert!(!live["clocks"].as_array().unwrap().is_empty(), "{live}");
+    assert!(
+        live["parties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"].as_str().unwrap().starts_with("this node")),
+        "{live}"
+    );
+    let (code, index) =
+        tokio::task::block_in_place(|| fuse_metrics::get(node_metrics, "/challenges").unwrap());
+    assert_eq!(code, 200);
+    assert!(
+        index.contains("href=\"/challenges/1\"") && index.contains("ended"),
+        "{index}"
+    );
+    let (code, page) =
+        tokio::task::block_in_place(|| fuse_metrics::get(node_metrics, "/challenges/1").unwrap());
+    assert_eq!(code, 200);
+    assert!(
+        page.to_ascii_lowercase().starts_with("<!doctype html>") && page.contains("dispute-data"),
+        "{page}"
+    );
+    let (_, ended) = tokio::task::block_in_place(|| {
+        fuse_metrics::get(node_metrics, "/challenges/1.json").unwrap()
+    });
+    let ended: Value = serde_json::from_str(&ended).unwrap();
+    assert_eq!(ended["live"], json!(false), "{ended}");
+    let reason = ended["outcome"]["reason"].as_str().unwrap();
+    assert!(["one-step proof", "timeout"].contains(&reason), "{ended}");
+    let winner = ended["outcome"]["winner"].as_u64().unwrap() as usize;
+    assert!(
+        ended["parties"][winner]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("this node"),
+        "the honest node won: {ended}"
+    );
+    assert_eq!(
+        tokio::task::block_in_place(|| fuse_metrics::get(node_metrics, "/challenges/99").unwrap())
+            .0,
+        404
+    );
 
     // The liar's own process: its side of the game, its health, and its logs in JSON.
     let (liar, liar_text, code, health) = tokio::task::block_in_place(|| scrape(liar_metrics));
