@@ -6,34 +6,14 @@
 //! The bar moves between stages, never inside a measured loop, so drawing it costs the
 //! figures nothing but a redraw a few times a second on another thread. Notes and log lines
 //! go above the bar ([`Progress::say`], [`stderr`]) so that a redraw never cuts through them.
+//! The drawing itself is the binaries' shared `fuse_metrics::progress`.
 
 use std::fmt::Display;
-use std::io::{IsTerminal as _, Write};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
+use fuse_metrics::progress::{ProgressBar, steps, suspend};
 
-/// The screen the bars are drawn through, so that a log line from any thread can lift them.
-static SCREEN: OnceLock<MultiProgress> = OnceLock::new();
-
-/// Stages take from milliseconds to minutes, so no rate and no time left: they would lie.
-const TEMPLATE: &str = "{spinner:.green} {prefix:.bold} [{elapsed_precise}] \
-                        [{bar:20.cyan/blue}] {pos}/{len} {wide_msg}";
-
-/// Whether stderr is a terminal the bar can be drawn on.
-pub fn on_terminal() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
-}
-
-/// Runs `f` (which prints, and must not log) with the bar lifted off the screen.
-fn suspend<R>(f: impl FnOnce() -> R) -> R {
-    match SCREEN.get() {
-        Some(screen) => screen.suspend(f),
-        None => f(),
-    }
-}
+pub use fuse_metrics::progress::{on_terminal, stderr};
 
 /// A benchmark's progress through `len` stages.
 pub(crate) struct Progress {
@@ -45,25 +25,10 @@ pub(crate) struct Progress {
 impl Progress {
     /// The progress of benchmark `bench` (its subcommand's name) through `len` stages.
     pub(crate) fn new(bench: &'static str, len: u64) -> Self {
-        let bar = if on_terminal() {
-            let style = ProgressStyle::with_template(TEMPLATE)
-                .expect("the template is valid")
-                .progress_chars("=> ");
-            let bar = ProgressBar::new(len)
-                .with_style(style)
-                .with_prefix(format!("bench {bench}"))
-                .with_finish(ProgressFinish::AndClear);
-            let bar = SCREEN
-                .get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()))
-                .add(bar);
-            bar.enable_steady_tick(Duration::from_millis(200));
-            bar
-        } else {
-            ProgressBar::hidden()
-        };
+        // Stages take from milliseconds to minutes: no rate and no time left, they would lie.
         Progress {
             bench,
-            bar,
+            bar: steps(len, &format!("bench {bench}")),
             started: AtomicU64::new(0),
         }
     }
@@ -94,25 +59,5 @@ impl Drop for Progress {
     fn drop(&mut self) {
         // Gone before the figures are printed, whether the benchmark ended well or not.
         self.bar.finish_and_clear();
-    }
-}
-
-/// The log writer: stderr, with the bar lifted for each line.
-#[derive(Debug)]
-pub struct Stderr;
-
-/// The log writer (a tracing-subscriber `MakeWriter`).
-pub fn stderr() -> Stderr {
-    Stderr
-}
-
-impl Write for Stderr {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        // Whole, so that a line is never split around a redraw.
-        suspend(|| std::io::stderr().write_all(buf)).map(|()| buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        std::io::stderr().flush()
     }
 }

@@ -155,7 +155,9 @@ fn short_hex(s: &str) -> String {
     }
 }
 
-fn thousands(n: u64) -> String {
+/// `n` with a comma between thousands (`1,234,567`), as the pages and the replay table write
+/// gas and seconds.
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

@@ -8,7 +8,7 @@ use fuse_verifier::machine::{Machine as Revealed, STATUS_ERRORED, STATUS_FINISHE
 use fuse_verifier::{VerifyContext, explain};
 
 use crate::model::{InstructionView, MachineView, PathView, ProofPart, ProofView, SlotView};
-use crate::step::{Functions, global_state_view, hex};
+use crate::step::{Functions, global_state_changes, global_state_view, hex};
 
 /// The name of the tree a tag heads.
 pub fn tree_name(tag: u8) -> String {
@@ -142,56 +142,45 @@ pub fn proof_view(
                 value: p.leaf.to_string(),
             });
         }
-        let mut field = |what: &str, x: String, y: String| {
-            if x != y {
-                written.push(SlotView {
-                    what: what.into(),
-                    value: format!("{x} → {y}"),
-                });
-            }
-        };
         let (p, q) = (&e.pre, post);
-        field("status", status_word(p.status), status_word(q.status));
-        field("locals root", p.locals.to_string(), q.locals.to_string());
-        field("frames", p.frames.to_string(), q.frames.to_string());
-        field(
-            "memory root",
-            p.memory_root.to_string(),
-            q.memory_root.to_string(),
-        );
-        field(
-            "memory pages",
-            p.memory_pages.to_string(),
-            q.memory_pages.to_string(),
-        );
-        field(
-            "globals root",
-            p.globals_root.to_string(),
-            q.globals_root.to_string(),
-        );
-        field(
-            "state root",
-            p.gs.state_root.to_string(),
-            q.gs.state_root.to_string(),
-        );
-        field(
-            "outbox root",
-            p.gs.outbox_root.to_string(),
-            q.gs.outbox_root.to_string(),
-        );
-        field(
-            "inbox position",
-            p.gs.inbox_position.to_string(),
-            q.gs.inbox_position.to_string(),
-        );
-        field(
-            "block number",
-            p.gs.block_number.to_string(),
-            q.gs.block_number.to_string(),
-        );
-        let jumped = q.pc != p.pc.wrapping_add(1);
-        if jumped {
-            field("pc", p.pc.to_string(), q.pc.to_string());
+        let mut fields = vec![
+            ("status", status_word(p.status), status_word(q.status)),
+            ("locals root", p.locals.to_string(), q.locals.to_string()),
+            ("frames", p.frames.to_string(), q.frames.to_string()),
+            (
+                "memory root",
+                p.memory_root.to_string(),
+                q.memory_root.to_string(),
+            ),
+            (
+                "memory pages",
+                p.memory_pages.to_string(),
+                q.memory_pages.to_string(),
+            ),
+            (
+                "globals root",
+                p.globals_root.to_string(),
+                q.globals_root.to_string(),
+            ),
+        ];
+        // Only a jump is news: every other step moves the pc on by one.
+        if q.pc != p.pc.wrapping_add(1) {
+            fields.push(("pc", p.pc.to_string(), q.pc.to_string()));
+        }
+        let changed = fields
+            .into_iter()
+            .filter(|(_, x, y)| x != y)
+            .map(|(what, x, y)| (what.to_string(), x, y))
+            .chain(
+                global_state_changes(&p.gs, &q.gs)
+                    .into_iter()
+                    .map(|c| (c.what, c.before, c.after)),
+            );
+        for (what, x, y) in changed {
+            written.push(SlotView {
+                what,
+                value: format!("{x} → {y}"),
+            });
         }
     }
     ProofView {

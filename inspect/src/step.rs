@@ -311,28 +311,42 @@ pub fn diff(a: &Machine, b: &Machine, fns: &Functions) -> Vec<Change> {
             format!("{more} more changed ranges"),
         );
     }
-    let (ga, gb) = (a.global_state(), b.global_state());
-    field(
-        "state root",
-        ga.state_root.to_string(),
-        gb.state_root.to_string(),
-    );
-    field(
-        "outbox root",
-        ga.outbox_root.to_string(),
-        gb.outbox_root.to_string(),
-    );
-    field(
-        "inbox position",
-        ga.inbox_position.to_string(),
-        gb.inbox_position.to_string(),
-    );
-    field(
-        "block number",
-        ga.block_number.to_string(),
-        gb.block_number.to_string(),
-    );
+    out.extend(global_state_changes(a.global_state(), b.global_state()));
     out
+}
+
+/// The fields of the rollup's global state that differ from `a` to `b`.
+pub fn global_state_changes(a: &fuse_vm::GlobalState, b: &fuse_vm::GlobalState) -> Vec<Change> {
+    [
+        (
+            "state root",
+            a.state_root.to_string(),
+            b.state_root.to_string(),
+        ),
+        (
+            "outbox root",
+            a.outbox_root.to_string(),
+            b.outbox_root.to_string(),
+        ),
+        (
+            "inbox position",
+            a.inbox_position.to_string(),
+            b.inbox_position.to_string(),
+        ),
+        (
+            "block number",
+            a.block_number.to_string(),
+            b.block_number.to_string(),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, x, y)| x != y)
+    .map(|(what, before, after)| Change {
+        what: what.into(),
+        before,
+        after,
+    })
+    .collect()
 }
 
 /// The byte ranges `[from, to)` where `a` and `b` differ (bytes past the shorter one count as

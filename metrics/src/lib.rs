@@ -12,7 +12,13 @@
 //! served unless asked): it answers two paths, holds at most [`MAX_CONNECTIONS`] connections
 //! and closes each after [`CONNECTION_DEADLINE`], so a client that never finishes costs a
 //! slot for a while, never the process.
+//!
+//! With the feature `progress`, [`progress`] draws the binaries' progress bars: what a person
+//! watching a long command sees, drawn only on a terminal.
 #![forbid(unsafe_code)]
+
+#[cfg(feature = "progress")]
+pub mod progress;
 
 use std::convert::Infallible;
 use std::fmt::Display;

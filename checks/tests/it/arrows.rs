@@ -136,6 +136,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "fuse-validator",
             "fuse-node",
             "fuse-devnet",
+            "fuse-metrics",
         ],
     ),
     // The binary: every command, over the crates that do the work; never the benchmarks
@@ -156,6 +157,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "fuse-node",
             "fuse-inspect",
             "fuse-devnet",
+            "fuse-metrics",
         ],
     ),
 ];

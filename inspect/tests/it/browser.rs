@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use fuse_inspect::browser::Chromium;
 use fuse_inspect::dom::{assert_png, attr, drawn, rounds, section, start_tags, with_class};
-use fuse_inspect::html::render;
+use fuse_inspect::html::{render, thousands};
 use fuse_inspect::model::DisputeView;
 
 use crate::fixture;
@@ -35,18 +35,6 @@ fn write_page(name: &str, view: &DisputeView) -> PathBuf {
     let file = dir.join(format!("{name}.html"));
     std::fs::write(&file, render(view)).unwrap();
     file
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[test]

@@ -11,6 +11,7 @@ use fuse_devnet::replay::replay::{Report, replay, short};
 use fuse_devnet::replay::scenarios::SCENARIOS;
 use fuse_devnet::replay::vector::{DisputeVector, Side};
 use fuse_devnet::replay::{record_scenario, replay_embedded};
+use fuse_inspect::html::thousands;
 use fuse_l1::{L1, RpcL1};
 
 /// Arguments of `fuse-l2 replay`.
@@ -149,18 +150,6 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
-}
-
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The move-by-move table and the verdict.

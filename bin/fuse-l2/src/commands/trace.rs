@@ -62,8 +62,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .or(default_block)
         .context("name the block: --block N (an inbox position)")?;
     let bar = crate::progress::bar(block, "running the blocks before it");
-    let trace = chain.trace(block, &mut |done, _| bar.set_position(done))?;
+    chain.start_of(block, &mut |done, _| bar.set_position(done))?;
     bar.finish_and_clear();
+    let spinner = crate::progress::spinner("tracing");
+    spinner.set_message(format!(
+        "block {block} in the stepping machine, with checkpoints"
+    ));
+    let trace = chain.trace(block, &mut |_, _| {})?;
+    spinner.finish_and_clear();
     let names = chain_names(&chain);
     let module = chain.module().clone();
     let fns = Functions::new(&module, names);
@@ -132,7 +138,10 @@ fn vector_chain(path: &std::path::Path) -> anyhow::Result<(Chain, Option<u64>, O
         v.module.root,
         chain.module().root
     );
-    let block = disputed_block(&v).unwrap_or(v.lie.block) + v.range.0;
+    let block = disputed_block(&v)
+        .unwrap_or(v.lie.block)
+        .checked_add(v.range.0)
+        .with_context(|| format!("{}: its disputed block is past any inbox", path.display()))?;
     let step = v
         .moves
         .iter()

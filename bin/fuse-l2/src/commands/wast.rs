@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::progress::ProgressBar;
 use alloy_primitives::{Address, B256};
 use anyhow::{Context, bail};
 use fuse_contracts::evm::Evm;
@@ -12,7 +13,6 @@ use fuse_contracts::osp::Osp;
 use fuse_verifier::verify;
 use fuse_vm::spectest::{self, FileReport};
 use fuse_vm::{HostError, Machine, MemoryHost, Status};
-use indicatif::ProgressBar;
 
 /// Arguments of `fuse-l2 wast`.
 #[derive(Debug, clap::Args)]

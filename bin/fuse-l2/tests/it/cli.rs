@@ -114,6 +114,40 @@ fn devnet_and_wallet_from_another_process() {
     assert!(!ok && out.contains("expected 32 bytes"), "{out}");
 }
 
+/// The step debugger on a live chain: the devnet's Inbox read over its L1 JSON-RPC, the
+/// rollup named by its L2 JSON-RPC (`fuse_chainInfo`).
+#[test]
+fn trace_shows_a_block_of_a_live_chain_read_from_l1() {
+    let d = start_devnet();
+    let trace = |args: &[&str]| {
+        Command::new(BIN)
+            .args(["trace", "--l1-rpc", &d.l1_url, "--rpc", &d.rpc])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // Block 1 is the first deposit (message 0 is the chain's config).
+    let out = trace(&["--block", "1", "--step", "100"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.starts_with("block 1 · ") && text.contains("finished"),
+        "{text}"
+    );
+    assert!(text.contains("step         100 · running"), "{text}");
+    assert!(text.contains("function     #"), "{text}");
+    let out = trace(&["--block", "100000"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("past the inbox"),
+        "{err}"
+    );
+}
+
 #[test]
 fn every_command_answers_help() {
     let commands: &[&[&str]] = &[

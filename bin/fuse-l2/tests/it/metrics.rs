@@ -63,11 +63,17 @@ impl Scrape {
 /// `/metrics` and `/health` of the server on `addr`: (the figures, the health's status code
 /// and body).
 pub(crate) fn scrape(addr: SocketAddr) -> (Scrape, String, u16, Value) {
-    let (code, text) = fuse_metrics::get(addr, "/metrics").expect("/metrics answers");
+    try_scrape(addr).expect("/metrics and /health answer")
+}
+
+/// [`scrape`], with a server that does not answer an error rather than a panic (the caller
+/// shows the process's log with it).
+pub(crate) fn try_scrape(addr: SocketAddr) -> std::io::Result<(Scrape, String, u16, Value)> {
+    let (code, text) = fuse_metrics::get(addr, "/metrics")?;
     assert_eq!(code, 200, "{text}");
-    let (health, body) = fuse_metrics::get(addr, "/health").expect("/health answers");
+    let (health, body) = fuse_metrics::get(addr, "/health")?;
     let body = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
-    (Scrape::parse(&text), text, health, body)
+    Ok((Scrape::parse(&text), text, health, body))
 }
 
 /// The last lines of the processes' logs, for a failure message.

@@ -10,7 +10,7 @@
 
 use crate::common::{BIN, Killed, log_file};
 use crate::common::{User, deployment};
-use crate::metrics::{Scrape, scrape};
+use crate::metrics::{Scrape, scrape, try_scrape};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -226,7 +226,8 @@ async fn a_node_and_a_separate_validator_beat_a_liar_on_a_faulty_reorging_fee_sp
                 finalized += 1;
             }
         }
-        let (liar, _, _, _) = tokio::task::block_in_place(|| scrape(liar_metrics));
+        let (liar, _, _, _) = tokio::task::block_in_place(|| try_scrape(liar_metrics))
+            .unwrap_or_else(|e| panic!("the liar's /metrics: {e}\n{}", tails(dir.path())));
         let liar_lost = sum(
             &liar,
             "fuse_validator_challenges_ended_total",
