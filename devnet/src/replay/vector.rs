@@ -261,6 +261,16 @@ impl DisputeVector {
         s
     }
 
+    /// One line on what it holds: `9 moves, honest won by one-step proof`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} moves, {} won by {}",
+            self.moves.len(),
+            self.outcome.winner.name(),
+            self.outcome.reason
+        )
+    }
+
     /// The side whose claim the challenge's opening segment holds.
     pub fn defender(&self) -> Side {
         self.challenger.other()

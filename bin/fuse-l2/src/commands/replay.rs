@@ -68,13 +68,7 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
             Some(path) => {
                 std::fs::write(path, v.to_json())
                     .with_context(|| format!("writing {}", path.display()))?;
-                eprintln!(
-                    "wrote {} ({} moves, {} won by {})",
-                    path.display(),
-                    v.moves.len(),
-                    v.outcome.winner.name(),
-                    v.outcome.reason
-                );
+                eprintln!("wrote {} ({})", path.display(), v.summary());
             }
             None => print!("{}", v.to_json()),
         }

@@ -78,15 +78,7 @@ fn disputes(args: DisputeArgs) -> anyhow::Result<ExitCode> {
             let text = v.to_json();
             if args.write {
                 std::fs::write(&path, &text)?;
-                bar.suspend(|| {
-                    println!(
-                        "wrote {} ({} moves; {} won by {})",
-                        path.display(),
-                        v.moves.len(),
-                        v.outcome.winner.name(),
-                        v.outcome.reason
-                    )
-                });
+                bar.suspend(|| println!("wrote {} ({})", path.display(), v.summary()));
             } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
                 stale.push(path.display().to_string());
             }
