@@ -91,9 +91,23 @@ async fn the_node_and_its_validator_survive_reorgs_of_1_5_and_20_blocks_under_lo
     .deposit(alice.address(), U256::from(10_000_000u64))
     .await
     .unwrap();
-    // The deposit sinks deeper than the deepest reorg, so every transfer stays valid.
-    for _ in 0..DEPTHS[2] + 5 {
-        let _: Value = dev.raw_request("evm_mine".into(), ()).await.unwrap();
+    // The deposit sinks deeper than the deepest reorg, so every transfer stays valid. The
+    // node must also have followed the chain a few blocks at a time on the way: a rollback goes
+    // back to the last block the follower recorded below the fork, and a round that read from
+    // below the deposit to above the deepest fork would take the deposit back too (for as long
+    // as the chain takes to be re-read, a transfer spending it is refused; docs/node.md).
+    for _ in 0..(DEPTHS[2] + 5) / 5 {
+        for _ in 0..5 {
+            let _: Value = dev.raw_request("evm_mine".into(), ()).await.unwrap();
+        }
+        let head = rollup.l1.head().await.unwrap().number;
+        wait("the node to follow the mined blocks", || async {
+            lock(&node.service.sequencer)
+                .l1_scanned()
+                .unwrap()
+                .is_some_and(|b| b >= head)
+        })
+        .await;
     }
     let account = async |who| -> Value {
         rpc.request("fuse_getAccount", rpc_params![who])
