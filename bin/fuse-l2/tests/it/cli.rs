@@ -21,10 +21,12 @@ fn wallet(args: &[&str]) -> (bool, String) {
 }
 
 /// A `fuse-l2 devnet` child (killed when dropped) and what its banner said.
-struct Devnet {
+pub(crate) struct Devnet {
     _child: Killed,
-    rpc: String,
-    l1_url: String,
+    /// Its L2 JSON-RPC URL.
+    pub(crate) rpc: String,
+    /// Its embedded L1's JSON-RPC URL.
+    pub(crate) l1_url: String,
     banner: String,
     /// (address, key) of each dev account.
     keys: Vec<(String, String)>,
@@ -32,7 +34,7 @@ struct Devnet {
 
 /// Starts `fuse-l2 devnet` on free ports and reads its banner up to its last line; the rest of
 /// its output is drained so it never blocks on a full pipe.
-fn start_devnet() -> Devnet {
+pub(crate) fn start_devnet() -> Devnet {
     let addr = format!("127.0.0.1:{}", crate::common::free_port());
     let mut child = Command::new(BIN)
         .args([
@@ -112,40 +114,6 @@ fn devnet_and_wallet_from_another_process() {
     assert!(out.contains("nonce gap"), "{out}");
     let (ok, out) = wallet(&["status", "0x12", "--rpc", &rpc]);
     assert!(!ok && out.contains("expected 32 bytes"), "{out}");
-}
-
-/// The step debugger on a live chain: the devnet's Inbox read over its L1 JSON-RPC, the
-/// rollup named by its L2 JSON-RPC (`fuse_chainInfo`).
-#[test]
-fn trace_shows_a_block_of_a_live_chain_read_from_l1() {
-    let d = start_devnet();
-    let trace = |args: &[&str]| {
-        Command::new(BIN)
-            .args(["trace", "--l1-rpc", &d.l1_url, "--rpc", &d.rpc])
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    // Block 1 is the first deposit (message 0 is the chain's config).
-    let out = trace(&["--block", "1", "--step", "100"]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        text.starts_with("block 1 · ") && text.contains("finished"),
-        "{text}"
-    );
-    assert!(text.contains("step         100 · running"), "{text}");
-    assert!(text.contains("function     #"), "{text}");
-    let out = trace(&["--block", "100000"]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("past the inbox"),
-        "{err}"
-    );
 }
 
 #[test]

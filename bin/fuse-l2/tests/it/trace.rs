@@ -1,6 +1,6 @@
 //! `fuse-l2 trace`, the step debugger, from the outside: a vector's disputed step by default,
-//! any step with memory, a diff between two steps, JSON, and clear refusals of what cannot be
-//! shown.
+//! any step with memory, a diff between two steps, JSON, a block of a live chain (the devnet's),
+//! and clear refusals of what cannot be shown.
 
 use std::process::Command;
 
@@ -89,5 +89,39 @@ fn what_cannot_be_shown_is_refused_clearly() {
     assert!(
         ok && out.contains("finished") && err.contains("halts after"),
         "{out}{err}"
+    );
+}
+
+/// The step debugger on a live chain: the devnet's Inbox read over its L1 JSON-RPC, the
+/// rollup named by its L2 JSON-RPC (`fuse_chainInfo`).
+#[test]
+fn trace_shows_a_block_of_a_live_chain_read_from_l1() {
+    let d = crate::cli::start_devnet();
+    let trace = |args: &[&str]| {
+        Command::new(BIN)
+            .args(["trace", "--l1-rpc", &d.l1_url, "--rpc", &d.rpc])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // Block 1 is the first deposit (message 0 is the chain's config).
+    let out = trace(&["--block", "1", "--step", "100"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.starts_with("block 1 · ") && text.contains("finished"),
+        "{text}"
+    );
+    assert!(text.contains("step         100 · running"), "{text}");
+    assert!(text.contains("function     #"), "{text}");
+    let out = trace(&["--block", "100000"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("past the inbox"),
+        "{err}"
     );
 }
